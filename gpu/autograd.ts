@@ -1,0 +1,132 @@
+/**
+ * Reverse-mode autograd: ops record a backward closure on the active tape;
+ * {@linkcode Tape.backward} replays them in reverse, accumulating gradients.
+ *
+ * @module
+ */
+
+import { Tensor } from "./tensor.ts";
+import { add } from "./ops/add.ts";
+
+/** One recorded op: its inputs, outputs, and how to map output gradients to input gradients. */
+interface Node {
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly Tensor[];
+  readonly backward: (grads: Tensor[]) => readonly (Tensor | null)[];
+}
+
+let active: Tape | null = null;
+
+/** Records ops run inside {@linkcode Tape.run} and computes gradients from them. */
+export class Tape {
+  #nodes: Node[] = [];
+
+  /** Number of recorded ops. */
+  get length(): number {
+    return this.#nodes.length;
+  }
+
+  /**
+   * Runs `fn` with this tape recording.
+   *
+   * @example
+   * ```ts
+   * import { Tape } from "./autograd.ts";
+   * const tape = new Tape();
+   * const loss = tape.run(() => model.loss(batch));
+   * tape.backward(loss);
+   * ```
+   */
+  run<T>(fn: () => T): T {
+    const previous = active;
+    active = this;
+    try {
+      return fn();
+    } finally {
+      active = previous;
+    }
+  }
+
+  /** @internal Adds a node; called by {@linkcode recordOp}. */
+  push(node: Node): void {
+    this.#nodes.push(node);
+  }
+
+  /**
+   * Back-propagates from `output` (seeded with `seed`, default ones for a
+   * scalar) through every recorded op, accumulating into `.grad`.
+   *
+   * @example
+   * ```ts
+   * import { Tape } from "./autograd.ts";
+   * const tape = new Tape();
+   * const loss = tape.run(() => lossOf(x));
+   * tape.backward(loss);
+   * ```
+   */
+  backward(output: Tensor, seed?: Tensor): void {
+    accumulate(output, seed ?? Tensor.from(new Float32Array(output.size).fill(1), output.shape));
+    for (let i = this.#nodes.length - 1; i >= 0; i--) {
+      const node = this.#nodes[i];
+      if (!node.outputs.some((o) => o.grad)) continue;
+      // An output nothing depended on gets a zero gradient, so kernels need no special case.
+      const outGrads = node.outputs.map((o) => o.grad ?? (o.grad = Tensor.zeros(o.shape)));
+      const grads = node.backward(outGrads);
+      node.inputs.forEach((input, k) => {
+        const gk = grads[k];
+        if (gk && input.requiresGrad) accumulate(input, gk);
+        else gk?.release();
+      });
+    }
+    this.#nodes = [];
+  }
+}
+
+/** Adds `grad` into `t.grad`, taking ownership of `grad`. */
+function accumulate(t: Tensor, grad: Tensor): void {
+  if (!t.grad) {
+    t.grad = grad;
+    return;
+  }
+  add(t.grad, grad, { into: t.grad });
+  grad.release();
+}
+
+/**
+ * Records an op on the active tape when any input needs a gradient; its
+ * outputs then need one too. Called by every differentiable op. `backward`
+ * gets one gradient per output and returns one fresh tensor (or null) per
+ * input: never the incoming gradient itself, never the same tensor twice.
+ *
+ * @example
+ * ```ts
+ * import { recordOp } from "./autograd.ts";
+ * recordOp("relu", [x], y, ([gy]) => [reluBackward(x, gy)]);
+ * recordOp("lstm.cell", [gates, c], [h, cNext], ([gh, gc]) => cellBackward(gates, c, gh, gc));
+ * ```
+ */
+export function recordOp(
+  name: string,
+  inputs: readonly Tensor[],
+  output: Tensor | readonly Tensor[],
+  backward: (grads: Tensor[]) => readonly (Tensor | null)[],
+): void {
+  if (!active || !inputs.some((t) => t.requiresGrad)) return;
+  const outputs = output instanceof Tensor ? [output] : output;
+  for (const o of outputs) o.requiresGrad = true;
+  active.push({ name, inputs, outputs, backward });
+}
+
+/**
+ * Whether ops are being recorded now (ops skip saving for backward otherwise).
+ *
+ * @example
+ * ```ts
+ * import { isRecording } from "./autograd.ts";
+ * if (isRecording()) console.log("training");
+ * ```
+ */
+export function isRecording(): boolean {
+  return active !== null;
+}

@@ -1,0 +1,263 @@
+/**
+ * The one tensor type: a shape and a span of a GPU buffer (float32), with an
+ * optional gradient. Tensors made inside {@linkcode scoped} are released when
+ * the scope ends unless returned or kept.
+ *
+ * @module
+ */
+
+import { currentDevice } from "./device.ts";
+import { encoder, flush } from "./kernel.ts";
+
+/** Options for making a tensor. */
+export interface TensorOptions {
+  /** Label of the GPU buffer (shows up in WebGPU errors). */
+  label?: string;
+  /** Whether gradients flow into this tensor during `backward()`. */
+  requiresGrad?: boolean;
+}
+
+const scopes: Set<Tensor>[] = [];
+
+/** A float32 tensor on the GPU. */
+export class Tensor {
+  /** Dimensions, outermost first (NCHW for images). */
+  readonly shape: readonly number[];
+  /** Number of elements. */
+  readonly size: number;
+  /** The GPU buffer holding the data (possibly shared with other tensors). */
+  readonly buffer: GPUBuffer;
+  /** Byte offset of the data inside `buffer` (a multiple of 256 for views). */
+  readonly offset: number;
+  /** Gradient of the loss with respect to this tensor, after `backward()`. */
+  grad: Tensor | null = null;
+  /** Whether `backward()` computes a gradient for this tensor. */
+  requiresGrad: boolean;
+  #owned: boolean;
+  #released = false;
+
+  /**
+   * Wraps a span of a buffer. Prefer {@linkcode Tensor.empty}, {@linkcode Tensor.zeros}
+   * and {@linkcode Tensor.from}; this constructor is for views (e.g. parameters
+   * packed into one buffer), which are never returned to the pool.
+   */
+  constructor(
+    shape: readonly number[],
+    buffer: GPUBuffer,
+    options: TensorOptions & { offset?: number; owned?: boolean } = {},
+  ) {
+    if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
+      throw new RangeError(`Invalid tensor shape [${shape.join(", ")}]`);
+    }
+    this.shape = [...shape];
+    this.size = shape.reduce((a, b) => a * b, 1);
+    this.buffer = buffer;
+    this.offset = options.offset ?? 0;
+    this.requiresGrad = options.requiresGrad ?? false;
+    this.#owned = options.owned ?? false;
+    scopes.at(-1)?.add(this);
+  }
+
+  /**
+   * An uninitialised tensor from the buffer pool (contents are whatever was there).
+   *
+   * @example
+   * ```ts
+   * import { Tensor } from "./tensor.ts";
+   * const y = Tensor.empty([1, 8, 32, 32], { label: "conv.out" });
+   * ```
+   */
+  static empty(shape: readonly number[], options: TensorOptions = {}): Tensor {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const buffer = encoder.pool.acquire(currentDevice(), size * 4, options.label ?? "tensor");
+    return new Tensor(shape, buffer, { ...options, owned: true });
+  }
+
+  /**
+   * A tensor of zeros (cleared on the GPU, in command order).
+   *
+   * @example
+   * ```ts
+   * import { Tensor } from "./tensor.ts";
+   * const h = Tensor.zeros([1, 64, 15, 15]);
+   * ```
+   */
+  static zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
+    const t = Tensor.empty(shape, options);
+    t.fill0();
+    return t;
+  }
+
+  /**
+   * A tensor holding `data` (copied now).
+   *
+   * @example
+   * ```ts
+   * import { Tensor } from "./tensor.ts";
+   * const x = Tensor.from(new Float32Array([1, 2, 3, 4]), [2, 2]);
+   * ```
+   */
+  static from(
+    data: ArrayLike<number>,
+    shape: readonly number[],
+    options: TensorOptions = {},
+  ): Tensor {
+    const t = Tensor.empty(shape, options);
+    if (data.length !== t.size) {
+      t.release();
+      throw new RangeError(`Tensor.from: ${data.length} values for shape [${shape.join(", ")}]`);
+    }
+    t.write(data);
+    return t;
+  }
+
+  /** Overwrites the contents from the CPU (a queue write, ordered before the next submit). */
+  write(data: ArrayLike<number>): void {
+    const array = data instanceof Float32Array ? data : Float32Array.from(data);
+    // Pending commands may still read this buffer: submit them first so the write lands after.
+    flush();
+    currentDevice().queue.writeBuffer(this.buffer, this.offset, array, 0, this.size);
+  }
+
+  /** Sets every element to 0, in command order. */
+  fill0(): void {
+    const bytes = Math.ceil(this.size) * 4;
+    encoder.commands(currentDevice()).clearBuffer(
+      this.buffer,
+      this.offset,
+      Math.ceil(bytes / 4) * 4,
+    );
+  }
+
+  /** The storage binding of this tensor's span. */
+  binding(): GPUBufferBinding {
+    if (this.#released) throw new Error(`Tensor "${this.buffer.label}" used after release`);
+    return { buffer: this.buffer, offset: this.offset, size: Math.max(4, this.size * 4) };
+  }
+
+  /**
+   * Submits pending work and copies the data back to the CPU.
+   *
+   * @example
+   * ```ts
+   * import { Tensor } from "./tensor.ts";
+   * const values = await Tensor.from([1, 2], [2]).read(); // Float32Array [1, 2]
+   * ```
+   */
+  async read(): Promise<Float32Array> {
+    const device = currentDevice();
+    const bytes = Math.max(4, this.size * 4);
+    const staging = device.createBuffer({
+      label: "webseg.readback",
+      size: Math.ceil(bytes / 4) * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    encoder.commands(device).copyBufferToBuffer(this.buffer, this.offset, staging, 0, staging.size);
+    flush();
+    await staging.mapAsync(GPUMapMode.READ);
+    const out = new Float32Array(staging.getMappedRange().slice(0, this.size * 4));
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  /** Whether {@linkcode Tensor.release} was called. */
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /** Returns the buffer to the pool (views: just marks released). Also releases the gradient. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    for (const scope of scopes) scope.delete(this);
+    if (this.#owned) encoder.pool.release(this.buffer);
+    if (this.grad && this.grad !== this) {
+      this.grad.release();
+      this.grad = null;
+    }
+  }
+
+  /** Removes this tensor from every open scope, so it outlives them. */
+  keep(): this {
+    for (const scope of scopes) scope.delete(this);
+    return this;
+  }
+}
+
+/** Values {@linkcode scoped} can return: tensors, arrays or records of them, or anything else. */
+export type Kept = unknown;
+
+function collect(value: Kept, into: Set<Tensor>, seen = new Set<unknown>()): void {
+  if (value instanceof Tensor) {
+    into.add(value);
+    if (value.grad) into.add(value.grad);
+  } else if (value && typeof value === "object" && !seen.has(value)) {
+    seen.add(value);
+    for (const v of Object.values(value)) collect(v, into, seen);
+  }
+}
+
+/**
+ * An open scope: tensors made while it is the innermost one are released by
+ * {@linkcode TensorScope.end}, except those reachable from what it keeps. Use
+ * it around async work; {@linkcode scoped} is the synchronous shorthand.
+ *
+ * @example
+ * ```ts
+ * import { Tensor, TensorScope } from "./tensor.ts";
+ * const scope = TensorScope.begin();
+ * const x = Tensor.from([1, 2], [2]);
+ * await x.read();
+ * scope.end(); // x released
+ * ```
+ */
+export class TensorScope {
+  #tensors = new Set<Tensor>();
+
+  private constructor() {}
+
+  /** Opens a scope nested in the current one. */
+  static begin(): TensorScope {
+    const scope = new TensorScope();
+    scopes.push(scope.#tensors);
+    return scope;
+  }
+
+  /** Closes the scope (it must be the innermost), releasing all but `keep`'s tensors. */
+  end(keep?: Kept): void {
+    if (scopes.at(-1) !== this.#tensors) {
+      throw new Error("TensorScope.end: scopes closed out of order");
+    }
+    scopes.pop();
+    const returned = new Set<Tensor>();
+    collect(keep, returned);
+    // Kept tensors belong to the enclosing scope, if any.
+    const parent = scopes.at(-1);
+    for (const t of this.#tensors) {
+      if (!returned.has(t)) t.release();
+      else parent?.add(t);
+    }
+  }
+}
+
+/**
+ * Runs `fn` and releases every tensor it made, except those reachable from its
+ * result (and tensors it `keep()`s).
+ *
+ * @example
+ * ```ts
+ * import { scoped, Tensor } from "./tensor.ts";
+ * const y = scoped(() => Tensor.from([1, 2], [2])); // intermediates freed, y kept
+ * ```
+ */
+export function scoped<T>(fn: () => T): T {
+  const scope = TensorScope.begin();
+  let result: T | undefined;
+  try {
+    result = fn();
+    return result;
+  } finally {
+    scope.end(result);
+  }
+}
