@@ -6,7 +6,9 @@
  * @module
  */
 
-const USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+// UNIFORM too: conv kernels bind packed weight slices as uniform buffers (scalar loads on llvmpipe).
+const USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_SRC |
+  GPUBufferUsage.COPY_DST;
 
 /** A pool of storage buffers keyed by byte size. */
 export class BufferPool {

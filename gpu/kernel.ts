@@ -45,10 +45,16 @@ class Encoder {
   #chunks: { buffer: GPUBuffer; data: Uint32Array; used: number }[] = [];
   #spare: GPUBuffer[] = [];
   #dispatches = 0;
+  #submits = 0;
 
   /** Dispatches encoded since the process started (for tests and benchmarks). */
   get dispatchCount(): number {
     return this.#dispatches;
+  }
+
+  /** Command buffers submitted since the process started (for tests and benchmarks). */
+  get submitCount(): number {
+    return this.#submits;
   }
 
   pipeline(device: GPUDevice, kernel: Kernel): GPUComputePipeline {
@@ -109,6 +115,7 @@ class Encoder {
     // Queue writes run before the submit that follows them, and after earlier submits.
     for (const c of this.#chunks) device.queue.writeBuffer(c.buffer, 0, c.data, 0, c.used / 4);
     device.queue.submit([this.#encoder.finish()]);
+    this.#submits++;
     for (const c of this.#chunks) this.#spare.push(c.buffer);
     this.#chunks = [];
     this.#encoder = null;

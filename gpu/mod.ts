@@ -17,3 +17,55 @@ export {
 export { type Kept, scoped, Tensor, type TensorOptions, TensorScope } from "./tensor.ts";
 export { isRecording, recordOp, Tape } from "./autograd.ts";
 export { add, addBackwardReference, type AddOptions, addReference } from "./ops/add.ts";
+export { relu, reluBackwardReference, reluReference } from "./ops/relu.ts";
+export { mul, mulBackwardReference, mulReference } from "./ops/mul.ts";
+export { sum, sumBackwardReference, sumReference } from "./ops/reduce.ts";
+export {
+  concatChannels,
+  concatChannelsBackwardReference,
+  concatChannelsReference,
+} from "./ops/concat.ts";
+export {
+  maxPool2x2,
+  maxPool2x2BackwardReference,
+  maxPool2x2Reference,
+  type MaxPoolReferenceOptions,
+} from "./ops/max_pool.ts";
+export {
+  batchNorm,
+  batchNormBackwardReference,
+  type BatchNormBackwardReferenceOptions,
+  type BatchNormOptions,
+  type BatchNormParams,
+  batchNormReference,
+  type BatchNormReferenceOptions,
+  type BatchNormReferenceParams,
+  foldBatchNorm,
+  type FoldBatchNormOptions,
+  foldBatchNormReference,
+} from "./ops/batch_norm.ts";
+export {
+  convLstmCell,
+  convLstmCellBackwardReference,
+  convLstmCellReference,
+  type ConvLstmDims,
+  type ConvLstmState,
+} from "./ops/conv_lstm_cell.ts";
+export {
+  type CrossEntropyReferenceOptions,
+  softmax,
+  softmaxCrossEntropy,
+  softmaxCrossEntropyBackwardReference,
+  type SoftmaxCrossEntropyOptions,
+  softmaxCrossEntropyReference,
+  softmaxReference,
+} from "./ops/softmax_cross_entropy.ts";
+export { argmaxChannels, argmaxChannelsReference } from "./ops/argmax.ts";
+export {
+  type FlatBindings,
+  type OptimizerState,
+  PARAMETER_ALIGNMENT,
+  ParameterStore,
+  type ParameterStoreOptions,
+} from "./parameters.ts";
+export { type AdamOptions, adamReference, type AdamReferenceState, adamStep } from "./ops/adam.ts";

@@ -107,16 +107,27 @@ export class Tensor {
       t.release();
       throw new RangeError(`Tensor.from: ${data.length} values for shape [${shape.join(", ")}]`);
     }
-    t.write(data);
+    // A buffer fresh from the pool has no pending readers, so no flush is needed before the write.
+    if (t.size > 0) {
+      const array = data instanceof Float32Array ? data : Float32Array.from(data);
+      currentDevice().queue.writeBuffer(t.buffer, t.offset, array, 0, t.size);
+    }
     return t;
   }
 
   /** Overwrites the contents from the CPU (a queue write, ordered before the next submit). */
   write(data: ArrayLike<number>): void {
+    if (data.length !== this.size) {
+      throw new RangeError(
+        `Tensor.write: ${data.length} values for shape [${this.shape.join(", ")}]`,
+      );
+    }
     const array = data instanceof Float32Array ? data : Float32Array.from(data);
     // Pending commands may still read this buffer: submit them first so the write lands after.
     flush();
-    currentDevice().queue.writeBuffer(this.buffer, this.offset, array, 0, this.size);
+    if (this.size > 0) {
+      currentDevice().queue.writeBuffer(this.buffer, this.offset, array, 0, this.size);
+    }
   }
 
   /** Sets every element to 0, in command order. */

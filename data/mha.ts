@@ -1,0 +1,308 @@
+/**
+ * MetaImage (`.mha` / `.mhd`) reader, as used by BRATS-2015: the text
+ * header, raw or zlib-compressed data either in the file (`LOCAL`) or in a
+ * separate file, the common element types, and the voxel-to-world affine.
+ *
+ * @module
+ */
+
+import { unzlibSync } from "fflate";
+import { InputError } from "./input_error.ts";
+
+/** The parsed text header of a MetaImage file. */
+export interface MhaHeader {
+  /** Image dimensions, x fastest. */
+  dims: number[];
+  /** Voxel spacing per axis (mm). */
+  spacing: number[];
+  /** World position of the first voxel (`Offset` / `Position` / `Origin`), LPS. */
+  origin: number[];
+  /** Direction cosines: `direction[i]` is the world direction of image axis `i`. */
+  direction: number[][];
+  /** The `ElementType`, e.g. `MET_SHORT`. */
+  elementType: string;
+  /** Channels per voxel (only 1 is readable). */
+  channels: number;
+  /** Whether the data is zlib-compressed. */
+  compressed: boolean;
+  /** Whether multi-byte values are big-endian. */
+  bigEndian: boolean;
+  /** `LOCAL` or the name of the data file, relative to the header. */
+  elementDataFile: string;
+  /** Bytes to skip in a separate data file (-1: the data is at its end). */
+  headerSize: number;
+  /** Byte offset where `LOCAL` data starts in the `.mha` file. */
+  dataOffset: number;
+  /**
+   * Voxel (i,j,k) -> world (x,y,z) in RAS+ (NIfTI's convention, so it can be
+   * compared with NIfTI headers), 4×4; MetaImage itself stores LPS.
+   */
+  affine: number[][];
+  /** Every key of the header as written. */
+  fields: Record<string, string>;
+}
+
+/** A whole MetaImage volume read into memory. */
+export interface MhaVolume {
+  /** The file read. */
+  path: string;
+  /** Its header. */
+  header: MhaHeader;
+  /** Same as `header.dims`. */
+  shape: number[];
+  /** Voxel values, x fastest. */
+  data: Float32Array;
+}
+
+const ELEMENT_TYPES: Record<
+  string,
+  { bytes: number; read: (v: DataView, o: number, le: boolean) => number }
+> = {
+  MET_UCHAR: { bytes: 1, read: (v, o) => v.getUint8(o) },
+  MET_CHAR: { bytes: 1, read: (v, o) => v.getInt8(o) },
+  MET_USHORT: { bytes: 2, read: (v, o, le) => v.getUint16(o, le) },
+  MET_SHORT: { bytes: 2, read: (v, o, le) => v.getInt16(o, le) },
+  MET_UINT: { bytes: 4, read: (v, o, le) => v.getUint32(o, le) },
+  MET_INT: { bytes: 4, read: (v, o, le) => v.getInt32(o, le) },
+  MET_ULONG: { bytes: 4, read: (v, o, le) => v.getUint32(o, le) },
+  MET_LONG: { bytes: 4, read: (v, o, le) => v.getInt32(o, le) },
+  MET_ULONG_LONG: { bytes: 8, read: (v, o, le) => Number(v.getBigUint64(o, le)) },
+  MET_LONG_LONG: { bytes: 8, read: (v, o, le) => Number(v.getBigInt64(o, le)) },
+  MET_FLOAT: { bytes: 4, read: (v, o, le) => v.getFloat32(o, le) },
+  MET_DOUBLE: { bytes: 8, read: (v, o, le) => v.getFloat64(o, le) },
+};
+
+/** Largest voxel count accepted, so a bogus header cannot make us allocate gigabytes. */
+const MAX_VOXELS = 2 ** 29;
+/** zlib cannot shrink data by more than about 1032:1. */
+const MAX_ZLIB_RATIO = 1100;
+
+const isTrue = (v: string | undefined) => v !== undefined && /^(true|1)$/i.test(v.trim());
+
+function numbers(path: string, key: string, value: string | undefined, n: number): number[] {
+  if (value === undefined) throw new InputError(path, `MetaImage header lacks ${key}`);
+  const parts = value.trim().split(/\s+/).map(Number);
+  if (parts.length < n || parts.slice(0, n).some((x) => !Number.isFinite(x))) {
+    throw new InputError(path, `MetaImage ${key} "${value}" is not ${n} numbers`);
+  }
+  return parts.slice(0, n);
+}
+
+/**
+ * Parses a MetaImage text header from the start of a file's bytes. The
+ * header ends at the `ElementDataFile` line; for `LOCAL` data the voxels
+ * start right after it.
+ *
+ * @param path used in error messages only.
+ * @throws {InputError} for a missing or malformed field.
+ * @example
+ * ```ts
+ * const text = "NDims = 3\nDimSize = 2 2 1\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n";
+ * const h = parseMhaHeader(new TextEncoder().encode(text), "x.mha");
+ * h.dims; // [2, 2, 1]
+ * ```
+ */
+export function parseMhaHeader(bytes: Uint8Array, path: string): MhaHeader {
+  const fields: Record<string, string> = {};
+  let pos = 0;
+  let done = false;
+  const decoder = new TextDecoder("latin1");
+  while (pos < bytes.length && !done) {
+    let end = bytes.indexOf(10, pos);
+    if (end < 0) end = bytes.length;
+    const line = decoder.decode(bytes.subarray(pos, end)).replace(/\r$/, "");
+    pos = end + 1;
+    const eq = line.indexOf("=");
+    if (eq < 0) {
+      if (line.trim() === "") continue;
+      throw new InputError(path, `not a MetaImage header (line "${line.slice(0, 40)}")`);
+    }
+    const key = line.slice(0, eq).trim();
+    fields[key] = line.slice(eq + 1).trim();
+    if (key === "ElementDataFile") done = true;
+    if (pos > 65536) break;
+  }
+  if (!done) throw new InputError(path, "MetaImage header has no ElementDataFile line");
+  const ndims = Number(fields.NDims);
+  if (!Number.isInteger(ndims) || ndims < 1 || ndims > 4) {
+    throw new InputError(path, `MetaImage NDims "${fields.NDims}" is not 1..4`);
+  }
+  const dims = numbers(path, "DimSize", fields.DimSize, ndims);
+  if (dims.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new InputError(path, `MetaImage DimSize "${fields.DimSize}" is not positive integers`);
+  }
+  const spacingText = fields.ElementSpacing ?? fields.ElementSize;
+  const spacing = spacingText
+    ? numbers(path, "ElementSpacing", spacingText, ndims)
+    : dims.map(() => 1);
+  const originText = fields.Offset ?? fields.Position ?? fields.Origin;
+  const origin = originText ? numbers(path, "Offset", originText, ndims) : dims.map(() => 0);
+  const matrixText = fields.TransformMatrix ?? fields.Rotation ?? fields.Orientation;
+  const flat = matrixText
+    ? numbers(path, "TransformMatrix", matrixText, ndims * ndims)
+    : dims.flatMap((_, i) => dims.map((_, j) => (i === j ? 1 : 0)));
+  // Row i of TransformMatrix is the direction of image axis i (ITK's reading).
+  const direction = dims.map((_, i) => flat.slice(i * ndims, i * ndims + ndims));
+  const elementType = fields.ElementType ?? "";
+  if (!ELEMENT_TYPES[elementType]) {
+    throw new InputError(path, `MetaImage ElementType "${elementType}" is not supported`);
+  }
+  const channels = fields.ElementNumberOfChannels ? Number(fields.ElementNumberOfChannels) : 1;
+  const msb = fields.ElementByteOrderMSB ?? fields.BinaryDataByteOrderMSB;
+  const elementDataFile = fields.ElementDataFile;
+  const headerSize = fields.HeaderSize ? Number(fields.HeaderSize) : 0;
+  return {
+    dims,
+    spacing,
+    origin,
+    direction,
+    elementType,
+    channels,
+    compressed: isTrue(fields.CompressedData),
+    bigEndian: isTrue(msb),
+    elementDataFile,
+    headerSize: Number.isFinite(headerSize) ? headerSize : 0,
+    dataOffset: pos,
+    affine: rasAffine(spacing, origin, direction),
+    fields,
+  };
+}
+
+/** 4×4 voxel->RAS affine from LPS spacing/origin/direction (first two world axes negated). */
+function rasAffine(spacing: number[], origin: number[], direction: number[][]): number[][] {
+  const n = spacing.length;
+  const a = [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1]];
+  for (let w = 0; w < 3; w++) {
+    const sign = w < 2 ? -1 : 1;
+    for (let i = 0; i < 3; i++) {
+      a[w][i] = i < n && w < n ? sign * direction[i][w] * spacing[i] : (i === w && i >= n ? 1 : 0);
+    }
+    a[w][3] = w < n ? sign * origin[w] : 0;
+  }
+  // `|| 0` turns the -0 of negated zeros into 0 so printed affines read cleanly.
+  return a.map((row) => row.map((x) => x || 0));
+}
+
+const dirname = (p: string) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : ".");
+
+/**
+ * Reads only the header of a MetaImage file (the first few kilobytes).
+ *
+ * @throws {InputError} when the file is not a readable MetaImage header.
+ * @example
+ * ```ts
+ * const h = await readMhaHeader("VSD.Brain.XX.O.MR_Flair.54512.mha");
+ * console.log(h.dims, h.spacing);
+ * ```
+ */
+export async function readMhaHeader(path: string): Promise<MhaHeader> {
+  const file = await openOrThrow(path);
+  try {
+    const buf = new Uint8Array(65536);
+    let got = 0;
+    while (got < buf.length) {
+      const n = await file.read(buf.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    return parseMhaHeader(buf.subarray(0, got), path);
+  } finally {
+    file.close();
+  }
+}
+
+async function openOrThrow(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path);
+  } catch (e) {
+    throw new InputError(path, `cannot open: ${(e as Error).message}`);
+  }
+}
+
+async function readAll(path: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (e) {
+    throw new InputError(path, `cannot read: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Reads a whole MetaImage volume (1 channel) into a Float32Array, x fastest.
+ *
+ * @throws {InputError} for a bad header, a missing data file, corrupt
+ * compression or data shorter than the dimensions promise.
+ * @example
+ * ```ts
+ * const vol = await readMha("VSD.Brain.XX.O.MR_T1.54513.mha");
+ * console.log(vol.shape, vol.data.length);
+ * ```
+ */
+export async function readMha(path: string): Promise<MhaVolume> {
+  const bytes = await readAll(path);
+  const header = parseMhaHeader(bytes, path);
+  if (header.channels !== 1) {
+    throw new InputError(
+      path,
+      `MetaImage has ${header.channels} channels per voxel; only 1 is supported`,
+    );
+  }
+  const voxels = header.dims.reduce((a, b) => a * b, 1);
+  const type = ELEMENT_TYPES[header.elementType];
+  const expected = voxels * type.bytes;
+  let raw: Uint8Array;
+  let source = path;
+  if (header.elementDataFile === "LOCAL") {
+    raw = bytes.subarray(header.dataOffset);
+  } else {
+    if (/^(LIST|.*%)/.test(header.elementDataFile)) {
+      throw new InputError(
+        path,
+        `MetaImage ElementDataFile "${header.elementDataFile}" (file lists) is not supported`,
+      );
+    }
+    source = `${dirname(path)}/${header.elementDataFile}`;
+    const all = await readAll(source);
+    const skip = header.compressed
+      ? 0
+      : header.headerSize < 0
+      ? all.length - expected
+      : header.headerSize;
+    raw = all.subarray(Math.max(0, skip));
+  }
+  if (voxels > MAX_VOXELS || (header.compressed && expected > raw.length * MAX_ZLIB_RATIO)) {
+    throw new InputError(
+      source,
+      `DimSize ${
+        header.dims.join("×")
+      } promises more voxels than the file's ${raw.length} bytes can hold`,
+    );
+  }
+  if (header.compressed) {
+    try {
+      raw = unzlibSync(raw, { out: new Uint8Array(expected) });
+    } catch (e) {
+      throw new InputError(source, `corrupt zlib data: ${(e as Error).message}`);
+    }
+  }
+  if (raw.length < expected) {
+    throw new InputError(
+      source,
+      `data holds ${raw.length} bytes but DimSize ${header.dims.join("×")} needs ${expected}`,
+    );
+  }
+  return { path, header, shape: header.dims, data: decode(raw, header, voxels) };
+}
+
+function decode(raw: Uint8Array, header: MhaHeader, voxels: number): Float32Array {
+  const out = new Float32Array(voxels);
+  const le = !header.bigEndian;
+  if (header.elementType === "MET_UCHAR") {
+    out.set(raw.subarray(0, voxels));
+    return out;
+  }
+  const type = ELEMENT_TYPES[header.elementType];
+  const view = new DataView(raw.buffer, raw.byteOffset, voxels * type.bytes);
+  for (let i = 0, o = 0; i < voxels; i++, o += type.bytes) out[i] = type.read(view, o, le);
+  return out;
+}

@@ -1,0 +1,399 @@
+/**
+ * NIfTI-1 and NIfTI-2 headers: parsing (either byte order), validation,
+ * serialising, and the voxel-to-world affine as nibabel reports it.
+ * Browser-safe: works on bytes, never on files.
+ *
+ * @module
+ */
+
+import { InputError } from "./input_error.ts";
+import {
+  datatypeByCode,
+  datatypeByName,
+  describeUnsupported,
+  type NiftiDatatypeName,
+  SUPPORTED_DATATYPE_NAMES,
+} from "./_datatypes.ts";
+import {
+  NIFTI1_FIELDS,
+  NIFTI2_EOL_CHECK,
+  NIFTI2_FIELDS,
+  type RawHeader,
+  readFields,
+  writeFields,
+} from "./_header_layout.ts";
+import { bestAffine } from "./_nifti_affine.ts";
+
+export type { NiftiDatatypeName } from "./_datatypes.ts";
+
+/**
+ * A parsed NIfTI header. Field names follow nifti1.h in camelCase; numbers
+ * are the raw stored values (NIfTI-1 floats widened exactly to numbers).
+ */
+export interface NiftiHeader {
+  /** 1 for NIfTI-1 (348-byte header), 2 for NIfTI-2 (540-byte header). */
+  version: 1 | 2;
+  /** Byte order of the header and the voxel data. */
+  littleEndian: boolean;
+  /** 348 or 540. */
+  sizeofHdr: number;
+  /** "n+1" or "n+2" (single-file NIfTI). */
+  magic: string;
+  dimInfo: number;
+  /** dim[0..7]: dim[0] is the number of dimensions, dim[1..dim[0]] their sizes. */
+  dims: number[];
+  intentP1: number;
+  intentP2: number;
+  intentP3: number;
+  intentCode: number;
+  /** The NIfTI datatype code (2 uint8, 4 int16, 16 float32, ...). */
+  datatype: number;
+  /** The datatype's name, e.g. "int16". */
+  datatypeName: NiftiDatatypeName;
+  /** Bits per voxel as stored (the datatype decides the real size, as in nibabel). */
+  bitpix: number;
+  sliceStart: number;
+  /** pixdim[0..7] as stored: pixdim[0] is qfac, pixdim[1..3] voxel sizes. */
+  pixdim: number[];
+  /** Byte offset of the voxel data in the (decompressed) file. */
+  voxOffset: number;
+  /** Raw scale; 0 or NaN means "no scaling". */
+  sclSlope: number;
+  sclInter: number;
+  sliceEnd: number;
+  sliceCode: number;
+  /** Spatial units in bits 0-2 (2 = mm), temporal in bits 3-5 (8 = s). */
+  xyztUnits: number;
+  calMax: number;
+  calMin: number;
+  sliceDuration: number;
+  toffset: number;
+  descrip: string;
+  auxFile: string;
+  qformCode: number;
+  sformCode: number;
+  quaternB: number;
+  quaternC: number;
+  quaternD: number;
+  qoffsetX: number;
+  qoffsetY: number;
+  qoffsetZ: number;
+  srowX: number[];
+  srowY: number[];
+  srowZ: number[];
+  intentName: string;
+  /** True when byte 0 of the extender after the header says extensions follow. */
+  hasExtensions: boolean;
+  /** 4×4 voxel-to-world matrix (rows), as nibabel's `img.affine`. */
+  affine: number[][];
+}
+
+/**
+ * Size of the stored header plus the 4-byte extender, i.e. the smallest data offset.
+ *
+ * @example
+ * ```ts
+ * import { minimumDataOffset } from "./nifti_header.ts";
+ * minimumDataOffset(1); // 352
+ * minimumDataOffset(2); // 544
+ * ```
+ */
+export function minimumDataOffset(version: 1 | 2): number {
+  return version === 1 ? 352 : 544;
+}
+
+/**
+ * Reads the first 4 bytes and says which NIfTI version and byte order they
+ * announce, or throws InputError for anything that is not a NIfTI header.
+ *
+ * @example
+ * ```ts
+ * import { sniffNiftiHeader } from "./nifti_header.ts";
+ * const bytes = new Uint8Array(4);
+ * new DataView(bytes.buffer).setInt32(0, 348, true);
+ * sniffNiftiHeader(bytes, "a.nii"); // { version: 1, littleEndian: true, size: 348 }
+ * ```
+ */
+export function sniffNiftiHeader(
+  bytes: Uint8Array,
+  path: string,
+): { version: 1 | 2; littleEndian: boolean; size: number } {
+  if (bytes.length === 0) throw new InputError(path, "empty file");
+  if (bytes.length < 4) {
+    throw new InputError(path, `header cut short: ${bytes.length} bytes, a NIfTI header needs 348`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 4);
+  for (const littleEndian of [true, false]) {
+    const size = view.getInt32(0, littleEndian);
+    if (size === 348) return { version: 1, littleEndian, size };
+    if (size === 540) return { version: 2, littleEndian, size };
+  }
+  throw new InputError(
+    path,
+    `not a NIfTI file: sizeof_hdr is ${
+      view.getInt32(0, true)
+    }, expected 348 (NIfTI-1) or 540 (NIfTI-2)`,
+  );
+}
+
+/**
+ * Parses and validates a NIfTI-1 or NIfTI-2 header from the start of a
+ * (decompressed) file. Throws InputError naming `path` when the header is
+ * cut short, has a wrong size or magic, absurd dims, an unsupported datatype
+ * or an impossible `vox_offset`.
+ *
+ * @example
+ * ```ts
+ * import { parseNiftiHeader } from "./nifti_header.ts";
+ * const bytes = await Deno.readFile("scan.nii");
+ * const header = parseNiftiHeader(bytes, { path: "scan.nii" });
+ * console.log(header.dims, header.datatypeName, header.affine);
+ * ```
+ */
+export function parseNiftiHeader(bytes: Uint8Array, options: { path?: string } = {}): NiftiHeader {
+  const path = options.path ?? "<bytes>";
+  const { version, littleEndian, size } = sniffNiftiHeader(bytes, path);
+  if (bytes.length < size) {
+    throw new InputError(
+      path,
+      `header cut short: ${bytes.length} bytes, a NIfTI-${version} header needs ${size}`,
+    );
+  }
+  const raw = readFields(bytes, version === 1 ? NIFTI1_FIELDS : NIFTI2_FIELDS, littleEndian);
+  checkMagic(bytes, raw, version, path);
+  checkDims(raw.dims, path);
+  const type = datatypeByCode(raw.datatype);
+  if (!type) {
+    throw new InputError(
+      path,
+      `unsupported datatype ${describeUnsupported(raw.datatype)}; supported: ${
+        SUPPORTED_DATATYPE_NAMES.join(", ")
+      }`,
+    );
+  }
+  const voxOffset = checkVoxOffset(raw.voxOffset, version, path);
+  const slopeGiven = raw.sclSlope !== 0 && Number.isFinite(raw.sclSlope);
+  if (slopeGiven && !Number.isFinite(raw.sclInter)) {
+    throw new InputError(path, `scl_slope is ${raw.sclSlope} but scl_inter is ${raw.sclInter}`);
+  }
+  const header: NiftiHeader = {
+    ...raw,
+    version,
+    littleEndian,
+    datatypeName: type.name,
+    voxOffset,
+    hasExtensions: bytes.length > size && bytes[size] !== 0,
+    affine: [],
+  };
+  header.affine = bestAffine(header);
+  return header;
+}
+
+function checkMagic(bytes: Uint8Array, raw: RawHeader, version: 1 | 2, path: string): void {
+  const want = version === 1 ? "n+1" : "n+2";
+  if (raw.magic === want) {
+    if (version === 2) {
+      const eol = Array.from(bytes.subarray(8, 12));
+      const zero = eol.every((b) => b === 0);
+      // nibabel accepts an all-zero check; anything else but 13 10 26 10 means text-mode corruption.
+      if (!zero && eol.some((b, i) => b !== NIFTI2_EOL_CHECK[i])) {
+        throw new InputError(path, "NIfTI-2 line-ending check bytes are wrong: file corrupted");
+      }
+    }
+    return;
+  }
+  if (raw.magic === (version === 1 ? "ni1" : "ni2")) {
+    throw new InputError(
+      path,
+      `magic "${raw.magic}" marks a .hdr/.img pair; only single-file .nii and .nii.gz are read`,
+    );
+  }
+  throw new InputError(path, `bad magic ${JSON.stringify(raw.magic)}, expected "${want}"`);
+}
+
+/** Largest voxel count accepted before any file-size check: beyond 2^48 no file can hold it. */
+const MAX_VOXELS = 2 ** 48;
+
+function checkDims(dims: number[], path: string): void {
+  const n = dims[0];
+  if (!(n >= 1 && n <= 7)) throw new InputError(path, `dim[0] is ${n}, must be 1 to 7`);
+  let voxels = 1;
+  for (let i = 1; i <= n; i++) {
+    const d = dims[i];
+    if (!Number.isSafeInteger(d) || d < 1) {
+      throw new InputError(path, `dim[${i}] is ${d}; dims must be positive (dim = [${dims}])`);
+    }
+    voxels *= d;
+  }
+  if (voxels > MAX_VOXELS) {
+    throw new InputError(
+      path,
+      `dims ${dims.slice(1, n + 1).join("×")} are absurd (${voxels} voxels)`,
+    );
+  }
+}
+
+function checkVoxOffset(voxOffset: number, version: 1 | 2, path: string): number {
+  const min = minimumDataOffset(version);
+  if (!Number.isFinite(voxOffset) || voxOffset < 0 || voxOffset > Number.MAX_SAFE_INTEGER) {
+    throw new InputError(path, `vox_offset is ${voxOffset}`);
+  }
+  const offset = Math.floor(voxOffset);
+  // nibabel treats 0 as "unset"; in a single file the data then starts right after the header.
+  if (offset === 0) return min;
+  if (offset < min) {
+    throw new InputError(path, `vox_offset ${offset} lies inside the ${min}-byte header`);
+  }
+  return offset;
+}
+
+/**
+ * The array shape nibabel reports: `dim[1..dim[0]]`.
+ *
+ * @example
+ * ```ts
+ * import { niftiShape, readNiftiHeader } from "./mod.ts";
+ * niftiShape(await readNiftiHeader("flair.nii.gz")); // e.g. [240, 240, 155]
+ * ```
+ */
+export function niftiShape(header: Pick<NiftiHeader, "dims">): number[] {
+  return header.dims.slice(1, header.dims[0] + 1);
+}
+
+/**
+ * Serialises a header as stored bytes plus a zero 4-byte extender (so the
+ * result is exactly `minimumDataOffset(version)` bytes). Strings are cut to
+ * their field size.
+ *
+ * @example
+ * ```ts
+ * import { createNiftiHeader, serializeNiftiHeader } from "./nifti_header.ts";
+ * const header = createNiftiHeader({ shape: [4, 4, 2], datatype: "uint8" });
+ * serializeNiftiHeader(header).length; // 352
+ * ```
+ */
+export function serializeNiftiHeader(
+  header: NiftiHeader,
+  options: { littleEndian?: boolean } = {},
+): Uint8Array {
+  const littleEndian = options.littleEndian ?? header.littleEndian;
+  const size = header.version === 1 ? 348 : 540;
+  const bytes = new Uint8Array(minimumDataOffset(header.version));
+  const raw: RawHeader = {
+    ...header,
+    sizeofHdr: size,
+    magic: header.version === 1 ? "n+1" : "n+2",
+  };
+  writeFields(bytes, header.version === 1 ? NIFTI1_FIELDS : NIFTI2_FIELDS, raw, littleEndian);
+  if (header.version === 1) bytes.set([114], 38); // regular = 'r', as nibabel and FSL write
+  else bytes.set(NIFTI2_EOL_CHECK, 8);
+  return bytes;
+}
+
+/** Options of `createNiftiHeader`. */
+export interface CreateNiftiHeaderOptions {
+  /** Array shape, x fastest: [nx, ny, nz] or [nx, ny, nz, nt]. */
+  shape: readonly number[];
+  /** Stored datatype. */
+  datatype: NiftiDatatypeName;
+  /** Copy pixdim, units, qform, sform (hence the affine) and descrip from this header. */
+  reference?: NiftiHeader;
+  /** Without a reference: the sform (code 2, "aligned"); default identity. */
+  affine?: number[][];
+  /** 1 or 2; default the reference's version, or 1 (2 if a dim exceeds 32767). */
+  version?: 1 | 2;
+}
+
+/**
+ * Builds a little-endian header for writing a new volume with the geometry of
+ * a reference volume. No scaling (slope 1, intercept 0); data at the first
+ * byte after the header.
+ *
+ * @example
+ * ```ts
+ * import { createNiftiHeader, readNiftiHeader } from "./mod.ts";
+ * const flair = await readNiftiHeader("case/flair.nii.gz");
+ * const labels = createNiftiHeader({ shape: flair.dims.slice(1, 4), datatype: "uint8", reference: flair });
+ * ```
+ */
+export function createNiftiHeader(options: CreateNiftiHeaderOptions): NiftiHeader {
+  const { shape, reference } = options;
+  const type = datatypeByName(options.datatype);
+  if (!type) throw new TypeError(`Cannot write datatype "${options.datatype}"`);
+  if (
+    shape.length < 1 || shape.length > 7 || shape.some((d) => !Number.isSafeInteger(d) || d < 1)
+  ) {
+    throw new RangeError(`Cannot write shape [${shape}]: need 1 to 7 positive integer dims`);
+  }
+  const needsV2 = shape.some((d) => d > 32767);
+  const version = options.version ?? (needsV2 ? 2 : reference?.version ?? 1);
+  if (version === 1 && needsV2) throw new RangeError(`Shape [${shape}] needs NIfTI-2`);
+  const dims = [shape.length, ...shape, ...Array(7 - shape.length).fill(1)];
+  const affine = options.affine ?? [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
+  const zooms = [0, 1, 2].map((j) => Math.hypot(affine[0][j], affine[1][j], affine[2][j]));
+  const geometry = reference
+    ? {
+      pixdim: [...reference.pixdim],
+      xyztUnits: reference.xyztUnits,
+      qformCode: reference.qformCode,
+      sformCode: reference.sformCode,
+      quaternB: reference.quaternB,
+      quaternC: reference.quaternC,
+      quaternD: reference.quaternD,
+      qoffsetX: reference.qoffsetX,
+      qoffsetY: reference.qoffsetY,
+      qoffsetZ: reference.qoffsetZ,
+      srowX: [...reference.srowX],
+      srowY: [...reference.srowY],
+      srowZ: [...reference.srowZ],
+      descrip: reference.descrip,
+    }
+    : {
+      pixdim: [1, zooms[0] || 1, zooms[1] || 1, zooms[2] || 1, 1, 1, 1, 1],
+      xyztUnits: 10,
+      qformCode: 0,
+      sformCode: 2,
+      quaternB: 0,
+      quaternC: 0,
+      quaternD: 0,
+      qoffsetX: 0,
+      qoffsetY: 0,
+      qoffsetZ: 0,
+      srowX: [...affine[0]],
+      srowY: [...affine[1]],
+      srowZ: [...affine[2]],
+      descrip: "",
+    };
+  const header: NiftiHeader = {
+    version,
+    littleEndian: true,
+    sizeofHdr: version === 1 ? 348 : 540,
+    magic: version === 1 ? "n+1" : "n+2",
+    dimInfo: 0,
+    dims,
+    intentP1: 0,
+    intentP2: 0,
+    intentP3: 0,
+    intentCode: 0,
+    datatype: type.code,
+    datatypeName: type.name,
+    bitpix: type.bytes * 8,
+    sliceStart: 0,
+    voxOffset: minimumDataOffset(version),
+    sclSlope: 1,
+    sclInter: 0,
+    sliceEnd: 0,
+    sliceCode: 0,
+    calMax: 0,
+    calMin: 0,
+    sliceDuration: 0,
+    toffset: 0,
+    auxFile: "",
+    intentName: "",
+    hasExtensions: false,
+    affine: [],
+    ...geometry,
+  };
+  // Round-trip through the stored precision so the affine is what a reader of the file computes.
+  return parseNiftiHeader(serializeNiftiHeader(header), { path: "<new header>" });
+}

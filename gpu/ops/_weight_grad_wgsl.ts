@@ -1,0 +1,191 @@
+// Weight gradient of a stride-1 conv with the output gradient read from uniform windows (private).
+import { dispatch, gridFor, type Kernel } from "../kernel.ts";
+import { Tensor } from "../tensor.ts";
+import { UNIFORM_FLOATS } from "./_conv_wgsl.ts";
+
+/** Register block: pixels per step × output channels (multiple of 4) per invocation. */
+export interface WindowGradBlock {
+  px: number;
+  co: number;
+}
+
+/** Block measured fastest on llvmpipe (see bench/README.md). */
+export const DEFAULT_WINDOW_GRAD: WindowGradBlock = { px: 4, co: 8 };
+
+/** How dy is cut into uniform windows of `rows` image rows × `group` channels. */
+interface Windows {
+  group: number;
+  coGroups: number;
+  rows: number;
+  bands: number;
+  stride: number;
+}
+
+function windows(cout: number, h: number, w: number, co: number): Windows | null {
+  const group = Math.min(Math.ceil(cout / co) * co, Math.floor(UNIFORM_FLOATS / w / co) * co);
+  if (group < co) return null;
+  const rows = Math.min(h, Math.floor(UNIFORM_FLOATS / (w * group)));
+  const floats = rows * w * group;
+  return {
+    group,
+    coGroups: Math.ceil(cout / group),
+    rows,
+    bands: Math.ceil(h / rows),
+    stride: Math.ceil(floats / 64) * 64,
+  };
+}
+
+// win[(n, band, g)][r][x][coL] = dy[n, g·group + coL, band·rows + r, x] (0 outside).
+const WINDOWS: Kernel = {
+  name: "conv.dy_windows",
+  code: /* wgsl */ `
+struct P { total: u32, cout: u32, h: u32, w: u32, group: u32, coGroups: u32, rows: u32, bands: u32, stride: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= p.total) { return; }
+  let win = i / p.stride;
+  let e = i % p.stride;
+  let coL = e % p.group;
+  let x = (e / p.group) % p.w;
+  let r = e / (p.group * p.w);
+  let g = win % p.coGroups;
+  let band = (win / p.coGroups) % p.bands;
+  let n = win / (p.coGroups * p.bands);
+  let co = g * p.group + coL;
+  let y = band * p.rows + r;
+  var v = 0.0;
+  if (r < p.rows && co < p.cout && y < p.h) { v = dy[((n * p.cout + co) * p.h + y) * p.w + x]; }
+  out[i] = v;
+}`,
+};
+
+const cache = new Map<string, Kernel>();
+
+/**
+ * One window: invocation (ci, co block) accumulates x·dy over the window's pixels for `co`
+ * output channels × 9 taps; dy comes from the uniform window (one scalar load for all lanes,
+ * which differ only in ci), x by per-lane loads. Adds into dw unless `first`.
+ */
+function windowKernel(k: number, block: WindowGradBlock): Kernel {
+  const key = `${k}/${block.px}/${block.co}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const { px, co } = block;
+  const pad = (k - 1) / 2;
+  const q = co / 4;
+  const taps = k * k;
+  const span = px + k - 1;
+  const decl: string[] = [];
+  for (let t = 0; t < taps; t++) for (let j = 0; j < q; j++) decl.push(`var a${t}_${j} = vec4f(0.0);`);
+  const step: string[] = [];
+  for (let s = 0; s < span; s++) {
+    step.push(`let ix${s} = i32(x0) + ${s - pad}; let okx${s} = ix${s} >= 0 && ix${s} <= wmax; let cx${s} = u32(clamp(ix${s}, 0, wmax));`);
+  }
+  for (let p = 0; p < px; p++) {
+    for (let j = 0; j < q; j++) {
+      step.push(`let d${p}_${j} = select(vec4f(0.0), wnd[((r * p.w + min(x0 + ${p}u, p.w - 1u)) * p.group) / 4u + cq + ${j}u], x0 + ${p}u < p.w);`);
+    }
+  }
+  for (let ky = 0; ky < k; ky++) {
+    const body: string[] = [];
+    for (let s = 0; s < span; s++) body.push(`let v${s} = select(0.0, x[row + cx${s}], okx${s});`);
+    for (let kx = 0; kx < k; kx++) {
+      for (let p = 0; p < px; p++) {
+        for (let j = 0; j < q; j++) {
+          const a = `a${ky * k + kx}_${j}`;
+          body.push(`${a} = fma(vec4f(v${p + kx}), d${p}_${j}, ${a});`);
+        }
+      }
+    }
+    step.push(`{ let iy = i32(yy) + ${ky - pad};
+        if (iy >= 0 && iy < i32(p.h)) {
+          let row = xb + u32(iy) * p.w;
+          ${body.join("\n          ")}
+        } }`);
+  }
+  const stores: string[] = [];
+  for (let j = 0; j < q; j++) {
+    for (let c = 0; c < 4; c++) {
+      const writes = Array.from({ length: taps }, (_, t) =>
+        `dw[o + ${t}u] = select(dw[o + ${t}u], 0.0, p.first == 1u) + a${t}_${j}[${c}];`).join(" ");
+      stores.push(`if (cb + ${j * 4 + c}u < p.cout) { let o = ((cb + ${j * 4 + c}u) * p.cin + ci) * ${taps}u; ${writes} }`);
+    }
+  }
+  const kernel: Kernel = {
+    name: `conv${k}x${k}.weight_grad_window`,
+    code: /* wgsl */ `
+struct P { n: u32, cin: u32, h: u32, w: u32, cout: u32, y0: u32, rows: u32, coBase: u32, group: u32, first: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<uniform> wnd: array<vec4f, ${UNIFORM_FLOATS / 4}>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dw: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let ci = gid.x;
+  if (ci >= p.cin) { return; }
+  let cq = wid.y * ${q}u;
+  let cb = p.coBase + wid.y * ${co}u;
+  let wmax = i32(p.w) - 1;
+  let xb = (p.n * p.cin + ci) * p.h * p.w;
+  ${decl.join("\n  ")}
+  for (var r = 0u; r < p.rows; r++) {
+    let yy = p.y0 + r;
+    for (var x0 = 0u; x0 < p.w; x0 += ${px}u) {
+      ${step.join("\n      ")}
+    }
+  }
+  ${stores.join("\n  ")}
+}`,
+  };
+  cache.set(key, kernel);
+  return kernel;
+}
+
+/**
+ * dw [cout, cin, k, k] of a stride-1 conv, or null when the shape suits the chunked kernel
+ * better (few input channels: lanes are input channels here; very wide rows).
+ */
+export function windowWeightGrad(
+  x: Tensor,
+  dy: Tensor,
+  options: { k: number; block?: WindowGradBlock; shape?: readonly number[] },
+): Tensor | null {
+  const [n, cin, h, w] = x.shape;
+  const cout = dy.shape[1];
+  const { k } = options;
+  const block = options.block ?? DEFAULT_WINDOW_GRAD;
+  const win = windows(cout, h, w, block.co);
+  if (!win || cin < 16 || Math.ceil(cin / 64) > 65535) return null;
+  const count = n * win.bands * win.coGroups;
+  const total = (count - 1) * win.stride + UNIFORM_FLOATS;
+  const wnd = Tensor.empty([total], { label: "conv.dw.windows" });
+  dispatch(WINDOWS, [dy, wnd], {
+    params: [total, cout, h, w, win.group, win.coGroups, win.rows, win.bands, win.stride],
+    workgroups: gridFor(total),
+  });
+  const dw = Tensor.empty(options.shape ?? [cout, cin, k, k], { label: "conv.dw" });
+  const kernel = windowKernel(k, block);
+  for (let i = 0; i < n; i++) {
+    for (let band = 0; band < win.bands; band++) {
+      const y0 = band * win.rows;
+      for (let g = 0; g < win.coGroups; g++) {
+        const index = (i * win.bands + band) * win.coGroups + g;
+        const coBase = g * win.group;
+        dispatch(kernel, [
+          { buffer: wnd.buffer, offset: wnd.offset + index * win.stride * 4, size: UNIFORM_FLOATS * 4 },
+          x,
+          dw,
+        ], {
+          params: [i, cin, h, w, cout, y0, Math.min(win.rows, h - y0), coBase, win.group, i === 0 && band === 0 ? 1 : 0],
+          workgroups: [Math.ceil(cin / 64), Math.ceil(Math.min(win.group, cout - coBase) / block.co)],
+        });
+      }
+    }
+  }
+  wnd.release();
+  return dw;
+}

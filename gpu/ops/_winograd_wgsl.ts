@@ -1,0 +1,161 @@
+// Winograd F(2×2, 3×3) convolution kernel (private to gpu/ops): 2.25× fewer multiplies than direct.
+import { dispatch, type Kernel } from "../kernel.ts";
+import type { Tensor } from "../tensor.ts";
+import { type SliceLayout, UNIFORM_FLOATS } from "./_conv_wgsl.ts";
+
+/** Register block: 2×2 output tiles along x per invocation × output channels (multiple of 4). */
+export interface WinogradBlock {
+  tiles: number;
+  co: number;
+}
+
+/** Block measured fastest on llvmpipe (see bench/README.md). */
+export const DEFAULT_WINOGRAD: WinogradBlock = { tiles: 1, co: 8 };
+
+const cache = new Map<string, Kernel>();
+
+// Bᵀ·d·B on 4 values: rows then columns use the same 1-D transform.
+function bt(d: string[]): string[] {
+  return [`${d[0]} - ${d[2]}`, `${d[1]} + ${d[2]}`, `${d[2]} - ${d[1]}`, `${d[1]} - ${d[3]}`];
+}
+
+/**
+ * Each invocation computes `tiles` 2×2 output tiles along x × `co` output channels: per input
+ * channel it loads the 4×(2·tiles+2) input patch, transforms each tile (adds only), and
+ * accumulates 16 products per tile and channel with transformed weights from a uniform slice.
+ */
+export function winogradKernel(block: WinogradBlock): Kernel {
+  const key = `${block.tiles}/${block.co}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const { tiles, co } = block;
+  const q = co / 4;
+  const cols = 2 * tiles + 2;
+  const decl: string[] = [];
+  for (let t = 0; t < tiles; t++) {
+    for (let e = 0; e < 16; e++) for (let j = 0; j < q; j++) decl.push(`var m${t}_${e}_${j} = vec4f(0.0);`);
+  }
+  const body: string[] = [];
+  for (let r = 0; r < 4; r++) {
+    body.push(`let iy${r} = iy0 + ${r}; let okr${r} = iy${r} >= 0 && iy${r} < i32(p.h); let row${r} = xb + u32(clamp(iy${r}, 0, hmax)) * p.w;`);
+    for (let c = 0; c < cols; c++) {
+      body.push(`let d${r}_${c} = select(0.0, x[row${r} + cx${c}], okr${r} && okc${c});`);
+    }
+  }
+  for (let t = 0; t < tiles; t++) {
+    // Rows first: r_i[c] = (Bᵀ d)[i][c], then columns: V[i][j] = (r_i Bᵀ-transformed)[j].
+    const rowsT: string[][] = [];
+    for (let c = 0; c < 4; c++) {
+      const col = [0, 1, 2, 3].map((r) => `d${r}_${2 * t + c}`);
+      rowsT.push(bt(col));
+    }
+    for (let i = 0; i < 4; i++) {
+      body.push(`let r${t}_${i} = vec4f(${[0, 1, 2, 3].map((c) => rowsT[c][i]).join(", ")});`);
+      const v = bt([0, 1, 2, 3].map((c) => `r${t}_${i}.${"xyzw"[c]}`));
+      for (let j = 0; j < 4; j++) body.push(`let v${t}_${i * 4 + j} = ${v[j]};`);
+    }
+  }
+  for (let e = 0; e < 16; e++) {
+    for (let j = 0; j < q; j++) {
+      body.push(`{ let wv = wt[wi + ${e}u * gq + ${j}u];`);
+      for (let t = 0; t < tiles; t++) body.push(`  m${t}_${e}_${j} = fma(vec4f(v${t}_${e}), wv, m${t}_${e}_${j});`);
+      body.push(`}`);
+    }
+  }
+  const stores: string[] = [];
+  for (let t = 0; t < tiles; t++) {
+    for (let j = 0; j < q; j++) {
+      const m = (i: number, k: number) => `m${t}_${i * 4 + k}_${j}`;
+      // Aᵀ·M·A: s_i = rows combined, then columns.
+      for (let i = 0; i < 4; i++) {
+        stores.push(`let s${t}_${j}_${i}_0 = ${m(i, 0)} + ${m(i, 1)} + ${m(i, 2)}; let s${t}_${j}_${i}_1 = ${m(i, 1)} - ${m(i, 2)} - ${m(i, 3)};`);
+      }
+      for (let b = 0; b < 2; b++) {
+        const s = (i: number) => `s${t}_${j}_${i}_${b}`;
+        stores.push(`let y${t}_${j}_0_${b} = ${s(0)} + ${s(1)} + ${s(2)}; let y${t}_${j}_1_${b} = ${s(1)} - ${s(2)} - ${s(3)};`);
+      }
+      for (let c = 0; c < 4; c++) {
+        stores.push(`{ let col = cb + ${j * 4 + c}u; let cg = p.coBase + col;
+    if (cg < p.cout) { let bias = wt[(p.biasAt + col) / 4u][(p.biasAt + col) % 4u];`);
+        for (let a = 0; a < 2; a++) {
+          for (let b = 0; b < 2; b++) {
+            stores.push(`      { let oy = oy0 + ${a}u; let ox = ox0 + ${2 * t + b}u; if (oy < p.h && ox < p.w) { let o = ((n * p.cout + cg) * p.h + oy) * p.w + ox;
+        y[o] = select(y[o], bias, p.first == 1u) + y${t}_${j}_${a}_${b}[${c}]; } }`);
+          }
+        }
+        stores.push(`  } }`);
+      }
+    }
+  }
+  const colDecl: string[] = [];
+  for (let c = 0; c < cols; c++) {
+    colDecl.push(`let ic${c} = ix0 + ${c}; let okc${c} = ic${c} >= 0 && ic${c} < i32(p.w); let cx${c} = u32(clamp(ic${c}, 0, wmax));`);
+  }
+  const kernel: Kernel = {
+    name: "conv3x3.winograd",
+    code: /* wgsl */ `
+struct P { n: u32, cin: u32, h: u32, w: u32, cout: u32, coBase: u32, ciBase: u32, cinTotal: u32,
+  groupsX: u32, gq: u32, first: u32, biasAt: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<uniform> wt: array<vec4f, ${UNIFORM_FLOATS / 4}>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let t = gid.x;
+  let tilesY = (p.h + 1u) / 2u;
+  if (t >= tilesY * p.groupsX) { return; }
+  let n = wid.z;
+  let cb = wid.y * ${co}u;
+  let gq = p.gq;
+  let oy0 = (t / p.groupsX) * 2u;
+  let ox0 = (t % p.groupsX) * ${2 * tiles}u;
+  let iy0 = i32(oy0) - 1;
+  let ix0 = i32(ox0) - 1;
+  let wmax = i32(p.w) - 1;
+  let hmax = i32(p.h) - 1;
+  ${colDecl.join("\n  ")}
+  ${decl.join("\n  ")}
+  for (var ci = 0u; ci < p.cin; ci++) {
+    let xb = ((n * p.cinTotal + p.ciBase + ci) * p.h) * p.w;
+    let wi = ci * 16u * gq + wid.y * ${q}u;
+    ${body.join("\n    ")}
+  }
+  ${stores.join("\n  ")}
+}`,
+  };
+  cache.set(key, kernel);
+  return kernel;
+}
+
+/** Runs a Winograd 3×3 conv (padding 1) of x into y with weights packed with `winograd: true`. */
+export function runWinograd(
+  x: Tensor,
+  y: Tensor,
+  dims: { cout: number; packed: Tensor; layout: SliceLayout; block: WinogradBlock },
+): void {
+  const [n, cin, h, w] = x.shape;
+  const { cout, packed, layout, block } = dims;
+  const kernel = winogradKernel(block);
+  const groupsX = Math.ceil(Math.ceil(w / 2) / block.tiles);
+  const pixelGroups = Math.ceil((Math.ceil(h / 2) * groupsX) / 64);
+  if (pixelGroups > 65535 || n > 65535) throw new RangeError(`conv: image [${x.shape}] too large`);
+  for (let cs = 0; cs < layout.ciSlices; cs++) {
+    const ciBase = cs * layout.ciChunk;
+    for (let os = 0; os < layout.coSlices; os++) {
+      const coBase = os * layout.group;
+      const slice = cs * layout.coSlices + os;
+      dispatch(kernel, [
+        { buffer: packed.buffer, offset: packed.offset + slice * layout.stride * 4, size: UNIFORM_FLOATS * 4 },
+        x,
+        y,
+      ], {
+        params: [
+          n, Math.min(layout.ciChunk, cin - ciBase), h, w, cout, coBase, ciBase, cin, groupsX,
+          layout.group / 4, cs === 0 ? 1 : 0, layout.biasAt,
+        ],
+        workgroups: [pixelGroups, Math.ceil(Math.min(layout.group, cout - coBase) / block.co), n],
+      });
+    }
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * 2-D convolution, stride 1, kernel 3×3 (padding 1) or 1×1, NCHW, optional bias:
+ * forward, backward to the input (the same kernel with flipped, transposed
+ * weights) and to the weights and bias (chunked partial sums, then a sum
+ * over chunks), with plain-TypeScript float64 references.
+ *
+ * The kernels are written for speed on CPU adapters (llvmpipe) without
+ * hurting GPUs: each invocation computes a run of output pixels × a block of
+ * output channels in registers, weights come from a uniform buffer at
+ * addresses shared by the whole workgroup, and nothing uses barriers.
+ *
+ * @module
+ */
+
+import { isRecording, recordOp } from "../autograd.ts";
+import { Tensor } from "../tensor.ts";
+import {
+  biasGrad,
+  type ConvBlock,
+  DEFAULT_BLOCK,
+  type GradBlock,
+  packWeights,
+  runConv,
+  sliceLayout,
+  weightGrad,
+} from "./_conv_wgsl.ts";
+import { DEFAULT_WINOGRAD, runWinograd, type WinogradBlock } from "./_winograd_wgsl.ts";
+import { windowWeightGrad, type WindowGradBlock } from "./_weight_grad_wgsl.ts";
+
+/** Options of {@linkcode conv2d}. */
+export interface Conv2dOptions {
+  /** Bias [Cout], added to every pixel of its channel. */
+  bias?: Tensor | null;
+  /** Zero padding on each side; only (K − 1) / 2 ("same" output size) is supported. */
+  padding?: number;
+  /** Register block of the forward and input-gradient kernels (for benchmarks). */
+  block?: ConvBlock;
+  /** Register block of the weight-gradient kernel (for benchmarks). */
+  gradBlock?: GradBlock;
+  /** 3×3 kernels: Winograd F(2×2, 3×3) (default, fewer multiplies) or direct; also used for dx. */
+  algorithm?: "winograd" | "direct";
+  /** Register block of the Winograd kernel (for benchmarks). */
+  winograd?: WinogradBlock;
+  /**
+   * Weight gradient: "window" (dy read from uniform windows, the default where it applies:
+   * 16+ input channels) or "chunked" (per-chunk partial sums, any shape).
+   */
+  gradAlgorithm?: "window" | "chunked";
+  /** Register block of the "window" weight-gradient kernel (for benchmarks). */
+  windowBlock?: WindowGradBlock;
+}
+
+/** Shapes of a conv for the references: input [n, cin, h, w], weight [cout, cin, k, k]. */
+export interface Conv2dDims {
+  n: number;
+  cin: number;
+  h: number;
+  w: number;
+  cout: number;
+  /** Kernel size, 1 or 3 (padding (k − 1) / 2). */
+  k: number;
+}
+
+function checkShapes(x: Tensor, weight: Tensor, options: Conv2dOptions): Conv2dDims {
+  if (x.shape.length !== 4) throw new RangeError(`conv2d: input must be NCHW, got [${x.shape}]`);
+  const [n, cin, h, w] = x.shape;
+  const [cout, wcin, k, k2] = weight.shape;
+  if (weight.shape.length !== 4 || wcin !== cin || k !== k2 || (k !== 1 && k !== 3)) {
+    throw new RangeError(
+      `conv2d: weight [${weight.shape}] does not fit input [${x.shape}] (want [Cout, ${cin}, K, K], K 1 or 3)`,
+    );
+  }
+  if ((options.padding ?? (k - 1) / 2) !== (k - 1) / 2) {
+    throw new RangeError(`conv2d: padding ${options.padding} unsupported for K=${k} (only ${(k - 1) / 2})`);
+  }
+  const bias = options.bias;
+  if (bias && (bias.size !== cout)) {
+    throw new RangeError(`conv2d: bias [${bias.shape}] does not match ${cout} output channels`);
+  }
+  return { n, cin, h, w, cout, k };
+}
+
+/**
+ * Convolution `y = conv(x, weight) + bias`, stride 1, "same" padding. Records
+ * on the tape: gradients flow to x, weight and bias.
+ *
+ * @example
+ * ```ts
+ * import { conv2d } from "./conv2d.ts";
+ * import { Tensor } from "../tensor.ts";
+ * const x = Tensor.zeros([1, 4, 16, 16]);
+ * const w = Tensor.zeros([8, 4, 3, 3]);
+ * const y = conv2d(x, w, { bias: Tensor.zeros([8]) }); // [1, 8, 16, 16]
+ * ```
+ */
+export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): Tensor {
+  const { n, h, w, cout, k } = checkShapes(x, weight, options);
+  const bias = options.bias ?? null;
+  const y = Tensor.empty([n, cout, h, w], { label: "conv2d" });
+  convInto(x, y, { weight, bias, cout, k, transposed: false, options });
+  if (!isRecording()) return y;
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  recordOp("conv2d", inputs, y, ([gy]) => {
+    const grads = conv2dBackward({ x, weight, gy }, {
+      ...options,
+      wantInput: x.requiresGrad,
+      wantWeight: weight.requiresGrad,
+      wantBias: bias?.requiresGrad ?? false,
+    });
+    return bias ? [grads.dx, grads.dw, grads.db] : [grads.dx, grads.dw];
+  });
+  return y;
+}
+
+/** Options of {@linkcode conv2dBackward} (blocks and algorithm as for {@linkcode conv2d}). */
+export interface Conv2dBackwardOptions extends Omit<Conv2dOptions, "bias" | "padding"> {
+  /** Compute dx (default true). */
+  wantInput?: boolean;
+  /** Compute dw (default true). */
+  wantWeight?: boolean;
+  /** Compute db (default true). */
+  wantBias?: boolean;
+}
+
+/**
+ * Gradients of {@linkcode conv2d} given the output gradient `gy`: fresh tensors
+ * dx [n, cin, h, w], dw [cout, cin, k, k], db [cout] (null where not wanted).
+ * Used by the tape; exported for benchmarks.
+ *
+ * @example
+ * ```ts
+ * import { conv2dBackward } from "./conv2d.ts";
+ * const { dx, dw, db } = conv2dBackward({ x, weight: w, gy });
+ * ```
+ */
+export function conv2dBackward(
+  saved: { x: Tensor; weight: Tensor; gy: Tensor },
+  options: Conv2dBackwardOptions = {},
+): { dx: Tensor | null; dw: Tensor | null; db: Tensor | null } {
+  const { x, weight, gy } = saved;
+  const [n, cin, h, w] = x.shape;
+  const k = weight.shape[2];
+  let dx: Tensor | null = null;
+  if (options.wantInput ?? true) {
+    // dx = conv(gy, W transposed and flipped): the forward kernel with Cin and Cout swapped.
+    dx = Tensor.empty([n, cin, h, w], { label: "conv2d.dx" });
+    convInto(gy, dx, { weight, bias: null, cout: cin, k, transposed: true, options });
+  }
+  let dw: Tensor | null = null;
+  if (options.wantWeight ?? true) {
+    if ((options.gradAlgorithm ?? "window") === "window") {
+      dw = windowWeightGrad(x, gy, { k, block: options.windowBlock });
+    }
+    dw ??= weightGrad(x, gy, { k, block: options.gradBlock });
+  }
+  const db = (options.wantBias ?? true) ? biasGrad(gy) : null;
+  return { dx, dw, db };
+}
+
+/** y = conv(x) with `weight` (transposed + flipped for dx), by the chosen algorithm. */
+function convInto(
+  x: Tensor,
+  y: Tensor,
+  spec: {
+    weight: Tensor;
+    bias: Tensor | null;
+    cout: number;
+    k: number;
+    transposed: boolean;
+    options: Conv2dOptions;
+  },
+): void {
+  const { weight, bias, cout, k, transposed, options } = spec;
+  const cin = x.shape[1];
+  const mode = transposed ? 1 : 0;
+  if (k === 3 && (options.algorithm ?? "winograd") === "winograd") {
+    const block = options.winograd ?? DEFAULT_WINOGRAD;
+    const layout = sliceLayout({ cout, cin, k, taps: 16 }, { px: 1, co: block.co });
+    const packed = packWeights(weight, { cout, cin, k, layout, mode, bias, winograd: true });
+    runWinograd(x, y, { cout, packed, layout, block });
+    packed.release();
+    return;
+  }
+  const block = options.block ?? DEFAULT_BLOCK;
+  const layout = sliceLayout({ cout, cin, k }, block);
+  const packed = packWeights(weight, { cout, cin, k, layout, mode, bias });
+  runConv(x, y, { cout, k, packed, layout, block });
+  packed.release();
+}
+
+/**
+ * Reference forward in float64: x [n, cin, h, w], w [cout, cin, k, k], b [cout] or null.
+ *
+ * @example
+ * ```ts
+ * import { conv2dReference } from "./conv2d.ts";
+ * const y = conv2dReference([1, 2, 3, 4], [1], null, { n: 1, cin: 1, h: 2, w: 2, cout: 1, k: 1 });
+ * ```
+ */
+export function conv2dReference(
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  b: ArrayLike<number> | null,
+  dims: Conv2dDims,
+): Float64Array {
+  const { n, cin, h, w: wd, cout, k } = dims;
+  const pad = (k - 1) / 2;
+  const y = new Float64Array(n * cout * h * wd);
+  for (let i = 0; i < n; i++) {
+    for (let o = 0; o < cout; o++) {
+      for (let yy = 0; yy < h; yy++) {
+        for (let xx = 0; xx < wd; xx++) {
+          let s = b ? b[o] : 0;
+          for (let c = 0; c < cin; c++) {
+            for (let ky = 0; ky < k; ky++) {
+              const iy = yy + ky - pad;
+              if (iy < 0 || iy >= h) continue;
+              for (let kx = 0; kx < k; kx++) {
+                const ix = xx + kx - pad;
+                if (ix < 0 || ix >= wd) continue;
+                s += x[((i * cin + c) * h + iy) * wd + ix] * w[((o * cin + c) * k + ky) * k + kx];
+              }
+            }
+          }
+          y[((i * cout + o) * h + yy) * wd + xx] = s;
+        }
+      }
+    }
+  }
+  return y;
+}
+
+/**
+ * Reference backward in float64: gradients of the conv's input, weight and bias
+ * given the output gradient `gy` [n, cout, h, w].
+ *
+ * @example
+ * ```ts
+ * import { conv2dBackwardReference } from "./conv2d.ts";
+ * const dims = { n: 1, cin: 1, h: 2, w: 2, cout: 1, k: 1 };
+ * const { dx, dw, db } = conv2dBackwardReference([1, 2, 3, 4], [2], [1, 1, 1, 1], dims);
+ * ```
+ */
+export function conv2dBackwardReference(
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  gy: ArrayLike<number>,
+  dims: Conv2dDims,
+): { dx: Float64Array; dw: Float64Array; db: Float64Array } {
+  const { n, cin, h, w: wd, cout, k } = dims;
+  const pad = (k - 1) / 2;
+  const dx = new Float64Array(n * cin * h * wd);
+  const dw = new Float64Array(cout * cin * k * k);
+  const db = new Float64Array(cout);
+  for (let i = 0; i < n; i++) {
+    for (let o = 0; o < cout; o++) {
+      for (let yy = 0; yy < h; yy++) {
+        for (let xx = 0; xx < wd; xx++) {
+          const g = gy[((i * cout + o) * h + yy) * wd + xx];
+          db[o] += g;
+          for (let c = 0; c < cin; c++) {
+            for (let ky = 0; ky < k; ky++) {
+              const iy = yy + ky - pad;
+              if (iy < 0 || iy >= h) continue;
+              for (let kx = 0; kx < k; kx++) {
+                const ix = xx + kx - pad;
+                if (ix < 0 || ix >= wd) continue;
+                const xi = ((i * cin + c) * h + iy) * wd + ix;
+                const wi = ((o * cin + c) * k + ky) * k + kx;
+                dx[xi] += g * w[wi];
+                dw[wi] += g * x[xi];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return { dx, dw, db };
+}

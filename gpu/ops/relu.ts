@@ -1,0 +1,66 @@
+/**
+ * Rectified linear unit `y = max(x, 0)`, forward and backward, with its
+ * plain-TypeScript reference.
+ *
+ * @module
+ */
+
+import { recordOp } from "../autograd.ts";
+import { elementwise, runElementwise } from "./_elementwise.ts";
+import { Tensor } from "../tensor.ts";
+
+const FORWARD = elementwise("relu.forward", ["x"], [["y", "max(x, T(0.0))"]]);
+const BACKWARD = elementwise("relu.backward", ["x", "g"], [[
+  "dx",
+  "select(T(0.0), g, x > T(0.0))",
+]]);
+
+/**
+ * `max(x, 0)`, element-wise. On a tape, backward uses the input `x` (no extra copy).
+ *
+ * @example
+ * ```ts
+ * import { relu } from "./relu.ts";
+ * import { Tensor } from "../tensor.ts";
+ * const y = relu(Tensor.from([-1, 2], [2])); // [0, 2]
+ * ```
+ */
+export function relu(x: Tensor): Tensor {
+  const y = Tensor.empty(x.shape, { label: "relu" });
+  runElementwise(FORWARD, [x, y], x.size);
+  recordOp("relu", [x], y, ([g]) => {
+    const dx = Tensor.empty(x.shape, { label: "relu.grad" });
+    runElementwise(BACKWARD, [x, g, dx], x.size);
+    return [dx];
+  });
+  return y;
+}
+
+/**
+ * Reference forward: `max(x, 0)` in float64.
+ *
+ * @example
+ * ```ts
+ * import { reluReference } from "./relu.ts";
+ * reluReference([-1, 2]); // Float64Array [0, 2]
+ * ```
+ */
+export function reluReference(x: ArrayLike<number>): Float64Array {
+  return Float64Array.from(x, (v) => (v > 0 ? v : 0));
+}
+
+/**
+ * Reference backward: the output gradient where `x > 0`, else 0.
+ *
+ * @example
+ * ```ts
+ * import { reluBackwardReference } from "./relu.ts";
+ * reluBackwardReference([-1, 2], [5, 7]); // Float64Array [0, 7]
+ * ```
+ */
+export function reluBackwardReference(
+  x: ArrayLike<number>,
+  grad: ArrayLike<number>,
+): Float64Array {
+  return Float64Array.from(x, (v, i) => (v > 0 ? grad[i] : 0));
+}

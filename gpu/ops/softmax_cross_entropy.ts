@@ -1,0 +1,355 @@
+/**
+ * Softmax over channels fused with per-class-weighted cross-entropy: for
+ * logits [N, K, H, W] and labels [N, 1, H, W] (float class ids; < 0 or ≥ K
+ * means "ignore", e.g. padding) the loss is
+ * `Σ w_y · (−log softmax(z)_y) / Σ w_y` over the labelled pixels (0 when none).
+ * The backward writes dlogits directly. Also the forward-only
+ * {@linkcode softmax} used to average probabilities at inference.
+ *
+ * @module
+ */
+
+import { isRecording, recordOp } from "../autograd.ts";
+import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
+import { Tensor } from "../tensor.ts";
+
+// Per pixel p: its image n, offset s inside the plane, and its label (-1 when ignored). The class
+// count K is a constant of the generated code, so the channel loops unroll and z stays in registers.
+function pixelCode(k: number): string {
+  return /* wgsl */ `
+const K = ${k}u;
+struct P { pixels: u32, hw: u32, threads: u32, weighted: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> labels: array<f32>;
+@group(0) @binding(3) var<storage, read> weights: array<f32>;
+fn logit_base(px: u32) -> u32 { return (px / p.hw) * K * p.hw + px % p.hw; }
+fn label_of(px: u32) -> i32 {
+  let l = labels[px];
+  if (!(l >= 0.0) || l >= f32(K)) { return -1; }
+  return i32(l + 0.5);
+}
+// A branch, not select(): unweighted calls bind labels here, which may hold fewer than K values.
+fn weight_of(y: i32) -> f32 {
+  if (p.weighted == 0u) { return 1.0; }
+  return weights[y];
+}
+fn max_of(z: array<f32, K>) -> f32 {
+  var m = z[0];
+  for (var k = 1u; k < K; k++) { m = max(m, z[k]); }
+  return m;
+}
+`;
+}
+
+/** The kernels for `k` classes (cached: each distinct code string compiles once). */
+function kernelsFor(k: number): { partial: Kernel; backward: Kernel; softmax: Kernel } {
+  let kernels = cache.get(k);
+  if (kernels) return kernels;
+  const pixel = pixelCode(k);
+  kernels = {
+    // Each thread sums a strided set of pixels (neighbouring lanes read neighbouring pixels).
+    partial: {
+      name: "softmax_cross_entropy.partial",
+      code: /* wgsl */ `${pixel}
+@group(0) @binding(4) var<storage, read_write> partial: array<vec2f>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let t = gid.x;
+  if (t >= p.threads) { return; }
+  var acc = vec2f(0.0);
+  for (var px = t; px < p.pixels; px += p.threads) {
+    let y = label_of(px);
+    if (y < 0) { continue; }
+    let base = logit_base(px);
+    var z: array<f32, K>;
+    for (var k = 0u; k < K; k++) { z[k] = logits[base + k * p.hw]; }
+    let m = max_of(z);
+    var s = 0.0;
+    var zy = 0.0;
+    for (var k = 0u; k < K; k++) {
+      s += exp(z[k] - m);
+      zy = select(zy, z[k], k == u32(y));
+    }
+    let w = weight_of(y);
+    acc += vec2f(w * (m + log(s) - zy), w);
+  }
+  partial[t] = acc;
+}`,
+    },
+    backward: {
+      name: "softmax_cross_entropy.backward",
+      code: /* wgsl */ `${pixel}
+@group(0) @binding(4) var<storage, read> norm: array<f32>;
+@group(0) @binding(5) var<storage, read> gloss: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dlogits: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let px = ${LINEAR_INDEX};
+  if (px >= p.pixels) { return; }
+  let base = logit_base(px);
+  let y = label_of(px);
+  if (y < 0 || !(norm[0] > 0.0)) {
+    for (var k = 0u; k < K; k++) { dlogits[base + k * p.hw] = 0.0; }
+    return;
+  }
+  var z: array<f32, K>;
+  for (var k = 0u; k < K; k++) { z[k] = logits[base + k * p.hw]; }
+  let m = max_of(z);
+  var s = 0.0;
+  for (var k = 0u; k < K; k++) { z[k] = exp(z[k] - m); s += z[k]; }
+  let scale = gloss[0] * weight_of(y) / norm[0];
+  for (var k = 0u; k < K; k++) {
+    dlogits[base + k * p.hw] = scale * (z[k] / s - select(0.0, 1.0, k == u32(y)));
+  }
+}`,
+    },
+    softmax: {
+      name: "softmax.forward",
+      code: /* wgsl */ `
+const K = ${k}u;
+struct P { pixels: u32, hw: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read_write> probs: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let px = ${LINEAR_INDEX};
+  if (px >= p.pixels) { return; }
+  let base = (px / p.hw) * K * p.hw + px % p.hw;
+  var z: array<f32, K>;
+  var m = logits[base];
+  for (var k = 0u; k < K; k++) { z[k] = logits[base + k * p.hw]; m = max(m, z[k]); }
+  var s = 0.0;
+  for (var k = 0u; k < K; k++) { z[k] = exp(z[k] - m); s += z[k]; }
+  for (var k = 0u; k < K; k++) { probs[base + k * p.hw] = z[k] / s; }
+}`,
+    },
+  };
+  cache.set(k, kernels);
+  return kernels;
+}
+
+const cache = new Map<number, { partial: Kernel; backward: Kernel; softmax: Kernel }>();
+
+// One invocation adds the partial sums (a few thousand): no barriers, which llvmpipe runs slowly.
+const FINAL: Kernel = {
+  name: "softmax_cross_entropy.final",
+  code: /* wgsl */ `
+struct P { threads: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> partial: array<vec2f>;
+@group(0) @binding(2) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(3) var<storage, read_write> norm: array<f32>;
+@compute @workgroup_size(1)
+fn main() {
+  var sum = vec2f(0.0);
+  var carry = vec2f(0.0);
+  for (var t = 0u; t < p.threads; t++) {
+    // Kahan summation keeps the f32 total accurate over many partials.
+    let y = partial[t] - carry;
+    let s = sum + y;
+    carry = (s - sum) - y;
+    sum = s;
+  }
+  loss[0] = select(0.0, sum.x / sum.y, sum.y > 0.0);
+  norm[0] = sum.y;
+}`,
+};
+
+// Partial-sum threads: enough workgroups to keep every core busy, few enough for one final adder.
+const MAX_THREADS = 8192;
+
+/** Options of {@linkcode softmaxCrossEntropy}. */
+export interface SoftmaxCrossEntropyOptions {
+  /** Per-class weights [K] (e.g. median frequency balancing); all 1 when absent. */
+  weights?: Tensor | null;
+}
+
+function checkLogits(op: string, logits: Tensor): [number, number, number] {
+  if (logits.shape.length !== 4 || logits.size === 0) {
+    throw new RangeError(`${op}: logits [${logits.shape}] must be a non-empty [N, K, H, W]`);
+  }
+  const [n, k, h, w] = logits.shape;
+  return [n * h * w, h * w, k];
+}
+
+/**
+ * The weighted mean cross-entropy of softmax(logits) against labels, as a
+ * [1] tensor (computed on the GPU; nothing is read back). Differentiable in
+ * the logits.
+ *
+ * @example
+ * ```ts
+ * import { softmaxCrossEntropy } from "./softmax_cross_entropy.ts";
+ * import { Tensor } from "../tensor.ts";
+ * const logits = Tensor.zeros([1, 3, 2, 2]);
+ * const labels = Tensor.from([0, 1, 2, -1], [1, 1, 2, 2]);
+ * const loss = softmaxCrossEntropy(logits, labels, { weights: Tensor.from([1, 2, 2], [3]) });
+ * await loss.read(); // [ln 3]
+ * ```
+ */
+export function softmaxCrossEntropy(
+  logits: Tensor,
+  labels: Tensor,
+  options: SoftmaxCrossEntropyOptions = {},
+): Tensor {
+  const [pixels, hw, k] = checkLogits("softmaxCrossEntropy", logits);
+  const [n, , h, w] = logits.shape;
+  if (labels.size !== pixels) {
+    throw new RangeError(
+      `softmaxCrossEntropy: labels [${labels.shape}] must be [${n}, 1, ${h}, ${w}]`,
+    );
+  }
+  const weights = options.weights ?? null;
+  if (weights && weights.size !== k) {
+    throw new RangeError(`softmaxCrossEntropy: weights [${weights.shape}] must be [${k}]`);
+  }
+  const threads = Math.min(MAX_THREADS, Math.ceil(pixels / 64) * 64);
+  const kernels = kernelsFor(k);
+  const params = [pixels, hw, threads, weights ? 1 : 0];
+  // Unweighted: labels stand in for the unused weights binding (read-only aliasing is allowed).
+  const inputs = [logits, labels, weights ?? labels];
+  const partial = Tensor.empty([threads, 2], { label: "softmax_cross_entropy.partial" });
+  dispatch(kernels.partial, [...inputs, partial], { params, workgroups: threads / 64 });
+  const loss = Tensor.empty([1], { label: "softmax_cross_entropy.loss" });
+  const norm = Tensor.empty([1], { label: "softmax_cross_entropy.norm" });
+  dispatch(FINAL, [partial, loss, norm], { params: [threads], workgroups: 1 });
+  partial.release();
+  if (!isRecording()) {
+    norm.release();
+    return loss;
+  }
+  recordOp("softmax_cross_entropy", [logits], loss, ([gloss]) => {
+    const dlogits = Tensor.empty(logits.shape, { label: "softmax_cross_entropy.dlogits" });
+    dispatch(kernels.backward, [...inputs, norm, gloss, dlogits], {
+      params,
+      workgroups: gridFor(pixels),
+    });
+    norm.release();
+    return [dlogits];
+  });
+  return loss;
+}
+
+/**
+ * Softmax over the channel axis of [N, K, H, W] (forward only: for averaging
+ * class probabilities at inference).
+ *
+ * @example
+ * ```ts
+ * import { softmax } from "./softmax_cross_entropy.ts";
+ * import { Tensor } from "../tensor.ts";
+ * const probs = softmax(Tensor.from([0, 0], [1, 2, 1, 1])); // [0.5, 0.5]
+ * ```
+ */
+export function softmax(logits: Tensor): Tensor {
+  const [pixels, hw, k] = checkLogits("softmax", logits);
+  const probs = Tensor.empty(logits.shape, { label: "softmax" });
+  dispatch(kernelsFor(k).softmax, [logits, probs], {
+    params: [pixels, hw],
+    workgroups: gridFor(pixels),
+  });
+  return probs;
+}
+
+/** Shape and weights for the cross-entropy references. */
+export interface CrossEntropyReferenceOptions {
+  /** Logits shape [N, K, H, W]. */
+  dims: readonly number[];
+  /** Per-class weights (all 1 when absent). */
+  weights?: ArrayLike<number> | null;
+}
+
+/** Per-pixel walk shared by the references: label, logit indices, log-sum-exp. */
+function eachPixel(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  dims: readonly number[],
+  fn: (y: number, idx: number[], lse: number) => void,
+): void {
+  const [n, k, h, w] = dims;
+  const hw = h * w;
+  for (let px = 0; px < n * hw; px++) {
+    const base = Math.floor(px / hw) * k * hw + (px % hw);
+    const idx = Array.from({ length: k }, (_, c) => base + c * hw);
+    const m = Math.max(...idx.map((i) => logits[i]));
+    const lse = m + Math.log(idx.reduce((s, i) => s + Math.exp(logits[i] - m), 0));
+    const l = labels[px];
+    fn(l >= 0 && l < k ? Math.round(l) : -1, idx, lse);
+  }
+}
+
+/**
+ * Reference weighted mean cross-entropy in float64, as a one-element array.
+ *
+ * @example
+ * ```ts
+ * import { softmaxCrossEntropyReference } from "./softmax_cross_entropy.ts";
+ * softmaxCrossEntropyReference([0, 0], [1], { dims: [1, 2, 1, 1] }); // [ln 2]
+ * ```
+ */
+export function softmaxCrossEntropyReference(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  options: CrossEntropyReferenceOptions,
+): Float64Array {
+  let num = 0;
+  let den = 0;
+  eachPixel(logits, labels, options.dims, (y, idx, lse) => {
+    if (y < 0) return;
+    const wy = options.weights ? options.weights[y] : 1;
+    num += wy * (lse - logits[idx[y]]);
+    den += wy;
+  });
+  return Float64Array.of(den > 0 ? num / den : 0);
+}
+
+/**
+ * Reference gradient of the loss with respect to the logits, in float64, for
+ * an upstream gradient `grad` of the scalar loss (default 1).
+ *
+ * @example
+ * ```ts
+ * import { softmaxCrossEntropyBackwardReference } from "./softmax_cross_entropy.ts";
+ * softmaxCrossEntropyBackwardReference([0, 0], [1], { dims: [1, 2, 1, 1] }); // [0.5, -0.5]
+ * ```
+ */
+export function softmaxCrossEntropyBackwardReference(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  options: CrossEntropyReferenceOptions & { grad?: number },
+): Float64Array {
+  const out = new Float64Array(logits.length);
+  let den = 0;
+  eachPixel(logits, labels, options.dims, (y) => {
+    if (y >= 0) den += options.weights ? options.weights[y] : 1;
+  });
+  if (!(den > 0)) return out;
+  eachPixel(logits, labels, options.dims, (y, idx, lse) => {
+    if (y < 0) return;
+    const scale = (options.grad ?? 1) * (options.weights ? options.weights[y] : 1) / den;
+    idx.forEach((i, c) => out[i] = scale * (Math.exp(logits[i] - lse) - (c === y ? 1 : 0)));
+  });
+  return out;
+}
+
+/**
+ * Reference softmax over channels in float64.
+ *
+ * @example
+ * ```ts
+ * import { softmaxReference } from "./softmax_cross_entropy.ts";
+ * softmaxReference([0, Math.log(3)], { dims: [1, 2, 1, 1] }); // [0.25, 0.75]
+ * ```
+ */
+export function softmaxReference(
+  logits: ArrayLike<number>,
+  options: { dims: readonly number[] },
+): Float64Array {
+  const out = new Float64Array(logits.length);
+  eachPixel(logits, new Float64Array(logits.length), options.dims, (_, idx, lse) => {
+    for (const i of idx) out[i] = Math.exp(logits[i] - lse);
+  });
+  return out;
+}

@@ -1,0 +1,334 @@
+/**
+ * All trainable parameters of a model in ONE flat GPU buffer (with flat
+ * gradient and Adam moment buffers beside it), so that zeroing gradients is
+ * one clear and an optimizer step is one dispatch. Each parameter starts at a
+ * 256-byte boundary so it can be bound as a storage view.
+ *
+ * @module
+ */
+
+import { currentDevice } from "./device.ts";
+import { encoder, flush } from "./kernel.ts";
+import { Tensor } from "./tensor.ts";
+
+/** Floats per 256 bytes: storage binding offsets must be multiples of 256 bytes. */
+export const PARAMETER_ALIGNMENT = 64;
+
+/** Options of the {@linkcode ParameterStore} constructor. */
+export interface ParameterStoreOptions {
+  /** Room for this many floats, padding included (default 4 Mi floats = 16 MiB per buffer). */
+  capacity?: number;
+}
+
+/** Adam's state, by parameter name, for checkpoints and `--resume`. */
+export interface OptimizerState {
+  /** Optimizer steps taken (drives the bias correction). */
+  step: number;
+  /** First moments. */
+  m: Map<string, Float32Array>;
+  /** Second moments. */
+  v: Map<string, Float32Array>;
+}
+
+/** The four flat buffers, as bindings covering every parameter (for optimizer kernels). */
+export interface FlatBindings {
+  param: GPUBufferBinding;
+  grad: GPUBufferBinding;
+  m: GPUBufferBinding;
+  v: GPUBufferBinding;
+}
+
+interface Entry {
+  tensor: Tensor;
+  /** Offset in floats. */
+  start: number;
+}
+
+const KINDS = ["param", "grad", "m", "v"] as const;
+
+/**
+ * Parameters packed into flat buffers: `add` returns a view (requiresGrad,
+ * with `.grad` a view into the flat gradient buffer), so the tape accumulates
+ * gradients in place and {@linkcode ParameterStore.zeroGrad} clears them all.
+ *
+ * @example
+ * ```ts
+ * import { ParameterStore } from "./parameters.ts";
+ * const store = new ParameterStore();
+ * const w = store.add("enc1.conv.weight", [8, 4, 3, 3], new Float32Array(288).fill(0.01));
+ * store.count; // 288
+ * const saved = await store.read(); // Map { "enc1.conv.weight" => Float32Array(288) }
+ * ```
+ */
+export class ParameterStore {
+  /** Adam steps taken so far (incremented by `adamStep`). */
+  step = 0;
+  readonly #capacity: number;
+  #buffers: Record<(typeof KINDS)[number], GPUBuffer> | null = null;
+  #entries = new Map<string, Entry>();
+  #used = 0;
+  #count = 0;
+
+  constructor(options: ParameterStoreOptions = {}) {
+    const capacity = options.capacity ?? 4 * 2 ** 20;
+    if (!Number.isInteger(capacity) || capacity <= 0) {
+      throw new RangeError(`ParameterStore: capacity ${capacity} must be a positive integer`);
+    }
+    this.#capacity = Math.ceil(capacity / PARAMETER_ALIGNMENT) * PARAMETER_ALIGNMENT;
+  }
+
+  /** Number of parameters (padding excluded). */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Length of the flat buffers in use, in floats (padding included; a multiple of 64). */
+  get length(): number {
+    return this.#used;
+  }
+
+  /** Bindings of the flat parameter, gradient and moment buffers over {@linkcode length} floats. */
+  get bindings(): FlatBindings {
+    const b = this.#ensure();
+    const size = Math.max(16, this.#used * 4);
+    return {
+      param: { buffer: b.param, offset: 0, size },
+      grad: { buffer: b.grad, offset: 0, size },
+      m: { buffer: b.m, offset: 0, size },
+      v: { buffer: b.v, offset: 0, size },
+    };
+  }
+
+  #ensure(): Record<(typeof KINDS)[number], GPUBuffer> {
+    if (!this.#buffers) {
+      const device = currentDevice();
+      const make = (kind: string) =>
+        device.createBuffer({
+          label: `params.${kind}`,
+          size: this.#capacity * 4,
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        });
+      // New buffers are zero-filled, so padding and moments start at 0.
+      this.#buffers = { param: make("param"), grad: make("grad"), m: make("m"), v: make("v") };
+    }
+    return this.#buffers;
+  }
+
+  /**
+   * Adds a parameter initialised to `init` and returns its view.
+   *
+   * @example
+   * ```ts
+   * import { ParameterStore } from "./parameters.ts";
+   * const store = new ParameterStore({ capacity: 1024 });
+   * const bias = store.add("head.bias", [5], new Float32Array(5));
+   * ```
+   */
+  add(name: string, shape: readonly number[], init: ArrayLike<number>): Tensor {
+    if (this.#entries.has(name)) throw new RangeError(`ParameterStore: "${name}" added twice`);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (init.length !== size) {
+      throw new RangeError(
+        `ParameterStore: "${name}" [${shape}] needs ${size} initial values, got ${init.length}`,
+      );
+    }
+    const start = this.#used;
+    const end = start + Math.ceil(size / PARAMETER_ALIGNMENT) * PARAMETER_ALIGNMENT;
+    if (end > this.#capacity) {
+      throw new RangeError(
+        `ParameterStore: "${name}" needs ${end - start} floats but only ` +
+          `${
+            this.#capacity - start
+          } of the capacity ${this.#capacity} are left; pass a larger capacity`,
+      );
+    }
+    const b = this.#ensure();
+    const tensor = new Tensor(shape, b.param, { offset: start * 4, requiresGrad: true }).keep();
+    tensor.grad = new Tensor(shape, b.grad, { offset: start * 4 }).keep();
+    // Earlier encoded work must not see the new values out of order.
+    flush();
+    const data = init instanceof Float32Array ? init : Float32Array.from(init);
+    currentDevice().queue.writeBuffer(b.param, start * 4, data, 0, size);
+    this.#entries.set(name, { tensor, start });
+    this.#used = end;
+    this.#count += size;
+    return tensor;
+  }
+
+  /**
+   * The parameter called `name`.
+   *
+   * @example
+   * ```ts
+   * import { ParameterStore } from "./parameters.ts";
+   * const store = new ParameterStore({ capacity: 64 });
+   * store.add("b", [1], [0]);
+   * store.get("b").shape; // [1]
+   * ```
+   */
+  get(name: string): Tensor {
+    const entry = this.#entries.get(name);
+    if (!entry) throw new RangeError(`ParameterStore: no parameter "${name}"`);
+    return entry.tensor;
+  }
+
+  /**
+   * Every (name, parameter) pair, in the order added.
+   *
+   * @example
+   * ```ts
+   * import { ParameterStore } from "./parameters.ts";
+   * const store = new ParameterStore({ capacity: 64 });
+   * for (const [name, t] of store.entries()) console.log(name, t.shape);
+   * ```
+   */
+  *entries(): IterableIterator<[string, Tensor]> {
+    for (const [name, e] of this.#entries) yield [name, e.tensor];
+  }
+
+  /**
+   * Sets every gradient to zero (one clear, in command order).
+   *
+   * @example
+   * ```ts
+   * import { ParameterStore } from "./parameters.ts";
+   * const store = new ParameterStore({ capacity: 64 });
+   * store.zeroGrad();
+   * ```
+   */
+  zeroGrad(): void {
+    if (this.#used === 0) return;
+    encoder.commands(currentDevice()).clearBuffer(this.#ensure().grad, 0, this.#used * 4);
+  }
+
+  async #readFlat(kind: (typeof KINDS)[number]): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    if (this.#used === 0) return out;
+    const device = currentDevice();
+    const staging = device.createBuffer({
+      label: `params.${kind}.readback`,
+      size: this.#used * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    encoder.commands(device).copyBufferToBuffer(this.#ensure()[kind], 0, staging, 0, staging.size);
+    flush();
+    await staging.mapAsync(GPUMapMode.READ);
+    const flat = new Float32Array(staging.getMappedRange());
+    for (const [name, e] of this.#entries) {
+      out.set(name, flat.slice(e.start, e.start + e.tensor.size));
+    }
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  #flatten(kind: (typeof KINDS)[number], values: Map<string, ArrayLike<number>>): Float32Array {
+    const flat = new Float32Array(this.#used);
+    for (const [name, e] of this.#entries) {
+      const v = values.get(name);
+      if (!v) throw new RangeError(`ParameterStore: no values for "${name}" (${kind})`);
+      if (v.length !== e.tensor.size) {
+        throw new RangeError(
+          `ParameterStore: "${name}" (${kind}) has ${v.length} values, expected ${e.tensor.size} ` +
+            `for shape [${e.tensor.shape}]`,
+        );
+      }
+      flat.set(v, e.start);
+    }
+    return flat;
+  }
+
+  #write(kind: (typeof KINDS)[number], flat: Float32Array): void {
+    if (flat.length === 0) return;
+    // Work encoded before must read the old values.
+    flush();
+    currentDevice().queue.writeBuffer(this.#ensure()[kind], 0, flat);
+  }
+
+  /**
+   * Copies every parameter back to the CPU, by name (for checkpoints).
+   *
+   * @example
+   * ```ts
+   * import { ParameterStore } from "./parameters.ts";
+   * const store = new ParameterStore({ capacity: 64 });
+   * store.add("b", [2], [1, 2]);
+   * (await store.read()).get("b"); // Float32Array [1, 2]
+   * ```
+   */
+  read(): Promise<Map<string, Float32Array>> {
+    return this.#readFlat("param");
+  }
+
+  /**
+   * Overwrites every parameter from a map by name (extra names are ignored, so
+   * one checkpoint map can hold other tensors too). Throws on a missing name or
+   * a size mismatch, before writing anything.
+   *
+   * @example
+   * ```ts
+   * import { ParameterStore } from "./parameters.ts";
+   * const store = new ParameterStore({ capacity: 64 });
+   * store.add("b", [2], [0, 0]);
+   * store.load(new Map([["b", new Float32Array([3, 4])]]));
+   * ```
+   */
+  load(values: Map<string, ArrayLike<number>>): void {
+    this.#write("param", this.#flatten("param", values));
+  }
+
+  /**
+   * Adam's moments and step count, by parameter name (for resuming training).
+   *
+   * @example
+   * ```ts
+   * import { ParameterStore } from "./parameters.ts";
+   * const store = new ParameterStore({ capacity: 64 });
+   * const { step, m, v } = await store.readState();
+   * ```
+   */
+  async readState(): Promise<OptimizerState> {
+    const step = this.step;
+    return { step, m: await this.#readFlat("m"), v: await this.#readFlat("v") };
+  }
+
+  /**
+   * Restores Adam's moments and step count saved by {@linkcode ParameterStore.readState}.
+   *
+   * @example
+   * ```ts
+   * import { ParameterStore } from "./parameters.ts";
+   * const store = new ParameterStore({ capacity: 64 });
+   * store.loadState({ step: 10, m: new Map(), v: new Map() });
+   * ```
+   */
+  loadState(state: OptimizerState): void {
+    if (!Number.isInteger(state.step) || state.step < 0) {
+      throw new RangeError(`ParameterStore: optimizer step ${state.step} is not a count`);
+    }
+    const m = this.#flatten("m", state.m);
+    const v = this.#flatten("v", state.v);
+    this.#write("m", m);
+    this.#write("v", v);
+    this.step = state.step;
+  }
+
+  /**
+   * Frees the GPU buffers; the store and its views are unusable afterwards.
+   *
+   * @example
+   * ```ts
+   * import { ParameterStore } from "./parameters.ts";
+   * new ParameterStore({ capacity: 64 }).destroy();
+   * ```
+   */
+  destroy(): void {
+    flush();
+    for (const e of this.#entries.values()) e.tensor.release();
+    if (this.#buffers) { for (const kind of KINDS) this.#buffers[kind].destroy(); }
+    this.#buffers = null;
+    this.#entries.clear();
+    this.#used = 0;
+    this.#count = 0;
+  }
+}

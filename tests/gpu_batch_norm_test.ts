@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import {
+  batchNorm,
+  batchNormBackwardReference,
+  batchNormReference,
+  foldBatchNorm,
+  foldBatchNormReference,
+} from "../gpu/ops/batch_norm.ts";
+import { Tensor } from "../gpu/tensor.ts";
+import { assertClose, checkGradient, checkOp, randomArray } from "./_check_op.ts";
+import { gpuTest } from "./_gpu.ts";
+
+/** Random running statistics for C channels (variances positive). */
+const running = (c: number) => ({
+  runningMean: randomArray(c, 31, -0.5, 0.5),
+  runningVar: randomArray(c, 32, 0.5, 1.5),
+});
+
+/** Checks GPU forward/backward against the reference, then the running-stat update. */
+async function check(shape: number[], training: boolean, offset = 0, tol = 1e-4) {
+  const c = shape[1];
+  const stats = running(c);
+  const gpuStats = {
+    runningMean: Tensor.from(stats.runningMean, [c]),
+    runningVar: Tensor.from(stats.runningVar, [c]),
+  };
+  const size = shape.reduce((a, b) => a * b, 1);
+  const inputs = [
+    randomArray(size, 5).map((v) => v * 3 + offset),
+    randomArray(c, 6),
+    randomArray(c, 7),
+  ];
+  const opts = { shape, training, momentum: 0.3 };
+  const params = ([, gamma, beta]: Float64Array[]) => ({ gamma, beta, ...stats });
+  await checkOp({
+    shapes: [shape, [c], [c]],
+    inputs,
+    reference: (xs) => batchNormReference(xs[0], params(xs), opts).y,
+    gpu: ([x, gamma, beta]) =>
+      batchNorm(x, { gamma, beta, ...gpuStats }, { training, momentum: 0.3 }),
+    referenceBackward: (xs, g) => {
+      const r = batchNormBackwardReference(xs[0], g, { ...opts, params: params(xs) });
+      return [r.dx, r.dgamma, r.dbeta];
+    },
+    atol: tol,
+    rtol: tol,
+  });
+  const want = batchNormReference(inputs[0], params(inputs), opts);
+  assertClose(await gpuStats.runningMean.read(), want.runningMean, {
+    what: "running mean",
+    atol: tol,
+  });
+  assertClose(await gpuStats.runningVar.read(), want.runningVar, {
+    what: "running var",
+    atol: tol,
+    rtol: tol,
+  });
+}
+
+gpuTest("batch_norm train: N=1, C=1, 3×1", () => check([1, 1, 3, 1], true));
+gpuTest("batch_norm train: N=1, C=3, odd", () => check([1, 3, 7, 9], true));
+gpuTest("batch_norm train: N=3, C=5, 13×11", () => check([3, 5, 13, 11], true));
+gpuTest("batch_norm train: vec4 planes, 6×10", () => check([3, 5, 6, 10], true));
+gpuTest(
+  "batch_norm train: vec4, 256 parts, mean 100",
+  () => check([2, 2, 256, 258], true, 100, 2e-4),
+);
+gpuTest(
+  "batch_norm train: 256 parts, mean 100 (shifted sums)",
+  () => check([2, 3, 131, 129], true, 100, 2e-4),
+);
+gpuTest("batch_norm train: C=70 (two workgroups of channels)", () => check([2, 70, 5, 3], true));
+gpuTest("batch_norm inference: N=1, C=1", () => check([1, 1, 1, 1], false));
+gpuTest("batch_norm inference: N=2, C=5, odd", () => check([2, 5, 17, 19], false));
+gpuTest("batch_norm inference: vec4 planes", () => check([2, 5, 4, 3], false));
+
+gpuTest("batch_norm: running stats move towards the batch over repeated steps", async () => {
+  const x = Tensor.from(randomArray(2 * 2 * 4 * 4, 3).map((v) => 2 * v + 1), [2, 2, 4, 4]);
+  const bn = {
+    gamma: Tensor.from([1, 1], [2]),
+    beta: Tensor.zeros([2]),
+    runningMean: Tensor.zeros([2]),
+    runningVar: Tensor.from([1, 1], [2]),
+  };
+  const ref = { gamma: [1, 1], beta: [0, 0], runningMean: [0, 0], runningVar: [1, 1] };
+  const xs = await x.read();
+  for (let step = 0; step < 5; step++) {
+    batchNorm(x, bn, { training: true }).release();
+    const r = batchNormReference(xs, ref, { shape: x.shape, training: true });
+    ref.runningMean = [...r.runningMean];
+    ref.runningVar = [...r.runningVar];
+  }
+  assertClose(await bn.runningMean.read(), ref.runningMean, { what: "running mean" });
+  assertClose(await bn.runningVar.read(), ref.runningVar, { what: "running var" });
+});
+
+gpuTest("batch_norm: bad shapes and one value per channel are refused", () => {
+  const bn = {
+    gamma: Tensor.zeros([2]),
+    beta: Tensor.zeros([2]),
+    runningMean: Tensor.zeros([2]),
+    runningVar: Tensor.zeros([3]),
+  };
+  assert.throws(
+    () => batchNorm(Tensor.zeros([1, 2, 3, 3]), bn, { training: false }),
+    /runningVar has 3 values/,
+  );
+  bn.runningVar = Tensor.zeros([2]);
+  assert.throws(
+    () => batchNorm(Tensor.zeros([1, 2, 1, 1]), bn, { training: true }),
+    /more than 1 value/,
+  );
+});
+
+/** Float64 convolution (stride 1, zero padding (k-1)/2) of x [N, Cin, H, W] by w [Cout, Cin, k, k]. */
+function conv(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>, dims: number[]) {
+  const [n, cin, h, wd, cout, k] = dims;
+  const pad = (k - 1) / 2;
+  const y = new Float64Array(n * cout * h * wd);
+  for (let i = 0; i < y.length; i++) {
+    const ox = i % wd, oy = Math.floor(i / wd) % h, co = Math.floor(i / (h * wd)) % cout;
+    const bn = Math.floor(i / (cout * h * wd));
+    let s = b[co];
+    for (let ci = 0; ci < cin; ci++) {
+      for (let ky = 0; ky < k; ky++) {
+        for (let kx = 0; kx < k; kx++) {
+          const iy = oy + ky - pad, ix = ox + kx - pad;
+          if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+          s += x[((bn * cin + ci) * h + iy) * wd + ix] * w[((co * cin + ci) * k + ky) * k + kx];
+        }
+      }
+    }
+    y[i] = s;
+  }
+  return y;
+}
+
+for (const withBias of [true, false]) {
+  gpuTest(
+    `batch_norm fold: conv→BN equals folded conv (${withBias ? "bias" : "no bias"})`,
+    async () => {
+      const [n, cin, h, w, cout, k] = [2, 3, 5, 4, 5, 3];
+      const weight = randomArray(cout * cin * k * k, 11);
+      const bias = withBias ? randomArray(cout, 12) : null;
+      const params = {
+        gamma: randomArray(cout, 13),
+        beta: randomArray(cout, 14),
+        ...running(cout),
+      };
+      const gpuParams = {
+        gamma: Tensor.from(params.gamma, [cout]),
+        beta: Tensor.from(params.beta, [cout]),
+        runningMean: Tensor.from(params.runningMean, [cout]),
+        runningVar: Tensor.from(params.runningVar, [cout]),
+      };
+      const gpuBias = bias ? Tensor.from(bias, [cout]) : null;
+      const folded = foldBatchNorm(Tensor.from(weight, [cout, cin, k, k]), gpuBias, gpuParams, {
+        eps: 1e-3,
+      });
+      const want = foldBatchNormReference(weight, bias, { params, eps: 1e-3 });
+      const fw = await folded.weight.read();
+      const fb = await folded.bias.read();
+      assertClose(fw, want.weight, { what: "folded weight" });
+      assertClose(fb, want.bias, { what: "folded bias" });
+      const x = randomArray(n * cin * h * w, 15);
+      const dims = [n, cin, h, w, cout, k];
+      const viaBn =
+        batchNormReference(conv(x, weight, bias ?? new Float64Array(cout), dims), params, {
+          shape: [n, cout, h, w],
+          training: false,
+          eps: 1e-3,
+        }).y;
+      assertClose(conv(x, fw, fb, dims), viaBn, { what: "folded conv output", atol: 1e-4 });
+    },
+  );
+}
+
+for (const training of [true, false]) {
+  Deno.test(`batch_norm ${training ? "train" : "inference"}: reference backward matches finite differences`, () => {
+    const shape = [2, 3, 3, 5];
+    const stats = running(3);
+    const opts = { shape, training };
+    const params = ([, gamma, beta]: Float64Array[]) => ({ gamma, beta, ...stats });
+    checkGradient({
+      shapes: [shape, [3], [3]],
+      forward: (xs) => batchNormReference(xs[0], params(xs), opts).y,
+      backward: (xs, g) => {
+        const r = batchNormBackwardReference(xs[0], g, { ...opts, params: params(xs) });
+        return [r.dx, r.dgamma, r.dbeta];
+      },
+    });
+  });
+}
