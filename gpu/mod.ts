@@ -17,6 +17,24 @@ export {
 export { type Kept, scoped, Tensor, type TensorOptions, TensorScope } from "./tensor.ts";
 export { isRecording, recordOp, Tape } from "./autograd.ts";
 export { add, addBackwardReference, type AddOptions, addReference } from "./ops/add.ts";
+export {
+  conv2d,
+  conv2dBackward,
+  type Conv2dBackwardOptions,
+  conv2dBackwardReference,
+  type Conv2dDims,
+  type Conv2dOptions,
+  conv2dReference,
+} from "./ops/conv2d.ts";
+export {
+  convTranspose2d,
+  convTranspose2dBackward,
+  type ConvTranspose2dBackwardOptions,
+  convTranspose2dBackwardReference,
+  type ConvTranspose2dDims,
+  type ConvTranspose2dOptions,
+  convTranspose2dReference,
+} from "./ops/conv_transpose2d.ts";
 export { relu, reluBackwardReference, reluReference } from "./ops/relu.ts";
 export { mul, mulBackwardReference, mulReference } from "./ops/mul.ts";
 export { sum, sumBackwardReference, sumReference } from "./ops/reduce.ts";

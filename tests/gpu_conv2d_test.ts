@@ -72,6 +72,8 @@ Deno.test("conv2d: reference backward matches finite differences", () => {
 
 const VARIANTS: Conv2dOptions[] = [
   { algorithm: "direct" },
+  { algorithm: "direct", block: { px: 4, co: 4, padded: true } },
+  { algorithm: "direct", block: { px: 8, co: 8, padded: false } },
   {
     algorithm: "direct",
     block: { px: 5, co: 12 },
@@ -79,11 +81,16 @@ const VARIANTS: Conv2dOptions[] = [
     gradBlock: { px: 3, co: 4, ci: 4 },
   },
   { gradAlgorithm: "window", windowBlock: { px: 3, co: 12 } },
+  { gradAlgorithm: "window", windowBlock: { px: 4, co: 8, padded: true } },
   { algorithm: "winograd", winograd: { tiles: 3, co: 12 } },
+  { algorithm: "winograd", winograd: { tiles: 2, co: 8, padded: true } },
+  { algorithm: "winograd", winograd: { tiles: 4, co: 4, padded: true } },
 ];
 
 gpuTest("conv2d: direct and Winograd kernels, other register blocks, agree", async () => {
-  for (const c of [[2, 6, 7, 11, 13, 3], [1, 1, 1, 2, 1, 3], [2, 17, 6, 5, 14, 3], [1, 20, 3, 4, 5, 1]]) {
+  for (
+    const c of [[2, 6, 7, 11, 13, 3], [1, 1, 1, 2, 1, 3], [2, 17, 6, 5, 14, 3], [1, 20, 3, 4, 5, 1]]
+  ) {
     const d = dimsOf(c);
     for (const options of VARIANTS) {
       await checkOp({

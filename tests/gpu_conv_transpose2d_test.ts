@@ -25,7 +25,9 @@ async function check([n, cin, h, w, cout]: number[], withBias = true, tol = 1e-4
 }
 
 gpuTest("convTranspose2d: GPU matches reference on odd shapes", async () => {
-  for (const c of [[1, 1, 1, 1, 1], [2, 3, 5, 7, 2], [1, 5, 3, 9, 3], [3, 2, 4, 11, 5]]) await check(c);
+  for (const c of [[1, 1, 1, 1, 1], [2, 3, 5, 7, 2], [1, 5, 3, 9, 3], [3, 2, 4, 11, 5]]) {
+    await check(c);
+  }
   await check([2, 3, 5, 7, 2], false);
 });
 

@@ -13,10 +13,55 @@ export interface ConvBlock {
   px: number;
   /** Output channels per invocation (multiple of 4). */
   co: number;
+  /**
+   * Read a zero-padded copy of the input with aligned vec4 loads and no bounds checks (needs
+   * px a multiple of 4): per-lane loads are the costliest thing on llvmpipe.
+   */
+  padded?: boolean;
 }
 
 /** Block measured fastest on llvmpipe for the network's shapes (see bench/README.md). */
-export const DEFAULT_BLOCK: ConvBlock = { px: 8, co: 8 };
+export const DEFAULT_BLOCK: ConvBlock = { px: 8, co: 8, padded: false };
+
+// xp[n, c, r, col] = x[n, c, r − pad, col − pad], 0 outside; rows h + 2·pad, row stride wp.
+const PAD: Kernel = {
+  name: "conv.pad",
+  code: /* wgsl */ `
+struct P { total: u32, h: u32, w: u32, pad: u32, hp: u32, wp: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> xp: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = ${LINEAR_INDEX};
+  if (i >= p.total) { return; }
+  let col = i % p.wp;
+  let r = (i / p.wp) % p.hp;
+  let plane = i / (p.wp * p.hp);
+  var v = 0.0;
+  if (r >= p.pad && r < p.h + p.pad && col >= p.pad && col < p.w + p.pad) {
+    v = x[(plane * p.h + r - p.pad) * p.w + col - p.pad];
+  }
+  xp[i] = v;
+}`,
+};
+
+/**
+ * Zero-padded copy of x [n, c, h, w] for the padded conv kernels: rows h + 2·pad, row stride wp.
+ *
+ * @example
+ * ```ts
+ * const xp = padInput(x, { pad: 1, wp: 128 }); // [n, c, h + 2, 128]
+ * ```
+ */
+export function padInput(x: Tensor, layout: { pad: number; wp: number; hp?: number }): Tensor {
+  const { pad, wp } = layout;
+  const [n, c, h, w] = x.shape;
+  const hp = layout.hp ?? h + 2 * pad;
+  const xp = Tensor.empty([n, c, hp, wp], { label: "conv.padded" });
+  dispatch(PAD, [x, xp], { params: [xp.size, h, w, pad, hp, wp], workgroups: gridFor(xp.size) });
+  return xp;
+}
 
 /** How packed weights are split into uniform slices. */
 export interface SliceLayout {
@@ -34,14 +79,24 @@ export interface SliceLayout {
   biasAt: number;
 }
 
-/** Splits a [cout, cin, k, k] conv's weights into uniform slices of whole register blocks. */
+/**
+ * Splits a [cout, cin, k, k] conv's weights into uniform slices of whole register blocks.
+ *
+ * @example
+ * ```ts
+ * const layout = sliceLayout({ cout: 64, cin: 64, k: 3 }, DEFAULT_BLOCK);
+ * ```
+ */
 export function sliceLayout(
   dims: { cout: number; cin: number; k: number; taps?: number },
   block: ConvBlock,
 ): SliceLayout {
   const { cout, cin, k } = dims;
   const taps = dims.taps ?? k * k;
-  const ciChunk = Math.max(1, Math.min(cin, Math.floor((UNIFORM_FLOATS - block.co) / (taps * block.co + 1))));
+  const ciChunk = Math.max(
+    1,
+    Math.min(cin, Math.floor((UNIFORM_FLOATS - block.co) / (taps * block.co + 1))),
+  );
   const coPadded = Math.ceil(cout / block.co) * block.co;
   let group = block.co * Math.floor(UNIFORM_FLOATS / ((ciChunk * taps + 1) * block.co));
   group = Math.max(block.co, Math.min(group, coPadded));
@@ -124,7 +179,14 @@ export interface PackOptions {
   winograd?: boolean;
 }
 
-/** Packs weights into a uniform-usable tensor laid out by `layout`, on the GPU. */
+/**
+ * Packs weights into a uniform-usable tensor laid out by `layout`, on the GPU.
+ *
+ * @example
+ * ```ts
+ * const packed = packWeights(w, { cout: 64, cin: 64, k: 3, layout, mode: 0, bias: null });
+ * ```
+ */
 export function packWeights(
   w: Tensor,
   options: PackOptions & { cout: number; cin: number; k: number; layout: SliceLayout },
@@ -164,10 +226,16 @@ const convCache = new Map<string, Kernel>();
  * for the whole workgroup, so every weight read is one scalar load shared by all lanes.
  * `shuffle` stores a transposed 2×2 stride-2 conv's output: logical channel c = co·4 + a·2 + b
  * lands at (co, 2y + a, 2x + b).
+ *
+ * @example
+ * ```ts
+ * const kernel = convKernel({ px: 8, co: 8 }, { k: 3, shuffle: false });
+ * ```
  */
 export function convKernel(block: ConvBlock, options: { k: number; shuffle: boolean }): Kernel {
   const { k, shuffle } = options;
-  const key = `${k}/${block.px}/${block.co}/${shuffle}`;
+  const padded = isPadded(block);
+  const key = `${k}/${block.px}/${block.co}/${shuffle}/${padded}`;
   const cached = convCache.get(key);
   if (cached) return cached;
   const { px, co } = block;
@@ -175,20 +243,47 @@ export function convKernel(block: ConvBlock, options: { k: number; shuffle: bool
   const q = co / 4;
   const span = px + k - 1;
   const decl: string[] = [];
-  for (let p = 0; p < px; p++) for (let j = 0; j < q; j++) decl.push(`var a${p}_${j} = vec4f(0.0);`);
+  for (let p = 0; p < px; p++) {
+    for (let j = 0; j < q; j++) decl.push(`var a${p}_${j} = vec4f(0.0);`);
+  }
   const rows: string[] = [];
   for (let ky = 0; ky < k; ky++) {
     const loads: string[] = [];
+    if (padded) {
+      for (let m = 0; m < Math.ceil(span / 4); m++) {
+        loads.push(`let q${m} = xv[(xb + (yy + ${ky}u) * p.wp + u32(x0)) / 4u + ${m}u];`);
+      }
+      for (let s = 0; s < span; s++) loads.push(`let v${s} = q${s >> 2}[${s & 3}];`);
+      const fmas: string[] = [];
+      for (let kx = 0; kx < k; kx++) {
+        for (let j = 0; j < q; j++) {
+          fmas.push(`{ let wv = wt[wi + ${ky * k + kx}u * gq + ${j}u];`);
+          for (let p = 0; p < px; p++) {
+            fmas.push(`  a${p}_${j} = fma(vec4f(v${p + kx}), wv, a${p}_${j});`);
+          }
+          fmas.push(`}`);
+        }
+      }
+      rows.push(`{
+      ${loads.join("\n      ")}
+      ${fmas.join("\n      ")}
+    }`);
+      continue;
+    }
     for (let s = 0; s < span; s++) {
       loads.push(
-        `let ix${s} = x0 + ${s - pad}; let v${s} = select(0.0, x[row + u32(clamp(ix${s}, 0, wmax))], ix${s} >= 0 && ix${s} <= wmax);`,
+        `let ix${s} = x0 + ${
+          s - pad
+        }; let v${s} = select(0.0, x[row + u32(clamp(ix${s}, 0, wmax))], ix${s} >= 0 && ix${s} <= wmax);`,
       );
     }
     const fmas: string[] = [];
     for (let kx = 0; kx < k; kx++) {
       for (let j = 0; j < q; j++) {
         fmas.push(`{ let wv = wt[wi + ${(ky * k + kx)}u * gq + ${j}u];`);
-        for (let p = 0; p < px; p++) fmas.push(`  a${p}_${j} = fma(vec4f(v${p + kx}), wv, a${p}_${j});`);
+        for (let p = 0; p < px; p++) {
+          fmas.push(`  a${p}_${j} = fma(vec4f(v${p + kx}), wv, a${p}_${j});`);
+        }
         fmas.push(`}`);
       }
     }
@@ -221,10 +316,10 @@ export function convKernel(block: ConvBlock, options: { k: number; shuffle: bool
     name: `conv${k}x${k}.${shuffle ? "transposed" : "direct"}`,
     code: /* wgsl */ `
 struct P { n: u32, cin: u32, h: u32, w: u32, cout: u32, coBase: u32, ciBase: u32, cinTotal: u32,
-  tilesX: u32, gq: u32, first: u32, biasAt: u32 }
+  tilesX: u32, gq: u32, first: u32, biasAt: u32, wp: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<uniform> wt: array<vec4f, ${UNIFORM_FLOATS / 4}>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> ${padded ? "xv: array<vec4f>" : "x: array<f32>"};
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
@@ -238,7 +333,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let wmax = i32(p.w) - 1;
   ${decl.join("\n  ")}
   for (var ci = 0u; ci < p.cin; ci++) {
-    let xb = ((n * p.cinTotal + p.ciBase + ci) * p.h) * p.w;
+    let xb = ((n * p.cinTotal + p.ciBase + ci) * ${
+      padded ? `(p.h + ${2 * pad}u)) * p.wp` : "p.h) * p.w"
+    };
     let wi = ci * ${k * k}u * gq + wid.y * ${q}u;
     ${rows.join("\n    ")}
   }
@@ -249,16 +346,34 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   return kernel;
 }
 
-/** Runs a direct conv of x [n, cin, h, w] into y with weights packed by {@linkcode packWeights}. */
+/**
+ * Runs a direct conv of x [n, cin, h, w] into y with weights packed by {@linkcode packWeights}.
+ *
+ * @example
+ * ```ts
+ * runConv(x, y, { cout: 64, k: 3, packed, layout, block: DEFAULT_BLOCK });
+ * ```
+ */
 export function runConv(
   x: Tensor,
   y: Tensor,
-  dims: { cout: number; k: number; packed: Tensor; layout: SliceLayout; block: ConvBlock; shuffle?: boolean },
+  dims: {
+    cout: number;
+    k: number;
+    packed: Tensor;
+    layout: SliceLayout;
+    block: ConvBlock;
+    shuffle?: boolean;
+  },
 ): void {
   const [n, cin, h, w] = x.shape;
   const { cout, k, packed, layout, block } = dims;
   const kernel = convKernel(block, { k, shuffle: dims.shuffle ?? false });
   const tilesX = Math.ceil(w / block.px);
+  const padded = isPadded(block);
+  // Row stride covers every run's aligned loads (x0 + px + 4) and is a multiple of 4.
+  const wp = tilesX * block.px + 4;
+  const input = padded ? padInput(x, { pad: (k - 1) / 2, wp }) : x;
   const pixelGroups = Math.ceil((h * tilesX) / 64);
   if (pixelGroups > 65535 || n > 65535) throw new RangeError(`conv: image [${x.shape}] too large`);
   for (let cs = 0; cs < layout.ciSlices; cs++) {
@@ -269,257 +384,36 @@ export function runConv(
       const blocks = Math.ceil(Math.min(layout.group, cout - coBase) / block.co);
       const slice = cs * layout.coSlices + os;
       dispatch(kernel, [
-        { buffer: packed.buffer, offset: packed.offset + slice * layout.stride * 4, size: UNIFORM_FLOATS * 4 },
-        x,
+        {
+          buffer: packed.buffer,
+          offset: packed.offset + slice * layout.stride * 4,
+          size: UNIFORM_FLOATS * 4,
+        },
+        input,
         y,
       ], {
         params: [
-          n, ciCount, h, w, cout, coBase, ciBase, cin, tilesX, layout.group / 4, cs === 0 ? 1 : 0,
+          n,
+          ciCount,
+          h,
+          w,
+          cout,
+          coBase,
+          ciBase,
+          cin,
+          tilesX,
+          layout.group / 4,
+          cs === 0 ? 1 : 0,
           layout.biasAt,
+          wp,
         ],
         workgroups: [pixelGroups, blocks, n],
       });
     }
   }
+  if (padded) input.release();
 }
 
-/** Register block of the weight-gradient kernel: pixels per step × output × input channels. */
-export interface GradBlock {
-  /** Consecutive pixels per step. */
-  px: number;
-  /** Output channels per invocation (multiple of 4). */
-  co: number;
-  /** Input channels per invocation (default 1). */
-  ci?: number;
-}
-
-/** Weight-gradient block measured fastest on llvmpipe (see bench/README.md). */
-export const DEFAULT_GRAD_BLOCK: GradBlock = { px: 4, co: 8, ci: 1 };
-
-const gradCache = new Map<string, Kernel>();
-
-/**
- * Partial weight gradients: invocation (chunk, ci block, co block) sums dy·x over the image rows
- * of its chunk for `co` output × `ci` input channels × k² taps, into part[chunk][co][ci][tap].
- * No barriers: a second pass ({@linkcode sumChunks}) adds the chunks.
- */
-export function weightGradKernel(k: number, block: GradBlock): Kernel {
-  const cib = block.ci ?? 1;
-  const key = `${k}/${block.px}/${block.co}/${cib}`;
-  const cached = gradCache.get(key);
-  if (cached) return cached;
-  const { px, co } = block;
-  const pad = (k - 1) / 2;
-  const q = co / 4;
-  const taps = k * k;
-  const span = px + k - 1;
-  const decl: string[] = [];
-  for (let c = 0; c < cib; c++) {
-    for (let t = 0; t < taps; t++) {
-      for (let j = 0; j < q; j++) decl.push(`var a${c}_${t}_${j} = vec4f(0.0);`);
-    }
-  }
-  const dyLoads: string[] = [];
-  for (let p = 0; p < px; p++) {
-    dyLoads.push(`let ok${p} = x0 + ${p}u < p.w; let xi${p} = min(x0 + ${p}u, p.w - 1u);`);
-    for (let j = 0; j < q; j++) {
-      const comps = [0, 1, 2, 3].map((c) =>
-        `select(0.0, dy[dyb + ${j * 4 + c}u * plane + xi${p}], ok${p} && ok_c${j * 4 + c})`
-      );
-      dyLoads.push(`let d${p}_${j} = vec4f(${comps.join(", ")});`);
-    }
-  }
-  const rows: string[] = [];
-  for (let ky = 0; ky < k; ky++) {
-    const body: string[] = [];
-    for (let c = 0; c < cib; c++) {
-      for (let s = 0; s < span; s++) {
-        body.push(
-          `let v${c}_${s} = select(0.0, x[row + ${c}u * plane + u32(clamp(ix${s}, 0, wmax))], ok_x${s} && ok_i${c});`,
-        );
-      }
-      for (let kx = 0; kx < k; kx++) {
-        for (let p = 0; p < px; p++) {
-          for (let j = 0; j < q; j++) {
-            const a = `a${c}_${ky * k + kx}_${j}`;
-            body.push(`${a} = fma(vec4f(v${c}_${p + kx}), d${p}_${j}, ${a});`);
-          }
-        }
-      }
-    }
-    rows.push(`{
-        let iy = i32(yy) + ${ky - pad};
-        if (iy >= 0 && iy < i32(p.h)) {
-          let row = xb + u32(iy) * p.w;
-          ${body.join("\n          ")}
-        }
-      }`);
-  }
-  const xcols: string[] = [];
-  for (let s = 0; s < span; s++) {
-    xcols.push(`let ix${s} = i32(x0) + ${s - pad}; let ok_x${s} = ix${s} >= 0 && ix${s} <= wmax;`);
-  }
-  const okc: string[] = [];
-  for (let c = 0; c < co; c++) okc.push(`let ok_c${c} = cb + ${c}u < p.cout;`);
-  for (let c = 0; c < cib; c++) okc.push(`let ok_i${c} = ci0 + ${c}u < p.cin;`);
-  const stores: string[] = [];
-  for (let c = 0; c < cib; c++) {
-    for (let j = 0; j < q; j++) {
-      for (let e = 0; e < 4; e++) {
-        const cl = j * 4 + e;
-        const writes = Array.from(
-          { length: taps },
-          (_, t) => `part[o + ${t}u] = a${c}_${t}_${j}[${e}];`,
-        ).join(" ");
-        stores.push(
-          `if (ok_c${cl} && ok_i${c}) { let o = ((chunk * p.cout + cb + ${cl}u) * p.cin + ci0 + ${c}u) * ${taps}u; ${writes} }`,
-        );
-      }
-    }
-  }
-  const kernel: Kernel = {
-    name: `conv${k}x${k}.weight_grad`,
-    code: /* wgsl */ `
-struct P { n: u32, cin: u32, h: u32, w: u32, cout: u32, rowsPerChunk: u32, chunks: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read_write> part: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let chunk = gid.x;
-  if (chunk >= p.chunks) { return; }
-  let ci0 = wid.y * ${cib}u;
-  let cb = wid.z * ${co}u;
-  let plane = p.h * p.w;
-  let wmax = i32(p.w) - 1;
-  ${okc.join("\n  ")}
-  ${decl.join("\n  ")}
-  let r0 = chunk * p.rowsPerChunk;
-  let r1 = min(r0 + p.rowsPerChunk, p.n * p.h);
-  for (var r = r0; r < r1; r++) {
-    let n = r / p.h;
-    let yy = r % p.h;
-    let xb = (n * p.cin + min(ci0, p.cin - 1u)) * plane;
-    let dyb = (n * p.cout + min(cb, p.cout - 1u)) * plane + yy * p.w;
-    for (var x0 = 0u; x0 < p.w; x0 += ${px}u) {
-      ${xcols.join("\n      ")}
-      ${dyLoads.join("\n      ")}
-      ${rows.join("\n      ")}
-    }
-  }
-  ${stores.join("\n  ")}
-}`,
-  };
-  gradCache.set(key, kernel);
-  return kernel;
-}
-
-// Sums over the leading (chunk) dimension: out[i] = Σ_c part[c·m + i].
-const SUM_CHUNKS: Kernel = {
-  name: "conv.sum_chunks",
-  code: /* wgsl */ `
-struct P { m: u32, chunks: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> part: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = ${LINEAR_INDEX};
-  if (i >= p.m) { return; }
-  var s = 0.0;
-  for (var c = 0u; c < p.chunks; c++) { s += part[c * p.m + i]; }
-  out[i] = s;
-}`,
-};
-
-/** Adds `chunks` partial arrays of `m` floats into a fresh tensor of `shape`. */
-export function sumChunks(
-  part: Tensor,
-  options: { chunks: number; shape: readonly number[] },
-): Tensor {
-  const { chunks, shape } = options;
-  const m = shape.reduce((a, b) => a * b, 1);
-  const out = Tensor.empty(shape, { label: "conv.grad" });
-  dispatch(SUM_CHUNKS, [part, out], { params: [m, chunks], workgroups: gridFor(m) });
-  return out;
-}
-
-/** Rows per chunk so that enough invocations run in parallel while partial sums stay small. */
-export function chunking(
-  options: { rows: number; lanesPerChunk: number; floatsPerChunk: number },
-): { rowsPerChunk: number; chunks: number } {
-  const { rows, lanesPerChunk, floatsPerChunk } = options;
-  const byLanes = Math.ceil(32768 / lanesPerChunk);
-  const byMemory = Math.max(1, Math.floor(2 ** 24 / floatsPerChunk));
-  const target = Math.max(1, Math.min(rows, byLanes, byMemory, 1024));
-  const rowsPerChunk = Math.ceil(rows / target);
-  return { rowsPerChunk, chunks: Math.ceil(rows / rowsPerChunk) };
-}
-
-/** Weight gradient [cout, cin, k, k] of a stride-1 conv from its input x and output gradient dy. */
-export function weightGrad(
-  x: Tensor,
-  dy: Tensor,
-  options: { k: number; block?: GradBlock; shape?: readonly number[] },
-): Tensor {
-  const { k } = options;
-  const block = options.block ?? DEFAULT_GRAD_BLOCK;
-  const [n, cin, h, w] = x.shape;
-  const cout = dy.shape[1];
-  const coBlocks = Math.ceil(cout / block.co);
-  const ciBlocks = Math.ceil(cin / (block.ci ?? 1));
-  const { rowsPerChunk, chunks } = chunking({
-    rows: n * h,
-    lanesPerChunk: ciBlocks * coBlocks,
-    floatsPerChunk: cout * cin * k * k,
-  });
-  if (Math.ceil(chunks / 64) > 65535 || ciBlocks > 65535 || coBlocks > 65535) {
-    throw new RangeError(`conv: weight gradient of [${x.shape}] too large`);
-  }
-  const part = Tensor.empty([chunks, cout, cin, k, k], { label: "conv.dw.part" });
-  dispatch(weightGradKernel(k, block), [x, dy, part], {
-    params: [n, cin, h, w, cout, rowsPerChunk, chunks],
-    workgroups: [Math.ceil(chunks / 64), ciBlocks, coBlocks],
-  });
-  const dw = sumChunks(part, { chunks, shape: options.shape ?? [cout, cin, k, k] });
-  part.release();
-  return dw;
-}
-
-// Partial bias gradients: invocation (chunk, co) sums dy over the rows of its chunk.
-const BIAS_GRAD: Kernel = {
-  name: "conv.bias_grad",
-  code: /* wgsl */ `
-struct P { n: u32, c: u32, h: u32, w: u32, rowsPerChunk: u32, chunks: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read_write> part: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let chunk = gid.x;
-  let c = gid.y;
-  if (chunk >= p.chunks) { return; }
-  var s = 0.0;
-  let r1 = min((chunk + 1u) * p.rowsPerChunk, p.n * p.h);
-  for (var r = chunk * p.rowsPerChunk; r < r1; r++) {
-    let base = ((r / p.h * p.c + c) * p.h + r % p.h) * p.w;
-    for (var i = 0u; i < p.w; i++) { s += dy[base + i]; }
-  }
-  part[chunk * p.c + c] = s;
-}`,
-};
-
-/** Bias gradient [c]: dy [n, c, h, w] summed over n, h, w. */
-export function biasGrad(dy: Tensor): Tensor {
-  const [n, c, h, w] = dy.shape;
-  const { rowsPerChunk, chunks } = chunking({ rows: n * h, lanesPerChunk: c, floatsPerChunk: c });
-  const part = Tensor.empty([chunks, c], { label: "conv.db.part" });
-  dispatch(BIAS_GRAD, [dy, part], {
-    params: [n, c, h, w, rowsPerChunk, chunks],
-    workgroups: [Math.ceil(chunks / 64), c],
-  });
-  const db = sumChunks(part, { chunks, shape: [c] });
-  part.release();
-  return db;
+function isPadded(block: ConvBlock): boolean {
+  return (block.padded ?? false) && block.px % 4 === 0;
 }

@@ -1,16 +1,18 @@
 // Weight gradient of a stride-1 conv with the output gradient read from uniform windows (private).
 import { dispatch, gridFor, type Kernel } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
-import { UNIFORM_FLOATS } from "./_conv_wgsl.ts";
+import { padInput, UNIFORM_FLOATS } from "./_conv_wgsl.ts";
 
 /** Register block: pixels per step × output channels (multiple of 4) per invocation. */
 export interface WindowGradBlock {
   px: number;
   co: number;
+  /** Read x from a zero-padded copy with aligned vec4 loads (px a multiple of 4). */
+  padded?: boolean;
 }
 
 /** Block measured fastest on llvmpipe (see bench/README.md). */
-export const DEFAULT_WINDOW_GRAD: WindowGradBlock = { px: 4, co: 8 };
+export const DEFAULT_WINDOW_GRAD: WindowGradBlock = { px: 4, co: 8, padded: true };
 
 /** How dy is cut into uniform windows of `rows` image rows × `group` channels. */
 interface Windows {
@@ -71,7 +73,8 @@ const cache = new Map<string, Kernel>();
  * which differ only in ci), x by per-lane loads. Adds into dw unless `first`.
  */
 function windowKernel(k: number, block: WindowGradBlock): Kernel {
-  const key = `${k}/${block.px}/${block.co}`;
+  const padded = isPadded(block);
+  const key = `${k}/${block.px}/${block.co}/${padded}`;
   const cached = cache.get(key);
   if (cached) return cached;
   const { px, co } = block;
@@ -80,19 +83,36 @@ function windowKernel(k: number, block: WindowGradBlock): Kernel {
   const taps = k * k;
   const span = px + k - 1;
   const decl: string[] = [];
-  for (let t = 0; t < taps; t++) for (let j = 0; j < q; j++) decl.push(`var a${t}_${j} = vec4f(0.0);`);
+  for (let t = 0; t < taps; t++) {
+    for (let j = 0; j < q; j++) decl.push(`var a${t}_${j} = vec4f(0.0);`);
+  }
   const step: string[] = [];
   for (let s = 0; s < span; s++) {
-    step.push(`let ix${s} = i32(x0) + ${s - pad}; let okx${s} = ix${s} >= 0 && ix${s} <= wmax; let cx${s} = u32(clamp(ix${s}, 0, wmax));`);
+    step.push(
+      `let ix${s} = i32(x0) + ${
+        s - pad
+      }; let okx${s} = ix${s} >= 0 && ix${s} <= wmax; let cx${s} = u32(clamp(ix${s}, 0, wmax));`,
+    );
   }
   for (let p = 0; p < px; p++) {
     for (let j = 0; j < q; j++) {
-      step.push(`let d${p}_${j} = select(vec4f(0.0), wnd[((r * p.w + min(x0 + ${p}u, p.w - 1u)) * p.group) / 4u + cq + ${j}u], x0 + ${p}u < p.w);`);
+      step.push(
+        `let d${p}_${j} = select(vec4f(0.0), wnd[((r * p.w + min(x0 + ${p}u, p.w - 1u)) * p.group) / 4u + cq + ${j}u], x0 + ${p}u < p.w);`,
+      );
     }
   }
   for (let ky = 0; ky < k; ky++) {
     const body: string[] = [];
-    for (let s = 0; s < span; s++) body.push(`let v${s} = select(0.0, x[row + cx${s}], okx${s});`);
+    if (padded) {
+      for (let m = 0; m < Math.ceil(span / 4); m++) {
+        body.push(`let q${m} = xv[(xb + (yy + ${ky}u) * p.wp + x0) / 4u + ${m}u];`);
+      }
+      for (let s = 0; s < span; s++) body.push(`let v${s} = q${s >> 2}[${s & 3}];`);
+    } else {
+      for (let s = 0; s < span; s++) {
+        body.push(`let v${s} = select(0.0, x[row + cx${s}], okx${s});`);
+      }
+    }
     for (let kx = 0; kx < k; kx++) {
       for (let p = 0; p < px; p++) {
         for (let j = 0; j < q; j++) {
@@ -101,27 +121,36 @@ function windowKernel(k: number, block: WindowGradBlock): Kernel {
         }
       }
     }
-    step.push(`{ let iy = i32(yy) + ${ky - pad};
+    step.push(
+      padded ? `{ ${body.join("\n          ")} }` : `{ let iy = i32(yy) + ${ky - pad};
         if (iy >= 0 && iy < i32(p.h)) {
           let row = xb + u32(iy) * p.w;
           ${body.join("\n          ")}
-        } }`);
+        } }`,
+    );
   }
   const stores: string[] = [];
   for (let j = 0; j < q; j++) {
     for (let c = 0; c < 4; c++) {
-      const writes = Array.from({ length: taps }, (_, t) =>
-        `dw[o + ${t}u] = select(dw[o + ${t}u], 0.0, p.first == 1u) + a${t}_${j}[${c}];`).join(" ");
-      stores.push(`if (cb + ${j * 4 + c}u < p.cout) { let o = ((cb + ${j * 4 + c}u) * p.cin + ci) * ${taps}u; ${writes} }`);
+      const writes = Array.from(
+        { length: taps },
+        (_, t) => `dw[o + ${t}u] = select(dw[o + ${t}u], 0.0, p.first == 1u) + a${t}_${j}[${c}];`,
+      ).join(" ");
+      stores.push(
+        `if (cb + ${j * 4 + c}u < p.cout) { let o = ((cb + ${
+          j * 4 + c
+        }u) * p.cin + ci) * ${taps}u; ${writes} }`,
+      );
     }
   }
   const kernel: Kernel = {
     name: `conv${k}x${k}.weight_grad_window`,
     code: /* wgsl */ `
-struct P { n: u32, cin: u32, h: u32, w: u32, cout: u32, y0: u32, rows: u32, coBase: u32, group: u32, first: u32 }
+struct P { n: u32, cin: u32, h: u32, w: u32, cout: u32, y0: u32, rows: u32, coBase: u32, group: u32,
+  first: u32, wp: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<uniform> wnd: array<vec4f, ${UNIFORM_FLOATS / 4}>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> ${padded ? "xv: array<vec4f>" : "x: array<f32>"};
 @group(0) @binding(3) var<storage, read_write> dw: array<f32>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
@@ -130,7 +159,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let cq = wid.y * ${q}u;
   let cb = p.coBase + wid.y * ${co}u;
   let wmax = i32(p.w) - 1;
-  let xb = (p.n * p.cin + ci) * p.h * p.w;
+  let xb = (p.n * p.cin + ci) * ${padded ? `(p.h + ${2 * pad}u) * p.wp` : "p.h * p.w"};
   ${decl.join("\n  ")}
   for (var r = 0u; r < p.rows; r++) {
     let yy = p.y0 + r;
@@ -148,6 +177,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
 /**
  * dw [cout, cin, k, k] of a stride-1 conv, or null when the shape suits the chunked kernel
  * better (few input channels: lanes are input channels here; very wide rows).
+ *
+ * @example
+ * ```ts
+ * const dw = windowWeightGrad(x, gy, { k: 3 }) ?? weightGrad(x, gy, { k: 3 });
+ * ```
  */
 export function windowWeightGrad(
   x: Tensor,
@@ -169,6 +203,8 @@ export function windowWeightGrad(
   });
   const dw = Tensor.empty(options.shape ?? [cout, cin, k, k], { label: "conv.dw" });
   const kernel = windowKernel(k, block);
+  const wp = Math.ceil(w / block.px) * block.px + 4;
+  const input = isPadded(block) ? padInput(x, { pad: (k - 1) / 2, wp }) : x;
   for (let i = 0; i < n; i++) {
     for (let band = 0; band < win.bands; band++) {
       const y0 = band * win.rows;
@@ -176,16 +212,40 @@ export function windowWeightGrad(
         const index = (i * win.bands + band) * win.coGroups + g;
         const coBase = g * win.group;
         dispatch(kernel, [
-          { buffer: wnd.buffer, offset: wnd.offset + index * win.stride * 4, size: UNIFORM_FLOATS * 4 },
-          x,
+          {
+            buffer: wnd.buffer,
+            offset: wnd.offset + index * win.stride * 4,
+            size: UNIFORM_FLOATS * 4,
+          },
+          input,
           dw,
         ], {
-          params: [i, cin, h, w, cout, y0, Math.min(win.rows, h - y0), coBase, win.group, i === 0 && band === 0 ? 1 : 0],
-          workgroups: [Math.ceil(cin / 64), Math.ceil(Math.min(win.group, cout - coBase) / block.co)],
+          params: [
+            i,
+            cin,
+            h,
+            w,
+            cout,
+            y0,
+            Math.min(win.rows, h - y0),
+            coBase,
+            win.group,
+            i === 0 && band === 0 ? 1 : 0,
+            wp,
+          ],
+          workgroups: [
+            Math.ceil(cin / 64),
+            Math.ceil(Math.min(win.group, cout - coBase) / block.co),
+          ],
         });
       }
     }
   }
   wnd.release();
+  if (input !== x) input.release();
   return dw;
+}
+
+function isPadded(block: WindowGradBlock): boolean {
+  return (block.padded ?? false) && block.px % 4 === 0;
 }

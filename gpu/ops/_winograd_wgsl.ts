@@ -1,16 +1,18 @@
 // Winograd F(2×2, 3×3) convolution kernel (private to gpu/ops): 2.25× fewer multiplies than direct.
 import { dispatch, type Kernel } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
-import { type SliceLayout, UNIFORM_FLOATS } from "./_conv_wgsl.ts";
+import { padInput, type SliceLayout, UNIFORM_FLOATS } from "./_conv_wgsl.ts";
 
 /** Register block: 2×2 output tiles along x per invocation × output channels (multiple of 4). */
 export interface WinogradBlock {
   tiles: number;
   co: number;
+  /** Read a zero-padded copy of the input with aligned vec4 loads (even `tiles` only). */
+  padded?: boolean;
 }
 
 /** Block measured fastest on llvmpipe (see bench/README.md). */
-export const DEFAULT_WINOGRAD: WinogradBlock = { tiles: 1, co: 8 };
+export const DEFAULT_WINOGRAD: WinogradBlock = { tiles: 2, co: 8 };
 
 const cache = new Map<string, Kernel>();
 
@@ -23,9 +25,15 @@ function bt(d: string[]): string[] {
  * Each invocation computes `tiles` 2×2 output tiles along x × `co` output channels: per input
  * channel it loads the 4×(2·tiles+2) input patch, transforms each tile (adds only), and
  * accumulates 16 products per tile and channel with transformed weights from a uniform slice.
+ *
+ * @example
+ * ```ts
+ * const kernel = winogradKernel({ tiles: 2, co: 8 });
+ * ```
  */
 export function winogradKernel(block: WinogradBlock): Kernel {
-  const key = `${block.tiles}/${block.co}`;
+  const padded = isPadded(block);
+  const key = `${block.tiles}/${block.co}/${padded}`;
   const cached = cache.get(key);
   if (cached) return cached;
   const { tiles, co } = block;
@@ -33,11 +41,21 @@ export function winogradKernel(block: WinogradBlock): Kernel {
   const cols = 2 * tiles + 2;
   const decl: string[] = [];
   for (let t = 0; t < tiles; t++) {
-    for (let e = 0; e < 16; e++) for (let j = 0; j < q; j++) decl.push(`var m${t}_${e}_${j} = vec4f(0.0);`);
+    for (let e = 0; e < 16; e++) {
+      for (let j = 0; j < q; j++) decl.push(`var m${t}_${e}_${j} = vec4f(0.0);`);
+    }
   }
   const body: string[] = [];
-  for (let r = 0; r < 4; r++) {
-    body.push(`let iy${r} = iy0 + ${r}; let okr${r} = iy${r} >= 0 && iy${r} < i32(p.h); let row${r} = xb + u32(clamp(iy${r}, 0, hmax)) * p.w;`);
+  for (let r = 0; r < 4 && padded; r++) {
+    for (let m = 0; m < cols / 4; m++) {
+      body.push(`let q${r}_${m} = xv[(xb + (oy0 + ${r}u) * p.wp + ox0) / 4u + ${m}u];`);
+    }
+    for (let c = 0; c < cols; c++) body.push(`let d${r}_${c} = q${r}_${c >> 2}[${c & 3}];`);
+  }
+  for (let r = 0; r < 4 && !padded; r++) {
+    body.push(
+      `let iy${r} = iy0 + ${r}; let okr${r} = iy${r} >= 0 && iy${r} < i32(p.h); let row${r} = xb + u32(clamp(iy${r}, 0, hmax)) * p.w;`,
+    );
     for (let c = 0; c < cols; c++) {
       body.push(`let d${r}_${c} = select(0.0, x[row${r} + cx${c}], okr${r} && okc${c});`);
     }
@@ -58,7 +76,9 @@ export function winogradKernel(block: WinogradBlock): Kernel {
   for (let e = 0; e < 16; e++) {
     for (let j = 0; j < q; j++) {
       body.push(`{ let wv = wt[wi + ${e}u * gq + ${j}u];`);
-      for (let t = 0; t < tiles; t++) body.push(`  m${t}_${e}_${j} = fma(vec4f(v${t}_${e}), wv, m${t}_${e}_${j});`);
+      for (let t = 0; t < tiles; t++) {
+        body.push(`  m${t}_${e}_${j} = fma(vec4f(v${t}_${e}), wv, m${t}_${e}_${j});`);
+      }
       body.push(`}`);
     }
   }
@@ -68,19 +88,31 @@ export function winogradKernel(block: WinogradBlock): Kernel {
       const m = (i: number, k: number) => `m${t}_${i * 4 + k}_${j}`;
       // Aᵀ·M·A: s_i = rows combined, then columns.
       for (let i = 0; i < 4; i++) {
-        stores.push(`let s${t}_${j}_${i}_0 = ${m(i, 0)} + ${m(i, 1)} + ${m(i, 2)}; let s${t}_${j}_${i}_1 = ${m(i, 1)} - ${m(i, 2)} - ${m(i, 3)};`);
+        stores.push(
+          `let s${t}_${j}_${i}_0 = ${m(i, 0)} + ${m(i, 1)} + ${m(i, 2)}; let s${t}_${j}_${i}_1 = ${
+            m(i, 1)
+          } - ${m(i, 2)} - ${m(i, 3)};`,
+        );
       }
       for (let b = 0; b < 2; b++) {
         const s = (i: number) => `s${t}_${j}_${i}_${b}`;
-        stores.push(`let y${t}_${j}_0_${b} = ${s(0)} + ${s(1)} + ${s(2)}; let y${t}_${j}_1_${b} = ${s(1)} - ${s(2)} - ${s(3)};`);
+        stores.push(
+          `let y${t}_${j}_0_${b} = ${s(0)} + ${s(1)} + ${s(2)}; let y${t}_${j}_1_${b} = ${s(1)} - ${
+            s(2)
+          } - ${s(3)};`,
+        );
       }
       for (let c = 0; c < 4; c++) {
         stores.push(`{ let col = cb + ${j * 4 + c}u; let cg = p.coBase + col;
     if (cg < p.cout) { let bias = wt[(p.biasAt + col) / 4u][(p.biasAt + col) % 4u];`);
         for (let a = 0; a < 2; a++) {
           for (let b = 0; b < 2; b++) {
-            stores.push(`      { let oy = oy0 + ${a}u; let ox = ox0 + ${2 * t + b}u; if (oy < p.h && ox < p.w) { let o = ((n * p.cout + cg) * p.h + oy) * p.w + ox;
-        y[o] = select(y[o], bias, p.first == 1u) + y${t}_${j}_${a}_${b}[${c}]; } }`);
+            stores.push(
+              `      { let oy = oy0 + ${a}u; let ox = ox0 + ${
+                2 * t + b
+              }u; if (oy < p.h && ox < p.w) { let o = ((n * p.cout + cg) * p.h + oy) * p.w + ox;
+        y[o] = select(y[o], bias, p.first == 1u) + y${t}_${j}_${a}_${b}[${c}]; } }`,
+            );
           }
         }
         stores.push(`  } }`);
@@ -89,16 +121,18 @@ export function winogradKernel(block: WinogradBlock): Kernel {
   }
   const colDecl: string[] = [];
   for (let c = 0; c < cols; c++) {
-    colDecl.push(`let ic${c} = ix0 + ${c}; let okc${c} = ic${c} >= 0 && ic${c} < i32(p.w); let cx${c} = u32(clamp(ic${c}, 0, wmax));`);
+    colDecl.push(
+      `let ic${c} = ix0 + ${c}; let okc${c} = ic${c} >= 0 && ic${c} < i32(p.w); let cx${c} = u32(clamp(ic${c}, 0, wmax));`,
+    );
   }
   const kernel: Kernel = {
     name: "conv3x3.winograd",
     code: /* wgsl */ `
 struct P { n: u32, cin: u32, h: u32, w: u32, cout: u32, coBase: u32, ciBase: u32, cinTotal: u32,
-  groupsX: u32, gq: u32, first: u32, biasAt: u32 }
+  groupsX: u32, gq: u32, first: u32, biasAt: u32, hp: u32, wp: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<uniform> wt: array<vec4f, ${UNIFORM_FLOATS / 4}>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> ${padded ? "xv: array<vec4f>" : "x: array<f32>"};
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
@@ -114,10 +148,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let ix0 = i32(ox0) - 1;
   let wmax = i32(p.w) - 1;
   let hmax = i32(p.h) - 1;
-  ${colDecl.join("\n  ")}
+  ${padded ? "" : colDecl.join("\n  ")}
   ${decl.join("\n  ")}
   for (var ci = 0u; ci < p.cin; ci++) {
-    let xb = ((n * p.cinTotal + p.ciBase + ci) * p.h) * p.w;
+    let xb = ((n * p.cinTotal + p.ciBase + ci) * ${padded ? "p.hp) * p.wp" : "p.h) * p.w"};
     let wi = ci * 16u * gq + wid.y * ${q}u;
     ${body.join("\n    ")}
   }
@@ -128,7 +162,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   return kernel;
 }
 
-/** Runs a Winograd 3×3 conv (padding 1) of x into y with weights packed with `winograd: true`. */
+/**
+ * Runs a Winograd 3×3 conv (padding 1) of x into y with weights packed with `winograd: true`.
+ *
+ * @example
+ * ```ts
+ * runWinograd(x, y, { cout: 64, packed, layout, block: DEFAULT_WINOGRAD });
+ * ```
+ */
 export function runWinograd(
   x: Tensor,
   y: Tensor,
@@ -139,6 +180,11 @@ export function runWinograd(
   const kernel = winogradKernel(block);
   const groupsX = Math.ceil(Math.ceil(w / 2) / block.tiles);
   const pixelGroups = Math.ceil((Math.ceil(h / 2) * groupsX) / 64);
+  const padded = isPadded(block);
+  // Padded rows cover every tile's 4 input rows, columns every group's aligned vec4 loads.
+  const hp = 2 * Math.ceil(h / 2) + 2;
+  const wp = groupsX * 2 * block.tiles + 4;
+  const input = padded ? padInput(x, { pad: 1, wp, hp }) : x;
   if (pixelGroups > 65535 || n > 65535) throw new RangeError(`conv: image [${x.shape}] too large`);
   for (let cs = 0; cs < layout.ciSlices; cs++) {
     const ciBase = cs * layout.ciChunk;
@@ -146,16 +192,37 @@ export function runWinograd(
       const coBase = os * layout.group;
       const slice = cs * layout.coSlices + os;
       dispatch(kernel, [
-        { buffer: packed.buffer, offset: packed.offset + slice * layout.stride * 4, size: UNIFORM_FLOATS * 4 },
-        x,
+        {
+          buffer: packed.buffer,
+          offset: packed.offset + slice * layout.stride * 4,
+          size: UNIFORM_FLOATS * 4,
+        },
+        input,
         y,
       ], {
         params: [
-          n, Math.min(layout.ciChunk, cin - ciBase), h, w, cout, coBase, ciBase, cin, groupsX,
-          layout.group / 4, cs === 0 ? 1 : 0, layout.biasAt,
+          n,
+          Math.min(layout.ciChunk, cin - ciBase),
+          h,
+          w,
+          cout,
+          coBase,
+          ciBase,
+          cin,
+          groupsX,
+          layout.group / 4,
+          cs === 0 ? 1 : 0,
+          layout.biasAt,
+          hp,
+          wp,
         ],
         workgroups: [pixelGroups, Math.ceil(Math.min(layout.group, cout - coBase) / block.co), n],
       });
     }
   }
+  if (input !== x) input.release();
+}
+
+function isPadded(block: WinogradBlock): boolean {
+  return (block.padded ?? false) && block.tiles % 2 === 0;
 }

@@ -14,18 +14,10 @@
 
 import { isRecording, recordOp } from "../autograd.ts";
 import { Tensor } from "../tensor.ts";
-import {
-  biasGrad,
-  type ConvBlock,
-  DEFAULT_BLOCK,
-  type GradBlock,
-  packWeights,
-  runConv,
-  sliceLayout,
-  weightGrad,
-} from "./_conv_wgsl.ts";
+import { type ConvBlock, DEFAULT_BLOCK, packWeights, runConv, sliceLayout } from "./_conv_wgsl.ts";
+import { biasGrad, type GradBlock, weightGrad } from "./_chunked_grad_wgsl.ts";
 import { DEFAULT_WINOGRAD, runWinograd, type WinogradBlock } from "./_winograd_wgsl.ts";
-import { windowWeightGrad, type WindowGradBlock } from "./_weight_grad_wgsl.ts";
+import { type WindowGradBlock, windowWeightGrad } from "./_weight_grad_wgsl.ts";
 
 /** Options of {@linkcode conv2d}. */
 export interface Conv2dOptions {
@@ -71,7 +63,9 @@ function checkShapes(x: Tensor, weight: Tensor, options: Conv2dOptions): Conv2dD
     );
   }
   if ((options.padding ?? (k - 1) / 2) !== (k - 1) / 2) {
-    throw new RangeError(`conv2d: padding ${options.padding} unsupported for K=${k} (only ${(k - 1) / 2})`);
+    throw new RangeError(
+      `conv2d: padding ${options.padding} unsupported for K=${k} (only ${(k - 1) / 2})`,
+    );
   }
   const bias = options.bias;
   if (bias && (bias.size !== cout)) {

@@ -12,15 +12,9 @@
 import { isRecording, recordOp } from "../autograd.ts";
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
-import {
-  biasGrad,
-  type ConvBlock,
-  DEFAULT_BLOCK,
-  packWeights,
-  runConv,
-  sliceLayout,
-  weightGrad,
-} from "./_conv_wgsl.ts";
+import { type ConvBlock, DEFAULT_BLOCK, packWeights, runConv, sliceLayout } from "./_conv_wgsl.ts";
+import { biasGrad, weightGrad } from "./_chunked_grad_wgsl.ts";
+import { windowWeightGrad } from "./_weight_grad_wgsl.ts";
 
 /** Options of {@linkcode convTranspose2d}. */
 export interface ConvTranspose2dOptions {
@@ -68,7 +62,10 @@ function spaceToDepth(dy: Tensor): Tensor {
   const h = h2 / 2;
   const w = w2 / 2;
   const out = Tensor.empty([n, 4 * c, h, w], { label: "conv_transpose2d.dys" });
-  dispatch(SPACE_TO_DEPTH, [dy, out], { params: [out.size, c, h, w], workgroups: gridFor(out.size) });
+  dispatch(SPACE_TO_DEPTH, [dy, out], {
+    params: [out.size, c, h, w],
+    workgroups: gridFor(out.size),
+  });
   return out;
 }
 
@@ -174,7 +171,11 @@ export function convTranspose2dBackward(
     packed.release();
   }
   // dw[c, (o, a, b)] = Σ x[c]·dys[(o, a, b)]: a 1×1 weight gradient with the roles swapped.
-  const dw = dys && wantWeight ? weightGrad(dys, x, { k: 1, shape: [cin, cout, 2, 2] }) : null;
+  let dw: Tensor | null = null;
+  if (dys && wantWeight) {
+    const shape = [cin, cout, 2, 2];
+    dw = windowWeightGrad(dys, x, { k: 1, shape }) ?? weightGrad(dys, x, { k: 1, shape });
+  }
   dys?.release();
   const db = (options.wantBias ?? true) ? biasGrad(gy) : null;
   return { dx, dw, db };

@@ -1,0 +1,120 @@
+// Times the kernel cases with GPU sync and prints a markdown table of ms and GFLOP/s.
+// Usage: deno run -A bench/kernels_report.ts [--filter TEXT] [--variants] [--min-ms 300]
+import { parseArgs } from "node:util";
+import { describeAdapter, getDevice } from "../gpu/device.ts";
+import { encoder, flush } from "../gpu/kernel.ts";
+import {
+  allCases,
+  convCases,
+  fmaCase,
+  type KernelCase,
+  releaseInputs,
+  TRAIN_N,
+} from "./_kernel_cases.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    filter: { type: "string" },
+    group: { type: "string" },
+    variants: { type: "boolean", default: false },
+    "min-ms": { type: "string", default: "300" },
+    rounds: { type: "string", default: "2" },
+  },
+});
+
+const device = await getDevice();
+
+async function sync(): Promise<void> {
+  flush();
+  await device.queue.onSubmittedWorkDone();
+}
+
+/** Times one run of each case per round, `rounds` times, interleaved so load changes hit all alike; keeps the fastest. */
+async function timeRounds(cases: KernelCase[], rounds: number, minMs: number): Promise<number[]> {
+  const best = cases.map(() => Infinity);
+  const states = cases.map((c) => c.setup());
+  for (const s of states) s.run(); // compiles the pipelines
+  await sync();
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < cases.length; i++) {
+      const start = performance.now();
+      let runs = 0;
+      while (runs < 1 || (performance.now() - start < minMs && runs < 20)) {
+        const t0 = performance.now();
+        states[i].run();
+        await sync();
+        best[i] = Math.min(best[i], performance.now() - t0);
+        runs++;
+      }
+    }
+  }
+  for (const s of states) s.dispose();
+  await sync();
+  return best;
+}
+
+// Register blocks compared at the goal shapes, interleaved with the FMA ceiling (the machine is shared).
+function variantCases(): KernelCase[] {
+  const shapes = [
+    { label: "64→64 @60", n: TRAIN_N, cin: 64, cout: 64, size: 60, k: 3 },
+    { label: "64→64 @120", n: TRAIN_N, cin: 64, cout: 64, size: 120, k: 3 },
+  ];
+  const out: KernelCase[] = [];
+  for (const s of shapes) {
+    out.push({ ...fmaCase(), group: s.label });
+    const blocks = [{ px: 8, co: 8 }, { px: 8, co: 16 }, { px: 12, co: 8, padded: true }];
+    for (const block of blocks) {
+      const suffix = `direct ${block.px}px×${block.co}co${block.padded ? " padded" : ""}`;
+      out.push(convCases(s, { algorithm: "direct", block, suffix })[0]);
+    }
+    const winogradBlocks = [{ tiles: 2, co: 8 }, { tiles: 2, co: 8, padded: true }, {
+      tiles: 4,
+      co: 4,
+      padded: true,
+    }];
+    for (const winograd of winogradBlocks) {
+      const pad = winograd.padded ? " padded" : "";
+      out.push(
+        convCases(s, { winograd, suffix: `winograd ${winograd.tiles}t×${winograd.co}co${pad}` })[0],
+      );
+    }
+    const windowBlocks = [
+      { px: 2, co: 16 },
+      { px: 4, co: 16, padded: true },
+      { px: 4, co: 8, padded: true },
+      { px: 8, co: 8, padded: true },
+    ];
+    for (const windowBlock of windowBlocks) {
+      const suffix = `window ${windowBlock.px}px×${windowBlock.co}co${
+        windowBlock.padded ? " padded" : ""
+      }`;
+      out.push(convCases(s, { gradAlgorithm: "window", windowBlock, suffix })[2]);
+    }
+  }
+  return out;
+}
+
+const cases = (values.variants ? variantCases() : allCases())
+  .filter((c) => !values.filter || c.name.includes(values.filter) || c.group === "ceilings")
+  .filter((c) => !values.group || c.group === values.group);
+const minMs = Number(values["min-ms"]);
+const rounds = Number(values.rounds);
+console.log(`Adapter: ${await describeAdapter()}\n`);
+console.log("| kernel | ms | GFLOP/s | % of FMA loop |");
+console.log("|---|---:|---:|---:|");
+let ceiling = 0;
+// Cases of one group share inputs and are timed in interleaved rounds.
+const groups = new Map<string, KernelCase[]>();
+for (const c of cases) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
+for (const group of groups.values()) {
+  const ms = await timeRounds(group, rounds, minMs);
+  group.forEach((c, i) => {
+    const gflops = c.flops / ms[i] / 1e6;
+    if (c.name === fmaCase().name) ceiling = gflops;
+    const share = ceiling ? `${(100 * gflops / ceiling).toFixed(0)}%` : "";
+    console.log(`| ${c.name} | ${ms[i].toFixed(2)} | ${gflops.toFixed(1)} | ${share} |`);
+  });
+  releaseInputs();
+  encoder.pool.trim();
+}

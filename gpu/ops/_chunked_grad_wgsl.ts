@@ -1,0 +1,278 @@
+// Chunked weight and bias gradients of the convolutions: per-chunk partial sums, then a sum over
+// chunks, with no barriers (private to gpu/ops).
+import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
+import { Tensor } from "../tensor.ts";
+
+/** Register block of the weight-gradient kernel: pixels per step × output × input channels. */
+export interface GradBlock {
+  /** Consecutive pixels per step. */
+  px: number;
+  /** Output channels per invocation (multiple of 4). */
+  co: number;
+  /** Input channels per invocation (default 1). */
+  ci?: number;
+}
+
+/** Weight-gradient block measured fastest on llvmpipe (see bench/README.md). */
+export const DEFAULT_GRAD_BLOCK: GradBlock = { px: 2, co: 8, ci: 4 };
+
+const gradCache = new Map<string, Kernel>();
+
+/**
+ * Partial weight gradients: invocation (chunk, ci block, co block) sums dy·x over the image rows
+ * of its chunk for `co` output × `ci` input channels × k² taps, into part[chunk][co][ci][tap].
+ * No barriers: a second pass ({@linkcode sumChunks}) adds the chunks.
+ *
+ * @example
+ * ```ts
+ * const kernel = weightGradKernel(3, DEFAULT_GRAD_BLOCK);
+ * ```
+ */
+export function weightGradKernel(k: number, block: GradBlock): Kernel {
+  const cib = block.ci ?? 1;
+  const key = `${k}/${block.px}/${block.co}/${cib}`;
+  const cached = gradCache.get(key);
+  if (cached) return cached;
+  const { px, co } = block;
+  const pad = (k - 1) / 2;
+  const q = co / 4;
+  const taps = k * k;
+  const span = px + k - 1;
+  const decl: string[] = [];
+  for (let c = 0; c < cib; c++) {
+    for (let t = 0; t < taps; t++) {
+      for (let j = 0; j < q; j++) decl.push(`var a${c}_${t}_${j} = vec4f(0.0);`);
+    }
+  }
+  const dyLoads: string[] = [];
+  for (let p = 0; p < px; p++) {
+    dyLoads.push(`let ok${p} = x0 + ${p}u < p.w; let xi${p} = min(x0 + ${p}u, p.w - 1u);`);
+    for (let j = 0; j < q; j++) {
+      const comps = [0, 1, 2, 3].map((c) =>
+        `select(0.0, dy[dyb + ${j * 4 + c}u * plane + xi${p}], ok${p} && ok_c${j * 4 + c})`
+      );
+      dyLoads.push(`let d${p}_${j} = vec4f(${comps.join(", ")});`);
+    }
+  }
+  const rows: string[] = [];
+  for (let ky = 0; ky < k; ky++) {
+    const body: string[] = [];
+    for (let c = 0; c < cib; c++) {
+      for (let s = 0; s < span; s++) {
+        body.push(
+          `let v${c}_${s} = select(0.0, x[row + ${c}u * plane + u32(clamp(ix${s}, 0, wmax))], ok_x${s} && ok_i${c});`,
+        );
+      }
+      for (let kx = 0; kx < k; kx++) {
+        for (let p = 0; p < px; p++) {
+          for (let j = 0; j < q; j++) {
+            const a = `a${c}_${ky * k + kx}_${j}`;
+            body.push(`${a} = fma(vec4f(v${c}_${p + kx}), d${p}_${j}, ${a});`);
+          }
+        }
+      }
+    }
+    rows.push(`{
+        let iy = i32(yy) + ${ky - pad};
+        if (iy >= 0 && iy < i32(p.h)) {
+          let row = xb + u32(iy) * p.w;
+          ${body.join("\n          ")}
+        }
+      }`);
+  }
+  const xcols: string[] = [];
+  for (let s = 0; s < span; s++) {
+    xcols.push(`let ix${s} = i32(x0) + ${s - pad}; let ok_x${s} = ix${s} >= 0 && ix${s} <= wmax;`);
+  }
+  const okc: string[] = [];
+  for (let c = 0; c < co; c++) okc.push(`let ok_c${c} = cb + ${c}u < p.cout;`);
+  for (let c = 0; c < cib; c++) okc.push(`let ok_i${c} = ci0 + ${c}u < p.cin;`);
+  const stores: string[] = [];
+  for (let c = 0; c < cib; c++) {
+    for (let j = 0; j < q; j++) {
+      for (let e = 0; e < 4; e++) {
+        const cl = j * 4 + e;
+        const writes = Array.from(
+          { length: taps },
+          (_, t) => `part[o + ${t}u] = a${c}_${t}_${j}[${e}];`,
+        ).join(" ");
+        stores.push(
+          `if (ok_c${cl} && ok_i${c}) { let o = ((chunk * p.cout + cb + ${cl}u) * p.cin + ci0 + ${c}u) * ${taps}u; ${writes} }`,
+        );
+      }
+    }
+  }
+  const kernel: Kernel = {
+    name: `conv${k}x${k}.weight_grad`,
+    code: /* wgsl */ `
+struct P { n: u32, cin: u32, h: u32, w: u32, cout: u32, rowsPerChunk: u32, chunks: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> part: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let chunk = gid.x;
+  if (chunk >= p.chunks) { return; }
+  let ci0 = wid.y * ${cib}u;
+  let cb = wid.z * ${co}u;
+  let plane = p.h * p.w;
+  let wmax = i32(p.w) - 1;
+  ${okc.join("\n  ")}
+  ${decl.join("\n  ")}
+  let r0 = chunk * p.rowsPerChunk;
+  let r1 = min(r0 + p.rowsPerChunk, p.n * p.h);
+  for (var r = r0; r < r1; r++) {
+    let n = r / p.h;
+    let yy = r % p.h;
+    let xb = (n * p.cin + min(ci0, p.cin - 1u)) * plane;
+    let dyb = (n * p.cout + min(cb, p.cout - 1u)) * plane + yy * p.w;
+    for (var x0 = 0u; x0 < p.w; x0 += ${px}u) {
+      ${xcols.join("\n      ")}
+      ${dyLoads.join("\n      ")}
+      ${rows.join("\n      ")}
+    }
+  }
+  ${stores.join("\n  ")}
+}`,
+  };
+  gradCache.set(key, kernel);
+  return kernel;
+}
+
+// Sums over the leading (chunk) dimension: out[i] = Σ_c part[c·m + i].
+const SUM_CHUNKS: Kernel = {
+  name: "conv.sum_chunks",
+  code: /* wgsl */ `
+struct P { m: u32, chunks: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> part: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = ${LINEAR_INDEX};
+  if (i >= p.m) { return; }
+  var s = 0.0;
+  for (var c = 0u; c < p.chunks; c++) { s += part[c * p.m + i]; }
+  out[i] = s;
+}`,
+};
+
+/**
+ * Adds `chunks` partial arrays of `m` floats into a fresh tensor of `shape`.
+ *
+ * @example
+ * ```ts
+ * const dw = sumChunks(part, { chunks: 64, shape: [64, 64, 3, 3] });
+ * ```
+ */
+export function sumChunks(
+  part: Tensor,
+  options: { chunks: number; shape: readonly number[] },
+): Tensor {
+  const { chunks, shape } = options;
+  const m = shape.reduce((a, b) => a * b, 1);
+  const out = Tensor.empty(shape, { label: "conv.grad" });
+  dispatch(SUM_CHUNKS, [part, out], { params: [m, chunks], workgroups: gridFor(m) });
+  return out;
+}
+
+/**
+ * Rows per chunk so that enough invocations run in parallel while partial sums stay small.
+ *
+ * @example
+ * ```ts
+ * const { rowsPerChunk, chunks } = chunking({ rows: 1080, lanesPerChunk: 512, floatsPerChunk: 36864 });
+ * ```
+ */
+export function chunking(
+  options: { rows: number; lanesPerChunk: number; floatsPerChunk: number },
+): { rowsPerChunk: number; chunks: number } {
+  const { rows, lanesPerChunk, floatsPerChunk } = options;
+  const byLanes = Math.ceil(32768 / lanesPerChunk);
+  const byMemory = Math.max(1, Math.floor(2 ** 24 / floatsPerChunk));
+  const target = Math.max(1, Math.min(rows, byLanes, byMemory, 1024));
+  const rowsPerChunk = Math.ceil(rows / target);
+  return { rowsPerChunk, chunks: Math.ceil(rows / rowsPerChunk) };
+}
+
+/**
+ * Weight gradient [cout, cin, k, k] of a stride-1 conv from its input x and output gradient dy.
+ *
+ * @example
+ * ```ts
+ * const dw = weightGrad(x, gy, { k: 3 }); // [cout, cin, 3, 3]
+ * ```
+ */
+export function weightGrad(
+  x: Tensor,
+  dy: Tensor,
+  options: { k: number; block?: GradBlock; shape?: readonly number[] },
+): Tensor {
+  const { k } = options;
+  const block = options.block ?? DEFAULT_GRAD_BLOCK;
+  const [n, cin, h, w] = x.shape;
+  const cout = dy.shape[1];
+  const coBlocks = Math.ceil(cout / block.co);
+  const ciBlocks = Math.ceil(cin / (block.ci ?? 1));
+  const { rowsPerChunk, chunks } = chunking({
+    rows: n * h,
+    lanesPerChunk: ciBlocks * coBlocks,
+    floatsPerChunk: cout * cin * k * k,
+  });
+  if (Math.ceil(chunks / 64) > 65535 || ciBlocks > 65535 || coBlocks > 65535) {
+    throw new RangeError(`conv: weight gradient of [${x.shape}] too large`);
+  }
+  const part = Tensor.empty([chunks, cout, cin, k, k], { label: "conv.dw.part" });
+  dispatch(weightGradKernel(k, block), [x, dy, part], {
+    params: [n, cin, h, w, cout, rowsPerChunk, chunks],
+    workgroups: [Math.ceil(chunks / 64), ciBlocks, coBlocks],
+  });
+  const dw = sumChunks(part, { chunks, shape: options.shape ?? [cout, cin, k, k] });
+  part.release();
+  return dw;
+}
+
+// Partial bias gradients: invocation (chunk, co) sums dy over the rows of its chunk.
+const BIAS_GRAD: Kernel = {
+  name: "conv.bias_grad",
+  code: /* wgsl */ `
+struct P { n: u32, c: u32, h: u32, w: u32, rowsPerChunk: u32, chunks: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read_write> part: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let chunk = gid.x;
+  let c = gid.y;
+  if (chunk >= p.chunks) { return; }
+  var s = 0.0;
+  let r1 = min((chunk + 1u) * p.rowsPerChunk, p.n * p.h);
+  for (var r = chunk * p.rowsPerChunk; r < r1; r++) {
+    let base = ((r / p.h * p.c + c) * p.h + r % p.h) * p.w;
+    for (var i = 0u; i < p.w; i++) { s += dy[base + i]; }
+  }
+  part[chunk * p.c + c] = s;
+}`,
+};
+
+/**
+ * Bias gradient [c]: dy [n, c, h, w] summed over n, h, w.
+ *
+ * @example
+ * ```ts
+ * const db = biasGrad(gy); // [cout]
+ * ```
+ */
+export function biasGrad(dy: Tensor): Tensor {
+  const [n, c, h, w] = dy.shape;
+  const { rowsPerChunk, chunks } = chunking({ rows: n * h, lanesPerChunk: c, floatsPerChunk: c });
+  const part = Tensor.empty([chunks, c], { label: "conv.db.part" });
+  dispatch(BIAS_GRAD, [dy, part], {
+    params: [n, c, h, w, rowsPerChunk, chunks],
+    workgroups: [Math.ceil(chunks / 64), c],
+  });
+  const db = sumChunks(part, { chunks, shape: [c] });
+  part.release();
+  return db;
+}
