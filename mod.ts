@@ -15,3 +15,6 @@
 
 export * from "./data/mod.ts";
 export * from "./gpu/mod.ts";
+export * from "./pipeline/mod.ts";
+export * from "./model/mod.ts";
+export * from "./pipeline/mod.ts";

@@ -1,0 +1,156 @@
+// Prints slices/s (inference window) and s/step (training step) for the model grid, and where the
+// time goes: every dispatch of one window / one step is recorded, then replayed alone on the GPU
+// and timed, and the times are summed per kernel.
+// Run: deno run -A bench/model_report.ts [--sizes 240,128] [--widths "32,64,64,64;16,32,64,64"]
+//        [--window 8] [--reps 3] [--profile]
+import { parseArgs } from "node:util";
+import { getDevice } from "../gpu/device.ts";
+import { encoder, flush } from "../gpu/kernel.ts";
+import { inferWindow, makeCase, type ModelCase, releaseCase, trainStep } from "./_model_cases.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    sizes: { type: "string", default: "240,128" },
+    widths: { type: "string", default: "32,64,64,64;16,32,64,64" },
+    window: { type: "string", default: "8" },
+    reps: { type: "string", default: "3" },
+    profile: { type: "boolean", default: false },
+  },
+});
+const device = await getDevice();
+const reps = Number(args.reps);
+
+interface Recorded {
+  name: string;
+  pipeline: GPUComputePipeline;
+  group: GPUBindGroup;
+  wg: [number, number, number];
+}
+
+/** Runs `fn` while recording every dispatch it encodes. */
+async function record(fn: () => Promise<unknown>): Promise<Recorded[]> {
+  const out: Recorded[] = [];
+  const original = encoder.pass.bind(encoder);
+  encoder.pass = (d: GPUDevice) => {
+    const pass = original(d);
+    let pipeline: GPUComputePipeline;
+    let group: GPUBindGroup;
+    return {
+      setPipeline(p: GPUComputePipeline) {
+        pipeline = p;
+        pass.setPipeline(p);
+      },
+      setBindGroup(i: number, g: GPUBindGroup) {
+        group = g;
+        pass.setBindGroup(i, g);
+      },
+      dispatchWorkgroups(x: number, y = 1, z = 1) {
+        out.push({ name: pipeline.label, pipeline, group, wg: [x, y, z] });
+        pass.dispatchWorkgroups(x, y, z);
+      },
+    } as unknown as GPUComputePassEncoder;
+  };
+  try {
+    await fn();
+  } finally {
+    encoder.pass = original;
+  }
+  return out;
+}
+
+/** GPU time of each recorded dispatch run alone (median of 3 submits, minus an empty submit's time). */
+async function replay(dispatches: Recorded[]): Promise<Map<string, { ms: number; count: number }>> {
+  flush();
+  await device.queue.onSubmittedWorkDone();
+  const submit = async (list: Recorded[]) => {
+    const e = device.createCommandEncoder();
+    const pass = e.beginComputePass();
+    for (const r of list) {
+      pass.setPipeline(r.pipeline);
+      pass.setBindGroup(0, r.group);
+      pass.dispatchWorkgroups(...r.wg);
+    }
+    pass.end();
+    const t = performance.now();
+    device.queue.submit([e.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    return performance.now() - t;
+  };
+  const median = async (list: Recorded[]) => {
+    const ts = [await submit(list), await submit(list), await submit(list)].sort((a, b) => a - b);
+    return ts[1];
+  };
+  const empty = await median([]);
+  const totals = new Map<string, { ms: number; count: number }>();
+  for (const r of dispatches) {
+    // Five back-to-back copies amortise the per-submit cost that dominates small kernels.
+    const ms = Math.max(0, (await median([r, r, r, r, r])) - empty) / 5;
+    const t = totals.get(r.name) ?? { ms: 0, count: 0 };
+    t.ms += ms;
+    t.count++;
+    totals.set(r.name, t);
+  }
+  return totals;
+}
+
+function printBreakdown(
+  title: string,
+  wall: number,
+  totals: Map<string, { ms: number; count: number }>,
+) {
+  const sum = [...totals.values()].reduce((s, t) => s + t.ms, 0);
+  const dispatches = [...totals.values()].reduce((s, t) => s + t.count, 0);
+  console.log(
+    `  ${title}: ${dispatches} dispatches, replayed alone ${sum.toFixed(0)} ms (wall ${
+      wall.toFixed(0)
+    } ms)`,
+  );
+  for (const [name, t] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14)) {
+    console.log(
+      `    ${name.padEnd(34)} ${t.ms.toFixed(1).padStart(8)} ms ${
+        (100 * t.ms / sum).toFixed(1).padStart(5)
+      }%  ×${t.count}`,
+    );
+  }
+}
+
+async function timeIt(fn: () => Promise<unknown>): Promise<number[]> {
+  await fn(); // warm-up: pipelines compiled, pool filled
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    await fn();
+    ts.push(performance.now() - t);
+  }
+  return ts.sort((a, b) => a - b);
+}
+
+const window = Number(args.window);
+for (const size of args.sizes.split(",").map(Number)) {
+  for (const w of args.widths.split(";")) {
+    const widths = w.split(",").map(Number) as [number, number, number, number];
+    const c: ModelCase = makeCase(widths, size, window);
+    const infer = await timeIt(() => inferWindow(c));
+    const train = await timeIt(() => trainStep(c));
+    console.log(
+      `${c.label}: inference ${(window / (infer[0] / 1000)).toFixed(2)} slices/s best, ` +
+        `${
+          (window / (infer[infer.length >> 1] / 1000)).toFixed(2)
+        } median (window of ${window}); ` +
+        `training ${(train[0] / 1000).toFixed(2)} s/step best, ${
+          (train[train.length >> 1] / 1000).toFixed(2)
+        } median`,
+    );
+    if (args.profile) {
+      printBreakdown(
+        "inference window",
+        infer[0],
+        await replay(await record(() => inferWindow(c))),
+      );
+      printBreakdown("training step", train[0], await replay(await record(() => trainStep(c))));
+    }
+    releaseCase(c);
+    encoder.pool.trim();
+  }
+}

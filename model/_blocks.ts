@@ -1,0 +1,243 @@
+/**
+ * Differentiable block copies the network needs to split and join tensors:
+ * one modality out of the input channels, one time step out of a batch of
+ * sequences, and the time steps joined back. One WGSL copy kernel does all.
+ *
+ * Layout view: a tensor is seen as [outer, dim, inner] and a range of `dim` is copied.
+ *
+ * @module
+ */
+
+import { recordOp } from "../gpu/autograd.ts";
+import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../gpu/kernel.ts";
+import { Tensor } from "../gpu/tensor.ts";
+
+const COPY: Kernel = {
+  name: "model.copy_blocks",
+  code: /* wgsl */ `
+struct P { n: u32, inner: u32, count: u32, srcDim: u32, dstDim: u32, srcStart: u32, dstStart: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = ${LINEAR_INDEX};
+  if (i >= p.n) { return; }
+  let r = i % p.inner;
+  let q = i / p.inner;
+  let j = q % p.count;
+  let o = q / p.count;
+  dst[(o * p.dstDim + p.dstStart + j) * p.inner + r] = src[(o * p.srcDim + p.srcStart + j) * p.inner + r];
+}`,
+};
+
+interface Blocks {
+  outer: number;
+  inner: number;
+  count: number;
+  srcDim: number;
+  dstDim: number;
+  srcStart: number;
+  dstStart: number;
+}
+
+/** Copies `count` blocks of `inner` elements per outer index from `src` to `dst` (not recorded). */
+function copyBlocks(src: Tensor, dst: Tensor, b: Blocks): void {
+  const n = b.outer * b.count * b.inner;
+  dispatch(COPY, [src, dst], {
+    params: [n, b.inner, b.count, b.srcDim, b.dstDim, b.srcStart, b.dstStart],
+    workgroups: gridFor(n),
+  });
+}
+
+/** Takes range [start, start+count) of the middle axis of x viewed as [outer, dim, inner]. */
+function take(
+  x: Tensor,
+  view: { outer: number; dim: number; inner: number; start: number; count: number },
+  shape: readonly number[],
+  label: string,
+): Tensor {
+  const y = Tensor.empty(shape, { label });
+  const { outer, dim, inner, start, count } = view;
+  copyBlocks(x, y, {
+    outer,
+    inner,
+    count,
+    srcDim: dim,
+    dstDim: count,
+    srcStart: start,
+    dstStart: 0,
+  });
+  recordOp(label, [x], y, ([g]) => {
+    const dx = Tensor.zeros(x.shape, { label: `${label}.grad` });
+    copyBlocks(g, dx, {
+      outer,
+      inner,
+      count,
+      srcDim: count,
+      dstDim: dim,
+      srcStart: 0,
+      dstStart: start,
+    });
+    return [dx];
+  });
+  return y;
+}
+
+/**
+ * Channels [start, start+count) of an NCHW tensor: `x[:, start:start+count]`.
+ *
+ * @example
+ * ```ts
+ * const flair = narrowChannels(window, { start: 0, count: 1 }); // [T, 1, H, W]
+ * ```
+ */
+export function narrowChannels(x: Tensor, options: { start: number; count: number }): Tensor {
+  const [n, c, ...rest] = x.shape;
+  const plane = rest.reduce((a, b) => a * b, 1);
+  if (options.start < 0 || options.start + options.count > c) {
+    throw new RangeError(`narrowChannels: channels ${options.start}+${options.count} of ${c}`);
+  }
+  return take(
+    x,
+    { outer: n, dim: c, inner: plane, ...options },
+    [n, options.count, ...rest],
+    "channels",
+  );
+}
+
+/**
+ * Time step `t` of a batch of sequences laid out sequence-major (`N = B·T`,
+ * slice index `b·T + t`): returns [B, ...].
+ *
+ * @example
+ * ```ts
+ * const x1 = stepOf(features, { steps: 3, t: 1 }); // [B, C, h, w]
+ * ```
+ */
+export function stepOf(x: Tensor, options: { steps: number; t: number }): Tensor {
+  const [n, ...rest] = x.shape;
+  const { steps, t } = options;
+  if (n % steps !== 0 || t < 0 || t >= steps) {
+    throw new RangeError(`stepOf: step ${t} of ${steps} in a batch of ${n}`);
+  }
+  const inner = rest.reduce((a, b) => a * b, 1);
+  return take(
+    x,
+    { outer: n / steps, dim: steps, inner, start: t, count: 1 },
+    [n / steps, ...rest],
+    "step",
+  );
+}
+
+/**
+ * The inverse of {@linkcode stepOf}: T tensors [B, ...] joined into [B·T, ...]
+ * with slice index `b·T + t`.
+ *
+ * @example
+ * ```ts
+ * const h = joinSteps([h0, h1, h2]); // [3B, C, h, w]
+ * ```
+ */
+export function joinSteps(steps: readonly Tensor[]): Tensor {
+  const [b, ...rest] = steps[0].shape;
+  const key = steps[0].shape.join();
+  if (steps.some((s) => s.shape.join() !== key)) {
+    throw new RangeError(
+      `joinSteps: shapes differ (${steps.map((s) => `[${s.shape}]`).join(" ")})`,
+    );
+  }
+  const inner = rest.reduce((a, c) => a * c, 1);
+  const T = steps.length;
+  const y = Tensor.empty([b * T, ...rest], { label: "join_steps" });
+  steps.forEach((s, t) =>
+    copyBlocks(s, y, { outer: b, inner, count: 1, srcDim: 1, dstDim: T, srcStart: 0, dstStart: t })
+  );
+  recordOp("join_steps", steps, y, ([g]) =>
+    steps.map((s, t) => {
+      const dx = Tensor.empty(s.shape, { label: "join_steps.grad" });
+      copyBlocks(g, dx, {
+        outer: b,
+        inner,
+        count: 1,
+        srcDim: T,
+        dstDim: 1,
+        srcStart: t,
+        dstStart: 0,
+      });
+      return dx;
+    }));
+  return y;
+}
+
+/**
+ * Reference of {@linkcode narrowChannels} on a row-major [N, C, ...] array.
+ *
+ * @example
+ * ```ts
+ * narrowChannelsReference([1, 2, 3, 4], { shape: [1, 2, 2], start: 1, count: 1 }); // [3, 4]
+ * ```
+ */
+export function narrowChannelsReference(
+  x: ArrayLike<number>,
+  options: { shape: readonly number[]; start: number; count: number },
+): Float64Array {
+  const [n, c, ...rest] = options.shape;
+  const plane = rest.reduce((a, b) => a * b, 1);
+  const out = new Float64Array(n * options.count * plane);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < options.count * plane; j++) {
+      out[i * options.count * plane + j] = x[(i * c + options.start) * plane + j];
+    }
+  }
+  return out;
+}
+
+/**
+ * Reference of {@linkcode stepOf}: slice `t` of each sequence of a [B·T, ...] array.
+ *
+ * @example
+ * ```ts
+ * stepOfReference([1, 2, 3, 4], { shape: [4, 1], steps: 2, t: 1 }); // [2, 4]
+ * ```
+ */
+export function stepOfReference(
+  x: ArrayLike<number>,
+  options: { shape: readonly number[]; steps: number; t: number },
+): Float64Array {
+  const [n, ...rest] = options.shape;
+  const inner = rest.reduce((a, b) => a * b, 1);
+  const b = n / options.steps;
+  const out = new Float64Array(b * inner);
+  for (let i = 0; i < b; i++) {
+    for (let j = 0; j < inner; j++) {
+      out[i * inner + j] = x[(i * options.steps + options.t) * inner + j];
+    }
+  }
+  return out;
+}
+
+/**
+ * Reference of {@linkcode joinSteps}: T arrays [B, ...] into [B·T, ...].
+ *
+ * @example
+ * ```ts
+ * joinStepsReference([[1, 3], [2, 4]], { inner: 1 }); // [1, 2, 3, 4]
+ * ```
+ */
+export function joinStepsReference(
+  steps: readonly ArrayLike<number>[],
+  options: { inner: number },
+): Float64Array {
+  const T = steps.length;
+  const b = steps[0].length / options.inner;
+  const out = new Float64Array(b * T * options.inner);
+  steps.forEach((s, t) => {
+    for (let i = 0; i < b; i++) {
+      for (let j = 0; j < options.inner; j++) {
+        out[(i * T + t) * options.inner + j] = s[i * options.inner + j];
+      }
+    }
+  });
+  return out;
+}

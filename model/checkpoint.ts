@@ -1,0 +1,175 @@
+/**
+ * Checkpoints: a network's parameters and running statistics as safetensors
+ * bytes, with the model config, label convention, training history and
+ * format version in `__metadata__` (JSON-encoded strings). Browser-safe:
+ * bytes in, bytes out; `checkpoint_file.ts` adds the Deno file I/O.
+ *
+ * @module
+ */
+
+import { InputError } from "../data/input_error.ts";
+import { LABEL_CONVENTIONS, type LabelConvention } from "../data/labels.ts";
+import { describeConfig, type ModelConfig, sameConfig, validateConfig } from "./config.ts";
+import { SegmentationNetwork } from "./network.ts";
+import { networkPlan } from "./plan.ts";
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "./safetensors.ts";
+
+/** Version of the checkpoint layout written by this module. */
+export const CHECKPOINT_VERSION = "1";
+
+/** What a checkpoint says besides its tensors. */
+export interface CheckpointInfo {
+  /** The network's config. */
+  readonly config: ModelConfig;
+  /** Label convention of the training data (what class c means). */
+  readonly labels: LabelConvention;
+  /** Training history: one record per epoch/phase, as the trainer wrote it. */
+  readonly history: readonly unknown[];
+  /** Checkpoint layout version. */
+  readonly version: string;
+}
+
+/** A decoded checkpoint: its info and tensors, checked against its own config. */
+export interface Checkpoint extends CheckpointInfo {
+  /** Every tensor the config needs, by name. */
+  readonly tensors: ReadonlyMap<string, NamedTensor>;
+}
+
+/**
+ * Reads a network's tensors back from the GPU and encodes them as safetensors bytes.
+ *
+ * @example
+ * ```ts
+ * import { encodeCheckpoint } from "./checkpoint.ts";
+ * const bytes = await encodeCheckpoint(net, { labels: "brats2017", history: [] });
+ * ```
+ */
+export async function encodeCheckpoint(
+  network: SegmentationNetwork,
+  options: { labels: LabelConvention; history?: readonly unknown[] },
+): Promise<Uint8Array> {
+  const tensors = new Map<string, NamedTensor>();
+  for (const [name, t] of network.tensors()) {
+    tensors.set(name, { shape: t.shape, data: await t.read() });
+  }
+  return encodeSafetensors(tensors, {
+    format: "pt",
+    "webseg.config": JSON.stringify(network.config),
+    "webseg.labels": options.labels,
+    "webseg.history": JSON.stringify(options.history ?? []),
+    "webseg.version": CHECKPOINT_VERSION,
+  });
+}
+
+function parseJson(text: string | undefined, what: string, path: string): unknown {
+  if (text === undefined) {
+    throw new InputError(path, `not a checkpoint of this program (no ${what} in __metadata__)`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InputError(path, `__metadata__ ${what} is not valid JSON`);
+  }
+}
+
+/**
+ * Decodes checkpoint bytes and checks that every tensor its config needs is
+ * present with the right shape. `path` only names the file in errors.
+ *
+ * @throws {InputError} one line: not safetensors, truncated, bad config, missing or misshapen tensor.
+ * @example
+ * ```ts
+ * import { decodeCheckpoint } from "./checkpoint.ts";
+ * const checkpoint = decodeCheckpoint(bytes, { path: "model.safetensors" });
+ * console.log(checkpoint.config, checkpoint.labels);
+ * ```
+ */
+export function decodeCheckpoint(bytes: Uint8Array, options: { path: string }): Checkpoint {
+  const path = options.path;
+  const { tensors, metadata } = decodeSafetensors(bytes, { path });
+  let config: ModelConfig;
+  try {
+    config = validateConfig(parseJson(metadata["webseg.config"], "model config", path));
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(path, `bad ${(error as Error).message}`);
+  }
+  const labels = metadata["webseg.labels"] as LabelConvention;
+  if (!LABEL_CONVENTIONS.includes(labels)) {
+    throw new InputError(
+      path,
+      `unknown label convention ${JSON.stringify(labels)} in __metadata__`,
+    );
+  }
+  const history = parseJson(metadata["webseg.history"] ?? "[]", "history", path);
+  if (!Array.isArray(history)) throw new InputError(path, "__metadata__ history is not a list");
+  for (const spec of networkPlan(config).params) {
+    const t = tensors.get(spec.name);
+    if (!t) {
+      throw new InputError(path, `missing tensor "${spec.name}" for ${describeConfig(config)}`);
+    }
+    if (t.shape.join() !== spec.shape.join()) {
+      throw new InputError(
+        path,
+        `tensor "${spec.name}" has shape [${t.shape}], ${
+          describeConfig(config)
+        } needs [${spec.shape}]`,
+      );
+    }
+  }
+  const version = metadata["webseg.version"] ?? "";
+  if (version !== CHECKPOINT_VERSION) {
+    throw new InputError(
+      path,
+      `checkpoint version ${JSON.stringify(version)}; this program reads ${CHECKPOINT_VERSION}`,
+    );
+  }
+  return { config, labels, history, version, tensors };
+}
+
+/**
+ * Copies a decoded checkpoint's tensors into a network of the same config.
+ *
+ * @throws {InputError} when the checkpoint's config differs from the network's.
+ * @example
+ * ```ts
+ * import { decodeCheckpoint, restoreCheckpoint } from "./checkpoint.ts";
+ * restoreCheckpoint(net, decodeCheckpoint(bytes, { path }), { path });
+ * ```
+ */
+export function restoreCheckpoint(
+  network: SegmentationNetwork,
+  checkpoint: Checkpoint,
+  options: { path: string },
+): void {
+  if (!sameConfig(network.config, checkpoint.config)) {
+    throw new InputError(
+      options.path,
+      `checkpoint is for ${describeConfig(checkpoint.config)}, the network is ${
+        describeConfig(network.config)
+      }`,
+    );
+  }
+  for (const [name, t] of network.tensors()) t.write(checkpoint.tensors.get(name)!.data);
+  network.invalidate();
+}
+
+/**
+ * A network built from checkpoint bytes (config from the checkpoint), with its info.
+ *
+ * @example
+ * ```ts
+ * import { networkFromCheckpoint } from "./checkpoint.ts";
+ * const { network, info } = networkFromCheckpoint(bytes, { path: "model.safetensors" });
+ * ```
+ */
+export function networkFromCheckpoint(
+  bytes: Uint8Array,
+  options: { path: string },
+): { network: SegmentationNetwork; info: CheckpointInfo } {
+  const checkpoint = decodeCheckpoint(bytes, options);
+  const network = SegmentationNetwork.create(checkpoint.config);
+  restoreCheckpoint(network, checkpoint, options);
+  const { config, labels, history, version } = checkpoint;
+  return { network, info: { config, labels, history, version } };
+}

@@ -1,0 +1,123 @@
+/**
+ * Seeded, reproducible parameter initialisation: He-normal for convolutions,
+ * orthogonal for the convLSTM's recurrent weights. Each parameter draws from
+ * its own stream seeded by (seed, name), so adding a layer does not change
+ * the initial values of the others.
+ *
+ * @module
+ */
+
+/** A seeded generator of uniform numbers in [0, 1) and standard normals. */
+export class Random {
+  #state: number;
+  #spare: number | null = null;
+
+  /** Makes a generator from a 32-bit seed. */
+  constructor(seed: number) {
+    this.#state = seed >>> 0;
+  }
+
+  /**
+   * A generator whose stream depends on `seed` and `name` only.
+   *
+   * @example
+   * ```ts
+   * import { Random } from "./init.ts";
+   * const r = Random.forName(42, "enc.flair.0.conv.weight");
+   * r.normal();
+   * ```
+   */
+  static forName(seed: number, name: string): Random {
+    // FNV-1a of the name, mixed with the seed.
+    let h = 0x811c9dc5 ^ (seed >>> 0);
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+    return new Random(h >>> 0);
+  }
+
+  /** Uniform in [0, 1) (mulberry32). */
+  uniform(): number {
+    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
+    let t = this.#state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** Standard normal (Box-Muller, both values used). */
+  normal(): number {
+    if (this.#spare !== null) {
+      const s = this.#spare;
+      this.#spare = null;
+      return s;
+    }
+    const u = 1 - this.uniform(); // (0, 1]: log stays finite
+    const v = this.uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.#spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+}
+
+/**
+ * He-normal values (`std = sqrt(2 / fanIn)`) for a weight of `size` elements.
+ *
+ * @example
+ * ```ts
+ * import { heNormal, Random } from "./init.ts";
+ * const w = heNormal(new Random(1), { size: 8 * 4 * 9, fanIn: 4 * 9 });
+ * ```
+ */
+export function heNormal(random: Random, options: { size: number; fanIn: number }): Float32Array {
+  const std = Math.sqrt(2 / options.fanIn);
+  const out = new Float32Array(options.size);
+  for (let i = 0; i < out.length; i++) out[i] = random.normal() * std;
+  return out;
+}
+
+/**
+ * A `rows × cols` matrix (row-major) with orthonormal rows when rows ≤ cols,
+ * orthonormal columns otherwise: modified Gram-Schmidt, run twice for
+ * float64 stability, on a seeded Gaussian matrix.
+ *
+ * @example
+ * ```ts
+ * import { orthogonal, Random } from "./init.ts";
+ * const w = orthogonal(new Random(3), { rows: 16, cols: 36 }); // W·Wᵀ = I
+ * ```
+ */
+export function orthogonal(
+  random: Random,
+  options: { rows: number; cols: number; gain?: number },
+): Float32Array {
+  const { rows, cols } = options;
+  const tall = rows > cols;
+  // Orthonormalise the shorter dimension's vectors: n vectors of length len.
+  const n = tall ? cols : rows;
+  const len = tall ? rows : cols;
+  const v = Array.from(
+    { length: n },
+    () => Float64Array.from({ length: len }, () => random.normal()),
+  );
+  for (let pass = 0; pass < 2; pass++) {
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < i; j++) {
+        let dot = 0;
+        for (let k = 0; k < len; k++) dot += v[i][k] * v[j][k];
+        for (let k = 0; k < len; k++) v[i][k] -= dot * v[j][k];
+      }
+      let norm = 0;
+      for (let k = 0; k < len; k++) norm += v[i][k] * v[i][k];
+      norm = Math.sqrt(norm);
+      for (let k = 0; k < len; k++) v[i][k] /= norm;
+    }
+  }
+  const gain = options.gain ?? 1;
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < len; k++) {
+      if (tall) out[k * cols + i] = gain * v[i][k];
+      else out[i * cols + k] = gain * v[i][k];
+    }
+  }
+  return out;
+}

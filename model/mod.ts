@@ -1,0 +1,65 @@
+/**
+ * The segmentation network (multi-modal encoder, cross-modality convolution,
+ * convLSTM, multi-resolution fusion decoder) and its ablation variants on the
+ * GPU, its float64 reference, initialisation and safetensors checkpoints.
+ *
+ * @module
+ */
+
+export {
+  DEFAULT_CONFIG,
+  describeConfig,
+  type EncoderKind,
+  type FusionKind,
+  modalityNames,
+  type ModelConfig,
+  modelConfig,
+  type PresetName,
+  PRESETS,
+  sameConfig,
+  type SequenceKind,
+  validateConfig,
+} from "./config.ts";
+export { heNormal, orthogonal, Random } from "./init.ts";
+export {
+  type ConvBnPlan,
+  type DecoderStagePlan,
+  initialValues,
+  type InitKind,
+  type NetworkPlan,
+  networkPlan,
+  parameterCount,
+  type ParamSpec,
+} from "./plan.ts";
+export {
+  type ForwardOptions,
+  type NetworkOptions,
+  type NormMode,
+  releaseState,
+  SegmentationNetwork,
+  type StepResult,
+  type StreamState,
+} from "./network.ts";
+export {
+  referenceForward,
+  type ReferenceOptions,
+  type ReferenceParams,
+  type ReferenceResult,
+  type RefTensor,
+} from "./reference_network.ts";
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  type NamedTensor,
+  type Safetensors,
+} from "./safetensors.ts";
+export {
+  type Checkpoint,
+  CHECKPOINT_VERSION,
+  type CheckpointInfo,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  networkFromCheckpoint,
+  restoreCheckpoint,
+} from "./checkpoint.ts";
+export { loadCheckpoint, loadCheckpointInto, saveCheckpoint } from "./checkpoint_file.ts";
