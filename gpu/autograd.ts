@@ -18,6 +18,12 @@ interface Node {
 
 let active: Tape | null = null;
 
+/** Options of {@linkcode Tape.backward}. */
+export interface BackwardOptions {
+  /** Keep the gradients of intermediate tensors (op outputs); by default each is freed once used. */
+  retainGrads?: boolean;
+}
+
 /** Records ops run inside {@linkcode Tape.run} and computes gradients from them. */
 export class Tape {
   #nodes: Node[] = [];
@@ -55,7 +61,8 @@ export class Tape {
 
   /**
    * Back-propagates from `output` (seeded with `seed`, default ones for a
-   * scalar) through every recorded op, accumulating into `.grad`.
+   * scalar) through every recorded op, accumulating into `.grad` of the
+   * tensors that are no op's output (inputs and parameters).
    *
    * @example
    * ```ts
@@ -65,7 +72,7 @@ export class Tape {
    * tape.backward(loss);
    * ```
    */
-  backward(output: Tensor, seed?: Tensor): void {
+  backward(output: Tensor, seed?: Tensor, options: BackwardOptions = {}): void {
     accumulate(output, seed ?? Tensor.from(new Float32Array(output.size).fill(1), output.shape));
     for (let i = this.#nodes.length - 1; i >= 0; i--) {
       const node = this.#nodes[i];
@@ -78,6 +85,13 @@ export class Tape {
         if (gk && input.requiresGrad) accumulate(input, gk);
         else gk?.release();
       });
+      // Every consumer of these outputs came later and is done: their gradients are dead now.
+      if (!options.retainGrads) {
+        for (const o of node.outputs) {
+          o.grad?.release();
+          o.grad = null;
+        }
+      }
     }
     this.#nodes = [];
   }

@@ -1,7 +1,10 @@
 /**
- * Reuses GPU buffers by exact byte size. Buffers released while commands are
- * still being encoded only become reusable after the next submit, so a pooled
- * buffer is never handed out while unsubmitted work may still read it.
+ * Reuses GPU buffers by exact byte size. A buffer released while commands are
+ * still being encoded may be handed out again at once to be written by later
+ * GPU commands of the same command buffer (commands run in encoding order), but
+ * never for a queue write (`queue.writeBuffer` runs before the whole submit, so
+ * it would overwrite data earlier encoded commands still read): uploads take
+ * only buffers released before the last submit.
  *
  * @module
  */
@@ -10,10 +13,31 @@
 const USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_SRC |
   GPUBufferUsage.COPY_DST;
 
+/** Options of {@linkcode BufferPool.acquire}. */
+export interface AcquireOptions {
+  /**
+   * The buffer will be filled by a queue write before the next submit: only buffers released
+   * before the last submit (or fresh ones) qualify.
+   */
+  upload?: boolean;
+}
+
+function take(lists: Map<number, GPUBuffer[]>, size: number): GPUBuffer | undefined {
+  return lists.get(size)?.pop();
+}
+
+function put(lists: Map<number, GPUBuffer[]>, buffer: GPUBuffer): void {
+  const list = lists.get(buffer.size);
+  if (list) list.push(buffer);
+  else lists.set(buffer.size, [buffer]);
+}
+
 /** A pool of storage buffers keyed by byte size. */
 export class BufferPool {
+  // Released before the last submit: safe for anything.
   #free = new Map<number, GPUBuffer[]>();
-  #pending: GPUBuffer[] = [];
+  // Released since the last submit: only for buffers written by later GPU commands.
+  #recent = new Map<number, GPUBuffer[]>();
   #bytesLive = 0;
   #bytesPooled = 0;
 
@@ -27,11 +51,21 @@ export class BufferPool {
     return this.#bytesPooled;
   }
 
-  /** A buffer of at least `bytes` bytes (rounded up to 16), from the pool when one is free. */
-  acquire(device: GPUDevice, bytes: number, label: string): GPUBuffer {
+  /**
+   * A buffer of at least `bytes` bytes (rounded up to 16), from the pool when one is free. Its
+   * contents are undefined; unless `options.upload`, it must be written by GPU commands encoded
+   * after this call (not by a queue write before the next submit).
+   */
+  acquire(
+    device: GPUDevice,
+    bytes: number,
+    label: string,
+    options: AcquireOptions = {},
+  ): GPUBuffer {
     const size = Math.max(16, Math.ceil(bytes / 16) * 16);
-    const list = this.#free.get(size);
-    const reused = list?.pop();
+    // The most recently released buffer first: its memory is likely still in cache.
+    const reused = (options.upload ? undefined : take(this.#recent, size)) ??
+      take(this.#free, size);
     this.#bytesLive += size;
     if (reused) {
       this.#bytesPooled -= size;
@@ -41,27 +75,30 @@ export class BufferPool {
     return device.createBuffer({ label, size, usage: USAGE });
   }
 
-  /** Gives a buffer back; it is reusable after the next {@linkcode BufferPool.recycle}. */
+  /**
+   * Gives a buffer back: reusable at once for GPU-written outputs, for uploads after the next
+   * {@linkcode BufferPool.recycle}.
+   */
   release(buffer: GPUBuffer): void {
     this.#bytesLive -= buffer.size;
-    this.#pending.push(buffer);
+    this.#bytesPooled += buffer.size;
+    put(this.#recent, buffer);
   }
 
-  /** Called right after a submit: buffers released before it become reusable. */
+  /** Called right after a submit: buffers released before it become reusable for uploads too. */
   recycle(): void {
-    for (const buffer of this.#pending) {
-      const list = this.#free.get(buffer.size) ?? [];
-      list.push(buffer);
-      this.#free.set(buffer.size, list);
-      this.#bytesPooled += buffer.size;
-    }
-    this.#pending = [];
+    for (const list of this.#recent.values()) for (const b of list) put(this.#free, b);
+    this.#recent.clear();
   }
 
-  /** Destroys every free buffer (e.g. between benchmark configurations). */
+  /** Destroys every free buffer released before the last submit (e.g. between benchmark configurations). */
   trim(): void {
-    for (const list of this.#free.values()) for (const b of list) b.destroy();
+    for (const list of this.#free.values()) {
+      for (const b of list) {
+        this.#bytesPooled -= b.size;
+        b.destroy();
+      }
+    }
     this.#free.clear();
-    this.#bytesPooled = 0;
   }
 }

@@ -25,6 +25,8 @@ export {
   type Conv2dDims,
   type Conv2dOptions,
   conv2dReference,
+  type PackedConv2d,
+  prepackConv2d,
 } from "./ops/conv2d.ts";
 export {
   convTranspose2d,

@@ -1,7 +1,8 @@
 /**
  * The one tensor type: a shape and a span of a GPU buffer (float32), with an
  * optional gradient. Tensors made inside {@linkcode scoped} are released when
- * the scope ends unless returned or kept.
+ * the scope ends unless returned or kept. A released tensor's buffer may be
+ * reused by the very next op, even before the work is submitted.
  *
  * @module
  */
@@ -68,8 +69,14 @@ export class Tensor {
    * ```
    */
   static empty(shape: readonly number[], options: TensorOptions = {}): Tensor {
+    return Tensor.#pooled(shape, options, false);
+  }
+
+  // Uploads (queue writes before the next submit) must not take a buffer released since the last submit.
+  static #pooled(shape: readonly number[], options: TensorOptions, upload: boolean): Tensor {
     const size = shape.reduce((a, b) => a * b, 1);
-    const buffer = encoder.pool.acquire(currentDevice(), size * 4, options.label ?? "tensor");
+    const label = options.label ?? "tensor";
+    const buffer = encoder.pool.acquire(currentDevice(), size * 4, label, { upload });
     return new Tensor(shape, buffer, { ...options, owned: true });
   }
 
@@ -102,12 +109,12 @@ export class Tensor {
     shape: readonly number[],
     options: TensorOptions = {},
   ): Tensor {
-    const t = Tensor.empty(shape, options);
+    const t = Tensor.#pooled(shape, options, true);
     if (data.length !== t.size) {
       t.release();
       throw new RangeError(`Tensor.from: ${data.length} values for shape [${shape.join(", ")}]`);
     }
-    // A buffer fresh from the pool has no pending readers, so no flush is needed before the write.
+    // An upload buffer was released before the last submit: no encoded command reads it, no flush needed.
     if (t.size > 0) {
       const array = data instanceof Float32Array ? data : Float32Array.from(data);
       currentDevice().queue.writeBuffer(t.buffer, t.offset, array, 0, t.size);

@@ -15,7 +15,7 @@ import { add } from "../gpu/ops/add.ts";
 import { argmaxChannels } from "../gpu/ops/argmax.ts";
 import { batchNorm, type BatchNormParams, foldBatchNorm } from "../gpu/ops/batch_norm.ts";
 import { concatChannels } from "../gpu/ops/concat.ts";
-import { conv2d } from "../gpu/ops/conv2d.ts";
+import { conv2d, type PackedConv2d, prepackConv2d } from "../gpu/ops/conv2d.ts";
 import { convLstmCell } from "../gpu/ops/conv_lstm_cell.ts";
 import { convTranspose2d } from "../gpu/ops/conv_transpose2d.ts";
 import { maxPool2x2 } from "../gpu/ops/max_pool.ts";
@@ -23,7 +23,8 @@ import { mul } from "../gpu/ops/mul.ts";
 import { relu } from "../gpu/ops/relu.ts";
 import { softmax } from "../gpu/ops/softmax_cross_entropy.ts";
 import { ParameterStore } from "../gpu/parameters.ts";
-import { Tensor, TensorScope } from "../gpu/tensor.ts";
+import { isRecording } from "../gpu/autograd.ts";
+import { scoped, Tensor, TensorScope } from "../gpu/tensor.ts";
 import { joinSteps, narrowChannels, stepOf } from "./_blocks.ts";
 import { type ModelConfig, validateConfig } from "./config.ts";
 import { type ConvBnPlan, initialValues, type NetworkPlan, networkPlan } from "./plan.ts";
@@ -73,6 +74,7 @@ export interface NetworkOptions {
 interface Folded {
   weight: Tensor;
   bias: Tensor;
+  packed: PackedConv2d;
 }
 
 /** The network: parameters in a {@linkcode ParameterStore}, running statistics beside it. */
@@ -87,6 +89,8 @@ export class SegmentationNetwork {
   readonly stats: ReadonlyMap<string, Tensor>;
   #tensors = new Map<string, Tensor>();
   #folded: Map<string, Folded> | null = null;
+  // Inference packs of the convs without batch norm (cmc, convLSTM, head), dropped with #folded.
+  #packed = new Map<string, PackedConv2d>();
 
   private constructor(config: ModelConfig, seed: number) {
     this.config = validateConfig(config);
@@ -142,9 +146,13 @@ export class SegmentationNetwork {
   /** Forgets the folded inference weights; call after changing parameters or statistics. */
   invalidate(): void {
     if (this.#folded) {
-      for (const f of this.#folded.values()) [f.weight, f.bias].forEach((t) => t.release());
+      for (const f of this.#folded.values()) {
+        [f.weight, f.bias, f.packed].forEach((t) => t.release());
+      }
     }
     this.#folded = null;
+    for (const p of this.#packed.values()) p.release();
+    this.#packed.clear();
   }
 
   /** Releases every GPU tensor of the network. */
@@ -226,21 +234,30 @@ export class SegmentationNetwork {
     let deep = features[3];
     let state: StreamState | null = null;
     if (this.config.sequence === "convlstm") {
-      ({ h: deep, state } = this.#convLstm(deep, steps, options.state ?? null));
+      const lstm = stage(() => this.#convLstm(deep, steps, options.state ?? null, mode));
+      if (deep !== lstm.h) dead(deep);
+      ({ h: deep, state } = lstm);
     }
     let y = deep;
-    for (const stage of this.plan.decoder) {
-      const up = convTranspose2d(y, this.tensor(`${stage.prefix}.up.weight`), {
-        bias: this.tensor(`${stage.prefix}.up.bias`),
+    for (const plan of this.plan.decoder) {
+      const input = y;
+      y = stage(() => {
+        const up = convTranspose2d(input, this.tensor(`${plan.prefix}.up.weight`), {
+          bias: this.tensor(`${plan.prefix}.up.bias`),
+        });
+        let fused = up;
+        if (plan.skip !== null) {
+          const skip = features[plan.skip];
+          fused = this.config.fusion === "multiply" ? mul(up, skip) : concatChannels([up, skip]);
+        }
+        return this.#convBnRelu(fused, plan.conv, mode);
       });
-      let fused = up;
-      if (stage.skip !== null) {
-        const skip = features[stage.skip];
-        fused = this.config.fusion === "multiply" ? mul(up, skip) : concatChannels([up, skip]);
-      }
-      y = this.#convBnRelu(fused, stage.conv, mode);
+      // The carried state's h is the caller's; every other decoder input dies here.
+      if (input !== state?.h) dead(input);
+      if (plan.skip !== null) dead(features[plan.skip]);
     }
-    const logits = conv2d(y, this.tensor("head.weight"), { bias: this.tensor("head.bias") });
+    const logits = this.#conv(y, "head", mode);
+    if (y !== state?.h) dead(y);
     return { logits, state };
   }
 
@@ -259,41 +276,65 @@ export class SegmentationNetwork {
     }
   }
 
-  /** The fused encoder maps F[0..3] (entries without a consumer may be absent). */
+  /**
+   * The fused encoder maps F[0..3] (entries without a consumer may be absent). Stage by stage
+   * over the modalities, so that outside a tape each stage's inputs die as soon as it is done.
+   */
   #encode(x: Tensor, mode: NormMode): Tensor[] {
-    const perEncoder = this.plan.encoders.map((encoder, m) => {
-      let h = this.plan.encoders.length > 1 ? narrowChannels(x, { start: m, count: 1 }) : x;
-      return encoder.stages.map((stage) => (h = maxPool2x2(this.#convBnRelu(h, stage, mode))));
-    });
-    if (this.config.encoder === "stacked") return perEncoder[0];
+    const encoders = this.plan.encoders;
+    const stacked = this.config.encoder === "stacked";
+    let level: Tensor[] = encoders.map(() => x);
     const features: Tensor[] = [];
-    for (const k of this.plan.cmc) {
-      features[k] = conv2d(
-        concatChannels(perEncoder.map((e) => e[k])),
-        this.tensor(`cmc.${k}.weight`),
-        {
-          bias: this.tensor(`cmc.${k}.bias`),
-        },
+    const depth = encoders[0].stages.length;
+    for (let k = 0; k < depth; k++) {
+      const inputs = level;
+      level = encoders.map((encoder, m) =>
+        stage(() => {
+          const h = k === 0 && encoders.length > 1
+            ? narrowChannels(x, { start: m, count: 1 })
+            : inputs[m];
+          return maxPool2x2(this.#convBnRelu(h, encoder.stages[k], mode));
+        })
       );
+      if (k > 0 && !stacked) inputs.forEach(dead);
+      if (stacked) features[k] = level[0];
+      else if (this.plan.cmc.includes(k)) {
+        const maps = level;
+        features[k] = stage(() => this.#conv(concatChannels(maps), `cmc.${k}`, mode));
+      }
     }
+    if (!stacked) level.forEach(dead);
     return features;
+  }
+
+  /** A conv without batch norm (`<name>.weight`, `<name>.bias`), prepacked when folded. */
+  #conv(x: Tensor, name: string, mode: NormMode, biasName = `${name}.bias`): Tensor {
+    const weight = this.tensor(`${name}.weight`);
+    const bias = biasName ? this.tensor(biasName) : null;
+    if (mode !== "folded") return conv2d(x, weight, { bias });
+    let prepacked = this.#packed.get(name);
+    if (!prepacked) {
+      prepacked = prepackConv2d(weight, { bias });
+      this.#packed.set(name, prepacked);
+    }
+    return conv2d(x, weight, { bias, prepacked });
   }
 
   #convLstm(
     x: Tensor,
     steps: number,
     initial: StreamState | null,
+    mode: NormMode,
   ): { h: Tensor; state: StreamState } {
     // The input half of the gates does not depend on h: one conv over all slices.
-    const gx = conv2d(x, this.tensor("lstm.x.weight"), { bias: this.tensor("lstm.bias") });
-    const wh = this.tensor("lstm.h.weight");
+    const gx = this.#conv(x, "lstm.x", mode, "lstm.bias");
     const [n, ch, hh, ww] = x.shape;
     let h = initial?.h ?? null;
     let c = initial?.c ?? Tensor.zeros([n / steps, ch, hh, ww], { label: "lstm.c0" });
     const hs: Tensor[] = [];
     for (let t = 0; t < steps; t++) {
       let gates = steps === 1 ? gx : stepOf(gx, { steps, t });
-      if (h) gates = add(gates, conv2d(h, wh, { bias: null }));
+      if (h) gates = add(gates, this.#conv(h, "lstm.h", mode, ""));
       ({ h, c } = convLstmCell(gates, c));
       hs.push(h);
     }
@@ -304,7 +345,10 @@ export class SegmentationNetwork {
     const weight = this.tensor(`${plan.prefix}.conv.weight`);
     if (mode === "folded") {
       const f = this.#foldedOf(plan.prefix);
-      return relu(conv2d(x, f.weight, { bias: f.bias }));
+      const y = conv2d(x, f.weight, { bias: f.bias, prepacked: f.packed });
+      const out = relu(y);
+      dead(y);
+      return out;
     }
     const y = conv2d(x, weight, { bias: null });
     return relu(batchNorm(y, this.#bn(plan.prefix), { training: mode === "train" }));
@@ -331,11 +375,23 @@ export class SegmentationNetwork {
         {},
       );
       scope.end(folded);
-      f = { weight: folded.weight.keep(), bias: folded.bias.keep() };
+      const weight = folded.weight.keep();
+      const bias = folded.bias.keep();
+      f = { weight, bias, packed: prepackConv2d(weight, { bias }) };
       this.#folded.set(prefix, f);
     }
     return f;
   }
+}
+
+/** Outside a tape, runs one stage in its own scope: everything but its result dies with it. */
+function stage<T>(fn: () => T): T {
+  return isRecording() ? fn() : scoped(fn);
+}
+
+/** Outside a tape, releases a tensor nothing reads any more (the tape keeps its inputs). */
+function dead(t: Tensor | undefined): void {
+  if (t && !isRecording()) t.release();
 }
 
 /**

@@ -1,9 +1,12 @@
+import assert from "node:assert/strict";
+import { Tensor } from "../gpu/tensor.ts";
 import {
   conv2d,
   conv2dBackwardReference,
   type Conv2dDims,
   type Conv2dOptions,
   conv2dReference,
+  prepackConv2d,
 } from "../gpu/ops/conv2d.ts";
 import { checkGradient, checkOp } from "./_check_op.ts";
 import { gpuTest } from "./_gpu.ts";
@@ -105,3 +108,37 @@ gpuTest("conv2d: direct and Winograd kernels, other register blocks, agree", asy
     }
   }
 });
+
+gpuTest(
+  "conv2d: prepacked weights give the same output; re-packing follows a weight change",
+  async () => {
+    for (const [cin, cout, k] of [[6, 13, 3], [5, 9, 1]]) {
+      const d = { n: 2, cin, h: 7, w: 9, cout, k };
+      const xs = Float32Array.from({ length: d.n * cin * d.h * d.w }, (_, i) => Math.sin(i));
+      const ws = Float32Array.from({ length: cout * cin * k * k }, (_, i) => Math.cos(i * 0.7));
+      const bs = Float32Array.from({ length: cout }, (_, i) => i / 10);
+      const x = Tensor.from(xs, [d.n, cin, d.h, d.w]);
+      const w = Tensor.from(ws, [cout, cin, k, k]);
+      const b = Tensor.from(bs, [cout]);
+      let packed = prepackConv2d(w, { bias: b });
+      const first = await conv2d(x, w, { bias: b, prepacked: packed }).read();
+      const want = conv2dReference(xs, ws, bs, d);
+      first.forEach((v, i) =>
+        assert.ok(Math.abs(v - want[i]) < 1e-3, `y[${i}] ${v} vs ${want[i]}`)
+      );
+      assert.throws(() => conv2d(x, w, { bias: null, prepacked: packed }), /prepacked/);
+      // New weights: the old pack is stale; a fresh pack follows the change.
+      const ws2 = ws.map((v) => -2 * v);
+      w.write(ws2);
+      packed.release();
+      assert.throws(() => conv2d(x, w, { bias: b, prepacked: packed }), /prepacked/);
+      packed = prepackConv2d(w, { bias: b });
+      const second = await conv2d(x, w, { bias: b, prepacked: packed }).read();
+      const want2 = conv2dReference(xs, ws2, bs, d);
+      second.forEach((v, i) => assert.ok(Math.abs(v - want2[i]) < 1e-3, `y2[${i}]`));
+      assert.ok(second.some((v, i) => Math.abs(v - first[i]) > 1e-2), "output changed");
+      for (const t of [x, w, b]) t.release();
+      packed.release();
+    }
+  },
+);

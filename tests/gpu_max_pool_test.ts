@@ -52,3 +52,9 @@ Deno.test("max_pool: reference backward matches finite differences", () => {
     backward: ([x], g) => [maxPool2x2BackwardReference(x, g, { shape })],
   });
 });
+gpuTest("max_pool: vec4 path (W multiple of 4, even H), odd pair counts, ties", async () => {
+  await check([2, 3, 6, 12]);
+  await check([1, 2, 4, 8]);
+  await check([1, 1, 2, 20]);
+  await check([1, 2, 4, 4], [new Float64Array(32).fill(1)]);
+});

@@ -113,3 +113,43 @@ gpuTest("model: bad inputs give clear errors", () => {
     net.release();
   }
 });
+
+gpuTest("model: folded inference follows parameter changes after invalidate()", async () => {
+  const [, config] = TINY.find(([n]) => n === "mme+cmc+mrf+convlstm") ?? TINY[TINY.length - 1];
+  const net = SegmentationNetwork.create(config, { seed: 5 });
+  try {
+    const shape = [2, 4, 32, 32];
+    const x = syntheticInput(shape, 13);
+    const run = async () => {
+      const out = net.step(Tensor.from(x, shape), null, { output: "logits" });
+      const values = await out.logits!.read();
+      out.logits!.release();
+      releaseState(out.state);
+      return values;
+    };
+    const first = await run();
+    assertClose(await run(), first, { atol: 0, rtol: 0, what: "repeat with cached packs" });
+    // Scale every conv weight (folded and prepacked ones alike) and the head's bias.
+    const before = await readParams(net);
+    const changed = new Map<string, Float32Array>();
+    for (const [name] of net.params.entries()) {
+      const values = before.get(name)!;
+      const scale = name.endsWith(".weight") || name === "head.bias";
+      changed.set(name, scale ? values.map((v) => -1.5 * v + 0.01) : values);
+    }
+    net.params.load(changed);
+    net.invalidate();
+    const second = await run();
+    const ref = referenceForward(await readParams(net), x, {
+      config,
+      shape,
+      steps: 2,
+      mode: "eval",
+    });
+    // Scaled weights grow the activations (and float32 rounding); stale packs would be off by far more.
+    assertClose(second, ref.logits.data, { atol: 2e-3, rtol: 2e-3, what: "after the change" });
+    assert.ok(second.some((v, i) => Math.abs(v - first[i]) > 1e-3), "the output changed");
+  } finally {
+    net.release();
+  }
+});

@@ -14,7 +14,14 @@
 
 import { isRecording, recordOp } from "../autograd.ts";
 import { Tensor } from "../tensor.ts";
-import { type ConvBlock, DEFAULT_BLOCK, packWeights, runConv, sliceLayout } from "./_conv_wgsl.ts";
+import {
+  type ConvBlock,
+  DEFAULT_BLOCK,
+  packWeights,
+  runConv,
+  type SliceLayout,
+  sliceLayout,
+} from "./_conv_wgsl.ts";
 import { biasGrad, type GradBlock, weightGrad } from "./_chunked_grad_wgsl.ts";
 import { DEFAULT_WINOGRAD, runWinograd, type WinogradBlock } from "./_winograd_wgsl.ts";
 import { type WindowGradBlock, windowWeightGrad } from "./_weight_grad_wgsl.ts";
@@ -40,6 +47,25 @@ export interface Conv2dOptions {
   gradAlgorithm?: "window" | "chunked";
   /** Register block of the "window" weight-gradient kernel (for benchmarks). */
   windowBlock?: WindowGradBlock;
+  /**
+   * Weights packed once by {@linkcode prepackConv2d} from this very `weight` and `bias` (inference
+   * with fixed weights: skips the per-call repack). The caller re-packs after changing them.
+   */
+  prepacked?: PackedConv2d | null;
+}
+
+/** Conv weights (and bias) packed for the forward kernel by {@linkcode prepackConv2d}. */
+export interface PackedConv2d {
+  /** The weight it was packed from. */
+  readonly weight: Tensor;
+  /** The bias it was packed with. */
+  readonly bias: Tensor | null;
+  /** Packed uniform slices. */
+  readonly packed: Tensor;
+  /** Algorithm and register block the packing is laid out for. */
+  readonly key: string;
+  /** Returns the packed buffer to the pool. */
+  release(): void;
 }
 
 /** Shapes of a conv for the references: input [n, cin, h, w], weight [cout, cin, k, k]. */
@@ -51,6 +77,51 @@ export interface Conv2dDims {
   cout: number;
   /** Kernel size, 1 or 3 (padding (k − 1) / 2). */
   k: number;
+}
+
+function algorithmKey(k: number, options: Conv2dOptions): string {
+  if (k === 3 && (options.algorithm ?? "winograd") === "winograd") {
+    const b = options.winograd ?? DEFAULT_WINOGRAD;
+    return `winograd/${b.co}`;
+  }
+  const b = options.block ?? DEFAULT_BLOCK;
+  return `direct/${b.px}/${b.co}`;
+}
+
+/**
+ * Packs `weight` (and `options.bias`) once for {@linkcode conv2d}'s forward kernel, so repeated
+ * inference calls with fixed weights skip the repack. Pass the result as `prepacked` together
+ * with the same weight, bias, algorithm and block; release it (and pack again) when the weights
+ * change.
+ *
+ * @example
+ * ```ts
+ * import { conv2d, prepackConv2d } from "./conv2d.ts";
+ * const packed = prepackConv2d(w, { bias: b });
+ * const y = conv2d(x, w, { bias: b, prepacked: packed });
+ * packed.release();
+ * ```
+ */
+export function prepackConv2d(weight: Tensor, options: Conv2dOptions = {}): PackedConv2d {
+  const [cout, cin, k] = weight.shape;
+  if (weight.shape.length !== 4 || (k !== 1 && k !== 3) || weight.shape[3] !== k) {
+    throw new RangeError(
+      `prepackConv2d: weight [${weight.shape}] is not [Cout, Cin, K, K], K 1 or 3`,
+    );
+  }
+  const bias = options.bias ?? null;
+  if (bias && bias.size !== cout) {
+    throw new RangeError(`prepackConv2d: bias [${bias.shape}] does not match ${cout} channels`);
+  }
+  const { packed } = packFor(weight, { bias, cout, cin, k, transposed: false, options });
+  packed.keep();
+  return {
+    weight,
+    bias,
+    packed,
+    key: algorithmKey(k, options),
+    release: () => packed.release(),
+  };
 }
 
 function checkShapes(x: Tensor, weight: Tensor, options: Conv2dOptions): Conv2dDims {
@@ -90,8 +161,17 @@ function checkShapes(x: Tensor, weight: Tensor, options: Conv2dOptions): Conv2dD
 export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): Tensor {
   const { n, h, w, cout, k } = checkShapes(x, weight, options);
   const bias = options.bias ?? null;
+  const pre = options.prepacked ?? null;
+  if (
+    pre && (pre.weight !== weight || pre.bias !== bias || pre.key !== algorithmKey(k, options) ||
+      pre.packed.released)
+  ) {
+    throw new RangeError(
+      "conv2d: prepacked weights were packed from another weight, bias or block",
+    );
+  }
   const y = Tensor.empty([n, cout, h, w], { label: "conv2d" });
-  convInto(x, y, { weight, bias, cout, k, transposed: false, options });
+  convInto(x, y, { weight, bias, cout, k, transposed: false, options, packed: pre?.packed });
   if (!isRecording()) return y;
   const inputs = bias ? [x, weight, bias] : [x, weight];
   recordOp("conv2d", inputs, y, ([gy]) => {
@@ -151,35 +231,49 @@ export function conv2dBackward(
   return { dx, dw, db };
 }
 
+interface PackSpec {
+  weight?: Tensor;
+  bias: Tensor | null;
+  cout: number;
+  cin: number;
+  k: number;
+  transposed: boolean;
+  options: Conv2dOptions;
+}
+
+/** Layout (and, unless `reuse` is given, freshly packed weights) for the chosen algorithm. */
+function packFor(
+  weight: Tensor,
+  spec: PackSpec,
+  reuse?: Tensor,
+): { packed: Tensor; layout: SliceLayout } {
+  const { bias, cout, cin, k, transposed, options } = spec;
+  const mode = transposed ? 1 : 0;
+  const winograd = k === 3 && (options.algorithm ?? "winograd") === "winograd";
+  const layout = winograd
+    ? sliceLayout({ cout, cin, k, taps: 16 }, {
+      px: 1,
+      co: (options.winograd ?? DEFAULT_WINOGRAD).co,
+    })
+    : sliceLayout({ cout, cin, k }, options.block ?? DEFAULT_BLOCK);
+  const packed = reuse ?? packWeights(weight, { cout, cin, k, layout, mode, bias, winograd });
+  return { packed, layout };
+}
+
 /** y = conv(x) with `weight` (transposed + flipped for dx), by the chosen algorithm. */
 function convInto(
   x: Tensor,
   y: Tensor,
-  spec: {
-    weight: Tensor;
-    bias: Tensor | null;
-    cout: number;
-    k: number;
-    transposed: boolean;
-    options: Conv2dOptions;
-  },
+  spec: Omit<PackSpec, "cin"> & { weight: Tensor; packed?: Tensor },
 ): void {
-  const { weight, bias, cout, k, transposed, options } = spec;
-  const cin = x.shape[1];
-  const mode = transposed ? 1 : 0;
+  const { weight, cout, k, options } = spec;
+  const { packed, layout } = packFor(weight, { ...spec, cin: x.shape[1] }, spec.packed);
   if (k === 3 && (options.algorithm ?? "winograd") === "winograd") {
-    const block = options.winograd ?? DEFAULT_WINOGRAD;
-    const layout = sliceLayout({ cout, cin, k, taps: 16 }, { px: 1, co: block.co });
-    const packed = packWeights(weight, { cout, cin, k, layout, mode, bias, winograd: true });
-    runWinograd(x, y, { cout, packed, layout, block });
-    packed.release();
-    return;
+    runWinograd(x, y, { cout, packed, layout, block: options.winograd ?? DEFAULT_WINOGRAD });
+  } else {
+    runConv(x, y, { cout, k, packed, layout, block: options.block ?? DEFAULT_BLOCK });
   }
-  const block = options.block ?? DEFAULT_BLOCK;
-  const layout = sliceLayout({ cout, cin, k }, block);
-  const packed = packWeights(weight, { cout, cin, k, layout, mode, bias });
-  runConv(x, y, { cout, k, packed, layout, block });
-  packed.release();
+  if (packed !== spec.packed) packed.release();
 }
 
 /**

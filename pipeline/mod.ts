@@ -1,0 +1,49 @@
+/**
+ * Streaming inference: a case's modalities read in lockstep as windows of
+ * normalised slices, the network run window by window with its convLSTM
+ * state carried through the depth, class scores turned into labels, and the
+ * labels streamed into a NIfTI file with the FLAIR's geometry.
+ *
+ * @example
+ * ```ts
+ * import { NetworkModel, segmentCase } from "./mod.ts";
+ * const model = await NetworkModel.load("models/default.safetensors");
+ * await segmentCase(
+ *   { modalities: { flair: "x_flair.nii.gz", t1: "x_t1.nii.gz", t1ce: "x_t1ce.nii.gz", t2: "x_t2.nii.gz" } },
+ *   "out/x.nii.gz",
+ *   { model },
+ * );
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type Crop,
+  type LabelSlice,
+  newStageTimes,
+  type ScoreSlice,
+  type SliceModel,
+  type SliceStepResult,
+  type SliceWindow,
+  type StageTimes,
+} from "./slice_model.ts";
+export { VolumeSource, type VolumeSourceOptions } from "./volume_source.ts";
+export { type InferenceMode, ModelStage, type ModelStageOptions } from "./model_stage.ts";
+export {
+  convertLabels,
+  coreLabelFor,
+  LabelStage,
+  type LabelStageOptions,
+  type Relabel,
+} from "./label_stage.ts";
+export { NiftiSink, type NiftiSinkOptions } from "./nifti_sink.ts";
+export { NetworkModel } from "./network_model.ts";
+export {
+  DEFAULT_INFERENCE,
+  type InferenceOptions,
+  segmentCase,
+  type SegmentCaseOptions,
+  type SegmentCaseResult,
+  windowing,
+} from "./segment_case.ts";

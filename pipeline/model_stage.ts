@@ -1,0 +1,174 @@
+/**
+ * The model stage: runs the network over each window of slices and emits
+ * per-slice class scores in depth order. Stateful mode carries the
+ * convLSTM state across the whole depth; windowed mode starts every window
+ * afresh and averages the probabilities of overlapping windows. Mirror
+ * test-time augmentation averages the probabilities of the in-plane
+ * mirrorings of the input (each with its own recurrent state).
+ *
+ * @module
+ */
+
+import { mirrorPlanes, MIRRORS } from "./_geometry.ts";
+import type { ScoreSlice, SliceModel, SliceWindow, StageTimes } from "./slice_model.ts";
+
+/** How the recurrent state flows through the depth. */
+export type InferenceMode = "stateful" | "windowed";
+
+/** Options of {@linkcode ModelStage}. */
+export interface ModelStageOptions {
+  /**
+   * `stateful` (default): windows must not overlap and the state of each
+   * window's last slice starts the next. `windowed`: each window starts from
+   * a fresh state; overlapping windows' probabilities are averaged.
+   */
+  mode?: InferenceMode;
+  /** Average over the identity and the x, y and xy mirrorings of every window. */
+  tta?: boolean;
+  /** Time spent here is added to `times.model`. */
+  times?: StageTimes;
+}
+
+interface Pending {
+  sum: Float32Array;
+  count: number;
+}
+
+/**
+ * A `TransformStream` from {@linkcode SliceWindow}s (depth-ordered) to one
+ * {@linkcode ScoreSlice} per slice (depth-ordered). Where each slice gets
+ * one score (no TTA, no overlap) it asks the model for arg-max classes
+ * only; otherwise for probabilities, which it averages.
+ *
+ * @example
+ * ```ts
+ * import { ModelStage } from "./model_stage.ts";
+ * const scores = source.pipeThrough(new ModelStage(model, { tta: true }));
+ * ```
+ */
+export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> {
+  #model: SliceModel<State>;
+  #mode: InferenceMode;
+  #states: (State | null)[];
+  #pending = new Map<number, Pending>();
+  #next = 0;
+
+  /** Makes the stage for `model`. */
+  constructor(model: SliceModel<State>, options: ModelStageOptions = {}) {
+    const mode = options.mode ?? "stateful";
+    if (mode !== "stateful" && mode !== "windowed") {
+      throw new RangeError(`Inference mode must be "stateful" or "windowed", got "${mode}"`);
+    }
+    const mirrors = options.tta ? MIRRORS : MIRRORS.slice(0, 1);
+    const times = options.times;
+    super({
+      transform: async (window, controller) => {
+        const t0 = performance.now();
+        try {
+          await this.#window(window, mirrors, (s) => controller.enqueue(s));
+        } finally {
+          if (times) times.model += performance.now() - t0;
+        }
+      },
+      flush: () => this.#releaseStates(),
+      cancel: () => this.#releaseStates(),
+    });
+    this.#model = model;
+    this.#mode = mode;
+    this.#states = mirrors.map(() => null);
+  }
+
+  #releaseStates(): void {
+    for (let i = 0; i < this.#states.length; i++) {
+      const s = this.#states[i];
+      if (s !== null) this.#model.releaseState?.(s);
+      this.#states[i] = null;
+    }
+  }
+
+  async #window(
+    window: SliceWindow,
+    mirrors: readonly { x: boolean; y: boolean }[],
+    emit: (slice: ScoreSlice) => void,
+  ): Promise<void> {
+    const model = this.#model;
+    const stateful = this.#mode === "stateful";
+    if (window.channels !== model.modalities) {
+      throw new RangeError(
+        `Window has ${window.channels} modalities; the model takes ${model.modalities}`,
+      );
+    }
+    if (window.height % model.multiple || window.width % model.multiple) {
+      throw new RangeError(
+        `Window ${window.width}×${window.height} is not a multiple of the model's ${model.multiple}`,
+      );
+    }
+    if (
+      stateful && (window.start !== this.#next || window.settled !== window.start + window.valid &&
+          window.settled !== window.total)
+    ) {
+      throw new RangeError("Stateful inference needs consecutive windows without overlap");
+    }
+    if (!stateful) this.#releaseStates();
+    const { height: h, width: w, depth, valid, start } = window;
+    const classes = model.classes;
+    const base = { height: h, width: w, classes };
+    // A slice seen by one pass of one window needs no averaging: arg-max on the device.
+    if (mirrors.length === 1 && this.#pending.size === 0 && window.settled >= start + valid) {
+      const result = await this.#step(0, window, "classes");
+      const argmax = result.classes;
+      if (!argmax || argmax.length !== depth * h * w) {
+        throw new RangeError(
+          `Model returned ${argmax?.length ?? "no"} classes for ${depth * h * w} voxels`,
+        );
+      }
+      for (let k = 0; k < valid; k++) {
+        emit({ ...base, z: start + k, argmax: argmax.slice(k * h * w, (k + 1) * h * w) });
+      }
+      this.#next = window.settled;
+      return;
+    }
+    const plane = classes * h * w;
+    for (let v = 0; v < mirrors.length; v++) {
+      const input = { ...window, data: mirrorPlanes(window.data, h, w, mirrors[v]) };
+      const result = await this.#step(v, input, "probabilities");
+      if (!result.probabilities || result.probabilities.length !== depth * plane) {
+        throw new RangeError(
+          `Model returned ${result.probabilities?.length ?? "no"} scores for ${depth * plane}`,
+        );
+      }
+      const probabilities = mirrorPlanes(result.probabilities, h, w, mirrors[v]);
+      for (let k = 0; k < valid; k++) {
+        const z = start + k;
+        let pending = this.#pending.get(z);
+        if (!pending) this.#pending.set(z, pending = { sum: new Float32Array(plane), count: 0 });
+        const src = probabilities.subarray(k * plane, (k + 1) * plane);
+        const sum = pending.sum;
+        for (let i = 0; i < plane; i++) sum[i] += src[i];
+        pending.count++;
+      }
+    }
+    if (!stateful) this.#releaseStates();
+    for (; this.#next < window.settled; this.#next++) {
+      const pending = this.#pending.get(this.#next);
+      if (!pending) throw new RangeError(`No window covered slice ${this.#next}`);
+      this.#pending.delete(this.#next);
+      const scale = 1 / pending.count;
+      const sum = pending.sum;
+      for (let i = 0; i < plane; i++) sum[i] *= scale;
+      emit({ ...base, z: this.#next, probabilities: sum });
+    }
+  }
+
+  async #step(
+    variant: number,
+    window: SliceWindow,
+    want: "probabilities" | "classes",
+  ) {
+    const before = this.#states[variant];
+    const result = await this.#model.step(window, before, { want });
+    if (before !== null && before !== result.state) this.#model.releaseState?.(before);
+    this.#states[variant] = result.state;
+    return result;
+  }
+}
