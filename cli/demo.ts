@@ -23,7 +23,7 @@ the shipped model, prints their Dice scores and writes PNG overlays (FLAIR | tru
 prediction) of each case's largest tumour slice.
   --out DIR      work folder (default: a new temporary folder, kept and printed)
   --cases N      number of cases (default 3)
-  --size X,Y,Z   phantom size (default 128,128,64)
+  --size X,Y,Z   phantom size (default 96,96,64, the size the shipped model was trained at)
   --model FILE   checkpoint (default models/default.safetensors)
   --tta          segment with mirror test-time augmentation`;
 
@@ -53,7 +53,7 @@ export async function run(args: string[]): Promise<number> {
     options: {
       out: { type: "string" },
       cases: { type: "string", default: "3" },
-      size: { type: "string", default: "128,128,64" },
+      size: { type: "string", default: "96,96,64" },
       model: { type: "string", default: DEFAULT_MODEL },
       tta: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },

@@ -6,22 +6,25 @@
  * @module
  */
 
+import type { RawHeader } from "./_header_layout.ts";
+
 /** The header fields the affine depends on. */
-export interface AffineFields {
-  dims: number[];
-  pixdim: number[];
-  qformCode: number;
-  sformCode: number;
-  quaternB: number;
-  quaternC: number;
-  quaternD: number;
-  qoffsetX: number;
-  qoffsetY: number;
-  qoffsetZ: number;
-  srowX: number[];
-  srowY: number[];
-  srowZ: number[];
-}
+export type AffineFields = Pick<
+  RawHeader,
+  | "dims"
+  | "pixdim"
+  | "qformCode"
+  | "sformCode"
+  | "quaternB"
+  | "quaternC"
+  | "quaternD"
+  | "qoffsetX"
+  | "qoffsetY"
+  | "qoffsetZ"
+  | "srowX"
+  | "srowY"
+  | "srowZ"
+>;
 
 /** pixdim[1..3] as nibabel repairs them on load: 0 becomes 1, negatives their absolute value. */
 function spatialZooms(pixdim: number[]): number[] {

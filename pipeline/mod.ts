@@ -47,3 +47,4 @@ export {
   type SegmentCaseResult,
   windowing,
 } from "./segment_case.ts";
+export { loadCase, openTrainingCases, type TrainingCasesOptions } from "./training_cases.ts";

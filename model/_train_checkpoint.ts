@@ -1,0 +1,129 @@
+/**
+ * Private: training checkpoints. The model part is exactly what
+ * `encodeCheckpoint` writes (so `segment` and Python read it); the trainer adds
+ * `webseg.training` metadata (command, data, seed, validation Dice) and, in
+ * the "last" checkpoint, Adam's moments (`optimizer.m.*`, `optimizer.v.*`)
+ * and `webseg.resume` (position in the data order) for an exact `--resume`.
+ *
+ * @module
+ */
+
+import { InputError } from "../data/input_error.ts";
+import type { LabelConvention } from "../data/labels.ts";
+import type { OptimizerState } from "../gpu/parameters.ts";
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from "./checkpoint.ts";
+import type { SegmentationNetwork } from "./network.ts";
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "./safetensors.ts";
+
+/** Where training stands, saved in the last checkpoint. */
+export interface ResumeState {
+  /** Global epoch index (0-based, over both phases). */
+  epoch: number;
+  /** Batches of that epoch already trained. */
+  step: number;
+  /** Sum of the losses of those batches (for the epoch's mean). */
+  lossSum: number;
+  /** Options that must match for a resume to be exact. */
+  fingerprint: Record<string, unknown>;
+  /** Best validation so far: score (mean Dice) and the epoch record it came from. */
+  best: { score: number; record: unknown } | null;
+  /** Seconds trained so far, over all runs. */
+  seconds: number;
+}
+
+/**
+ * Encodes the network (with its history and training metadata) and, when
+ * `optimizer`/`resume` are given, the optimizer state and resume position.
+ */
+export async function encodeTrainingCheckpoint(
+  network: SegmentationNetwork,
+  options: {
+    labels: LabelConvention;
+    history: readonly unknown[];
+    training: Record<string, unknown>;
+    optimizer?: OptimizerState;
+    resume?: ResumeState;
+  },
+): Promise<Uint8Array> {
+  const base = decodeSafetensors(
+    await encodeCheckpoint(network, { labels: options.labels, history: options.history }),
+    { path: "checkpoint" },
+  );
+  const tensors = new Map<string, NamedTensor>(base.tensors);
+  const metadata: Record<string, string> = {
+    ...base.metadata,
+    "webseg.training": JSON.stringify(options.training),
+  };
+  if (options.optimizer) {
+    for (const [name, t] of network.params.entries()) {
+      const shape = [...t.shape];
+      tensors.set(`optimizer.m.${name}`, { shape, data: options.optimizer.m.get(name)! });
+      tensors.set(`optimizer.v.${name}`, { shape, data: options.optimizer.v.get(name)! });
+    }
+    metadata["webseg.optimizer"] = JSON.stringify({ kind: "adam", step: options.optimizer.step });
+  }
+  if (options.resume) metadata["webseg.resume"] = JSON.stringify(options.resume);
+  return encodeSafetensors(tensors, metadata);
+}
+
+/** Writes bytes to a temporary file beside `path`, then renames it over `path`. */
+export async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const temp = `${path}.tmp-${Deno.pid}-${Date.now()}`;
+  try {
+    await Deno.writeFile(temp, bytes);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Restores a last checkpoint into `network` (parameters, running statistics,
+ * Adam state) and returns its history and resume position.
+ *
+ * @throws {InputError} when the file is missing, not a checkpoint, or lacks the resume data.
+ */
+export async function restoreTrainingCheckpoint(
+  path: string,
+  network: SegmentationNetwork,
+): Promise<{ history: unknown[]; resume: ResumeState; training: Record<string, unknown> }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new InputError(path, "no checkpoint to resume from (run without --resume first)");
+    }
+    throw new InputError(path, `cannot read (${(error as Error).message})`);
+  }
+  const checkpoint = decodeCheckpoint(bytes, { path });
+  restoreCheckpoint(network, checkpoint, { path });
+  const { tensors, metadata } = decodeSafetensors(bytes, { path });
+  const parse = (key: string) => {
+    const text = metadata[key];
+    if (text === undefined) {
+      throw new InputError(path, `has no ${key} metadata: not a last checkpoint of train`);
+    }
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new InputError(path, `${key} metadata is not valid JSON`);
+    }
+  };
+  const resume = parse("webseg.resume") as ResumeState;
+  const optimizer = parse("webseg.optimizer") as { step: number };
+  const m = new Map<string, Float32Array>(), v = new Map<string, Float32Array>();
+  for (const [name] of network.params.entries()) {
+    const tm = tensors.get(`optimizer.m.${name}`), tv = tensors.get(`optimizer.v.${name}`);
+    if (!tm || !tv) throw new InputError(path, `missing optimizer state of "${name}"`);
+    m.set(name, tm.data);
+    v.set(name, tv.data);
+  }
+  network.params.loadState({ step: optimizer.step, m, v });
+  return {
+    history: [...checkpoint.history],
+    resume,
+    training: parse("webseg.training") as Record<string, unknown>,
+  };
+}

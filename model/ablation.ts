@@ -1,0 +1,171 @@
+/**
+ * The paper's ablation (Tables 1, 3 and 4) on one split: every variant
+ * trained with the same settings and time budget, with and without two-phase
+ * training where the paper has both, then scored on the held-out cases.
+ *
+ * @module
+ */
+
+import { labelConvention } from "../data/labels.ts";
+import { type CaseScores, summariseScores } from "../data/metrics.ts";
+import { loadCheckpoint } from "./checkpoint_file.ts";
+import { modelConfig, type PresetName } from "./config.ts";
+import { train, type TrainOptions, type TrainRecord } from "./trainer.ts";
+import type { TrainingSource } from "./training_data.ts";
+import { predictCase, scoreLoaded } from "./validate.ts";
+
+/** One row of the ablation: a preset, trained with or without two phases. */
+export interface AblationVariant {
+  /** Row name, as in the paper's tables. */
+  name: string;
+  /** Model preset. */
+  preset: PresetName;
+  /** Two-phase training (else one phase with the weighted loss over all windows). */
+  twoPhase: boolean;
+}
+
+/** The rows of Tables 1 and 3, in the paper's order. */
+export const ABLATION_VARIANTS: readonly AblationVariant[] = [
+  { name: "U-Net", preset: "unet", twoPhase: false },
+  { name: "U-Net + two-phase", preset: "unet", twoPhase: true },
+  { name: "Encoder-Decoder", preset: "encoder-decoder", twoPhase: false },
+  { name: "MME + CMC", preset: "mme+cmc", twoPhase: false },
+  { name: "Encoder-Decoder + MRF", preset: "encoder-decoder+mrf", twoPhase: false },
+  { name: "MME + CMC + MRF", preset: "mme+cmc+mrf", twoPhase: false },
+  { name: "MME + CMC + MRF + two-phase", preset: "mme+cmc+mrf", twoPhase: true },
+  { name: "MME + CMC + MRF + convLSTM", preset: "mme+cmc+mrf+convlstm", twoPhase: false },
+  {
+    name: "MME + CMC + MRF + convLSTM + two-phase",
+    preset: "mme+cmc+mrf+convlstm",
+    twoPhase: true,
+  },
+];
+
+/** Options of {@link runAblation}: the trainer's, minus the model and callbacks, plus widths. */
+export interface AblationOptions
+  extends Omit<TrainOptions, "config" | "onStep" | "onEpoch" | "onLog" | "singlePhase"> {
+  /** Encoder widths of every variant. */
+  widths: readonly [number, number, number, number];
+  /** Number of classes. */
+  classes: number;
+  /** Which rows to run (default all). */
+  variants?: readonly AblationVariant[];
+  /** Makes progress callbacks for a row (e.g. a progress display). */
+  report?: (title: string) => {
+    callbacks: Pick<TrainOptions, "onStep" | "onEpoch" | "onLog">;
+    done: () => void;
+  };
+}
+
+/** Scores of one trained row. */
+export interface AblationRow {
+  /** The variant. */
+  variant: AblationVariant;
+  /** Best validation epoch of its training. */
+  best: TrainRecord | null;
+  /** Scores of the held-out cases. */
+  scores: CaseScores[];
+}
+
+/**
+ * Trains and scores every variant; returns the table as text (and the rows
+ * through `onRow`). Checkpoints go to `<out stem>.<preset>[.two-phase].safetensors`.
+ *
+ * @example
+ * ```ts
+ * const table = await runAblation(source, {
+ *   out: "run/ablation.safetensors", widths: [8, 16, 16, 16], classes: 4, timeBudget: 300,
+ * });
+ * console.log(table);
+ * ```
+ */
+export async function runAblation(
+  source: TrainingSource,
+  options: AblationOptions & { onRow?: (row: AblationRow) => void },
+): Promise<string> {
+  const rows: AblationRow[] = [];
+  const stem = options.out.replace(/\.safetensors$/i, "");
+  for (const variant of options.variants ?? ABLATION_VARIANTS) {
+    const out = `${stem}.${variant.preset}${variant.twoPhase ? ".two-phase" : ""}.safetensors`;
+    const config = modelConfig(variant.preset, {
+      widths: [...options.widths] as [number, number, number, number],
+      classes: options.classes,
+    });
+    const display = options.report?.(variant.name);
+    // Equal budgets: one-phase rows train as many epochs as both phases together.
+    const result = await train(source, {
+      ...options,
+      config,
+      out,
+      singlePhase: !variant.twoPhase,
+      epochs: variant.twoPhase
+        ? options.epochs
+        : (options.epochs ?? 8) + (options.phase2Epochs ?? 4),
+      ...display?.callbacks,
+    });
+    display?.done();
+    const scores = await scoreCheckpoint(out, source, { slices: options.seq ?? 3 });
+    const row = { variant, best: result.best, scores };
+    rows.push(row);
+    options.onRow?.(row);
+  }
+  return ablationTable(rows, source.labels);
+}
+
+/** Scores a checkpoint on every validation case of `source`. */
+async function scoreCheckpoint(
+  path: string,
+  source: TrainingSource,
+  options: { slices: number },
+): Promise<CaseScores[]> {
+  const { network } = await loadCheckpoint(path);
+  try {
+    const scores: CaseScores[] = [];
+    for (let i = 0; i < source.val.length; i++) {
+      const loaded = await source.loadVal(i);
+      scores.push(scoreLoaded(loaded, await predictCase(network, loaded, options), source.labels));
+    }
+    return scores;
+  } finally {
+    network.release();
+  }
+}
+
+/**
+ * The ablation table: per-label IoU and MeanIU (pooled over all held-out
+ * voxels), then mean Dice / sensitivity / PPV per region, in percent.
+ *
+ * @example
+ * ```ts
+ * console.log(ablationTable(rows, "brats2017"));
+ * ```
+ */
+export function ablationTable(
+  rows: readonly AblationRow[],
+  convention: TrainingSource["labels"],
+): string {
+  const labels = labelConvention(convention).labels;
+  const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(1) : "-");
+  const head = [
+    "Method",
+    ...labels.map((l) => `IoU ${l}`),
+    "MeanIU",
+    ...["whole", "core", "enh"].flatMap((r) => [`Dice ${r}`, `Sens ${r}`, `PPV ${r}`]),
+  ];
+  const body = rows.map((row) => {
+    const s = summariseScores(row.scores, { convention });
+    const regions = (["whole", "core", "enhancing"] as const).flatMap((r) => [
+      pct(s.mean.dice[r]),
+      pct(s.mean.sensitivity[r]),
+      pct(s.mean.ppv[r]),
+    ]);
+    return [
+      row.variant.name,
+      ...labels.map((l) => pct(s.pooled.iou[String(l)] ?? NaN)),
+      pct(s.pooled.meanIoU),
+      ...regions,
+    ];
+  });
+  const lines = [head, head.map(() => "---"), ...body].map((r) => `| ${r.join(" | ")} |`);
+  return lines.join("\n");
+}

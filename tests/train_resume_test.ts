@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { decodeSafetensors } from "../model/safetensors.ts";
+import { modelConfig } from "../model/config.ts";
+import { loadCheckpoint } from "../model/checkpoint_file.ts";
+import { train, trainingPaths } from "../model/trainer.ts";
+import { gpuTest } from "./_gpu.ts";
+import { phantomSource } from "./_train_fixture.ts";
+
+const source = phantomSource({ train: 3, val: 1, size: [32, 32, 12] });
+const config = modelConfig("mme+cmc+mrf+convlstm", { widths: [2, 4, 4, 4] });
+const base = {
+  config,
+  epochs: 1,
+  phase2Epochs: 1,
+  batch: 2,
+  seq: 3,
+  seed: 3,
+  lr: 0.01,
+  emptySkip: 0.5,
+};
+
+async function tensorsOf(path: string) {
+  return decodeSafetensors(await Deno.readFile(path), { path }).tensors;
+}
+
+gpuTest("interrupted + resumed training ends exactly where an uninterrupted run does", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const full = await train(source, { ...base, out: `${dir}/full.safetensors` });
+    assert.equal(full.stopped, "done");
+    assert.equal(full.history.length, 2);
+    const cut = await train(source, { ...base, out: `${dir}/cut.safetensors`, stopAfterSteps: 4 });
+    assert.equal(cut.stopped, "step-limit");
+    const resumed = await train(source, { ...base, out: `${dir}/cut.safetensors`, resume: true });
+    assert.equal(resumed.stopped, "done");
+    assert.equal(resumed.steps + 4, full.steps);
+    const a = await tensorsOf(trainingPaths(`${dir}/full.safetensors`).last);
+    const b = await tensorsOf(trainingPaths(`${dir}/cut.safetensors`).last);
+    assert.deepEqual([...a.keys()], [...b.keys()]);
+    assert.ok([...a.keys()].some((k) => k.startsWith("optimizer.m.")));
+    for (const [name, t] of a) {
+      assert.deepEqual(b.get(name)!.data, t.data, `tensor ${name} differs`);
+    }
+    assert.deepEqual(resumed.history.map((r) => r.loss), full.history.map((r) => r.loss));
+    // The best checkpoint is a plain model checkpoint with the training metadata.
+    const { info } = await loadCheckpoint(`${dir}/full.safetensors`);
+    assert.equal(info.labels, "brats2017");
+    assert.equal(info.history.length > 0, true);
+    const svg = await Deno.readTextFile(trainingPaths(`${dir}/full.safetensors`).curves);
+    assert.match(svg, /^<svg/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+gpuTest("resume refuses a checkpoint trained with other settings", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await train(source, { ...base, out: `${dir}/m.safetensors`, stopAfterSteps: 1 });
+    await assert.rejects(
+      train(source, { ...base, batch: 3, out: `${dir}/m.safetensors`, resume: true }),
+      /different settings or data \(batch\)/,
+    );
+    await assert.rejects(
+      train(source, { ...base, out: `${dir}/none.safetensors`, resume: true }),
+      /no checkpoint to resume from/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+gpuTest(
+  "a time budget stops cleanly mid-epoch, validates and keeps the best checkpoint",
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const t0 = performance.now();
+      const result = await train(source, {
+        ...base,
+        epochs: 50,
+        out: `${dir}/m.safetensors`,
+        timeBudget: 4,
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      assert.equal(result.stopped, "time-budget");
+      assert.ok(result.steps > 0);
+      assert.ok(seconds < 4 + 10, `took ${seconds} s for a 4 s budget`);
+      const last = result.history.at(-1)!;
+      assert.ok(Number.isFinite(last.dice.whole));
+      const lastMeta =
+        decodeSafetensors(await Deno.readFile(trainingPaths(`${dir}/m.safetensors`).last), {
+          path: "last",
+        }).metadata;
+      const resume = JSON.parse(lastMeta["webseg.resume"]);
+      // Stopped mid-epoch: that epoch was validated, marked partial, and the position saved.
+      if (resume.step > 0) {
+        assert.deepEqual([last.partial, last.epoch, last.steps], [
+          true,
+          resume.epoch + 1,
+          resume.step,
+        ]);
+      } else assert.equal(last.partial, false);
+      assert.ok(result.best);
+      await Deno.stat(`${dir}/m.safetensors`);
+      const meta =
+        decodeSafetensors(await Deno.readFile(`${dir}/m.safetensors`), { path: "m" }).metadata;
+      const training = JSON.parse(meta["webseg.training"]);
+      assert.equal(training.seed, 3);
+      assert.deepEqual(training.validation.dice, result.best!.dice);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
