@@ -17,4 +17,3 @@ export * from "./data/mod.ts";
 export * from "./gpu/mod.ts";
 export * from "./pipeline/mod.ts";
 export * from "./model/mod.ts";
-export * from "./pipeline/mod.ts";

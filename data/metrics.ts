@@ -48,7 +48,7 @@ export interface ScoreSummary {
 }
 
 /** How empty regions are scored; printed with every evaluation. */
-export const EMPTY_REGION_RULE =
+export const EMPTY_REGION_RULE: string =
   "region empty in both prediction and truth: Dice, sensitivity and PPV 1, HD95 0; " +
   "empty in exactly one: Dice 0, sensitivity/PPV 0 where undefined, HD95 = volume diagonal in mm";
 

@@ -39,12 +39,17 @@ export interface NiftiHeader {
   sizeofHdr: number;
   /** "n+1" or "n+2" (single-file NIfTI). */
   magic: string;
+  /** dim_info: frequency, phase and slice encoding directions (2 bits each). */
   dimInfo: number;
   /** dim[0..7]: dim[0] is the number of dimensions, dim[1..dim[0]] their sizes. */
   dims: number[];
+  /** intent_p1: first parameter of the intent. */
   intentP1: number;
+  /** intent_p2: second parameter of the intent. */
   intentP2: number;
+  /** intent_p3: third parameter of the intent. */
   intentP3: number;
+  /** intent_code: what the voxel values mean (0 = none). */
   intentCode: number;
   /** The NIfTI datatype code (2 uint8, 4 int16, 16 float32, ...). */
   datatype: number;
@@ -52,6 +57,7 @@ export interface NiftiHeader {
   datatypeName: NiftiDatatypeName;
   /** Bits per voxel as stored (the datatype decides the real size, as in nibabel). */
   bitpix: number;
+  /** slice_start: first slice index of the slice timing pattern. */
   sliceStart: number;
   /** pixdim[0..7] as stored: pixdim[0] is qfac, pixdim[1..3] voxel sizes. */
   pixdim: number[];
@@ -59,28 +65,49 @@ export interface NiftiHeader {
   voxOffset: number;
   /** Raw scale; 0 or NaN means "no scaling". */
   sclSlope: number;
+  /** Raw scl_inter, added after the slope is applied. */
   sclInter: number;
+  /** slice_end: last slice index of the slice timing pattern. */
   sliceEnd: number;
+  /** slice_code: slice timing order. */
   sliceCode: number;
   /** Spatial units in bits 0-2 (2 = mm), temporal in bits 3-5 (8 = s). */
   xyztUnits: number;
+  /** cal_max: maximum display intensity. */
   calMax: number;
+  /** cal_min: minimum display intensity. */
   calMin: number;
+  /** slice_duration: time to acquire one slice. */
   sliceDuration: number;
+  /** toffset: time axis shift. */
   toffset: number;
+  /** descrip: free-text description. */
   descrip: string;
+  /** aux_file: name of an auxiliary file. */
   auxFile: string;
+  /** qform_code: meaning of the quaternion transform (0 = unset). */
   qformCode: number;
+  /** sform_code: meaning of the affine srow transform (0 = unset). */
   sformCode: number;
+  /** quatern_b: quaternion b of the qform rotation. */
   quaternB: number;
+  /** quatern_c: quaternion c of the qform rotation. */
   quaternC: number;
+  /** quatern_d: quaternion d of the qform rotation. */
   quaternD: number;
+  /** qoffset_x: qform x shift. */
   qoffsetX: number;
+  /** qoffset_y: qform y shift. */
   qoffsetY: number;
+  /** qoffset_z: qform z shift. */
   qoffsetZ: number;
+  /** srow_x: first row of the sform affine. */
   srowX: number[];
+  /** srow_y: second row of the sform affine. */
   srowY: number[];
+  /** srow_z: third row of the sform affine. */
   srowZ: number[];
+  /** intent_name: name or meaning of the data. */
   intentName: string;
   /** True when byte 0 of the extender after the header says extensions follow. */
   hasExtensions: boolean;

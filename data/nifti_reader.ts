@@ -22,6 +22,7 @@ import type { NiftiHeader } from "./nifti_header.ts";
 export interface NiftiVolume {
   /** Where it was read from (or the name given to `parseNifti`). */
   path: string;
+  /** The parsed header. */
   header: NiftiHeader;
   /** `dim[1..dim[0]]`, as nibabel reports it, e.g. [240, 240, 155]. */
   shape: number[];

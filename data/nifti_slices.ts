@@ -22,6 +22,7 @@ export interface NiftiSliceOptions {
 export interface NiftiSliceReader {
   /** The file (or stream name). */
   readonly path: string;
+  /** The parsed header. */
   readonly header: NiftiHeader;
   /** `dim[1..dim[0]]` of the file, as nibabel reports it. */
   readonly shape: number[];

@@ -15,7 +15,7 @@ export {
   type Kernel,
 } from "./kernel.ts";
 export { type Kept, scoped, Tensor, type TensorOptions, TensorScope } from "./tensor.ts";
-export { isRecording, recordOp, Tape } from "./autograd.ts";
+export { type BackwardOptions, isRecording, recordOp, Tape } from "./autograd.ts";
 export { add, addBackwardReference, type AddOptions, addReference } from "./ops/add.ts";
 export {
   conv2d,
@@ -37,6 +37,10 @@ export {
   type ConvTranspose2dOptions,
   convTranspose2dReference,
 } from "./ops/conv_transpose2d.ts";
+export type { ConvBlock } from "./ops/_conv_wgsl.ts";
+export type { GradBlock } from "./ops/_chunked_grad_wgsl.ts";
+export type { WinogradBlock } from "./ops/_winograd_wgsl.ts";
+export type { WindowGradBlock } from "./ops/_weight_grad_wgsl.ts";
 export { relu, reluBackwardReference, reluReference } from "./ops/relu.ts";
 export { mul, mulBackwardReference, mulReference } from "./ops/mul.ts";
 export { sum, sumBackwardReference, sumReference } from "./ops/reduce.ts";

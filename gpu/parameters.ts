@@ -32,9 +32,13 @@ export interface OptimizerState {
 
 /** The four flat buffers, as bindings covering every parameter (for optimizer kernels). */
 export interface FlatBindings {
+  /** Parameter values. */
   param: GPUBufferBinding;
+  /** Gradients. */
   grad: GPUBufferBinding;
+  /** First moments. */
   m: GPUBufferBinding;
+  /** Second moments. */
   v: GPUBufferBinding;
 }
 
@@ -69,6 +73,7 @@ export class ParameterStore {
   #used = 0;
   #count = 0;
 
+  /** Creates an empty store; buffers are allocated on first use. */
   constructor(options: ParameterStoreOptions = {}) {
     const capacity = options.capacity ?? 4 * 2 ** 20;
     if (!Number.isInteger(capacity) || capacity <= 0) {

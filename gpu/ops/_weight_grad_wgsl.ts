@@ -5,7 +5,9 @@ import { padInput, UNIFORM_FLOATS } from "./_conv_wgsl.ts";
 
 /** Register block: pixels per step × output channels (multiple of 4) per invocation. */
 export interface WindowGradBlock {
+  /** Consecutive pixels per step. */
   px: number;
+  /** Output channels per invocation (multiple of 4). */
   co: number;
   /** Read x from a zero-padded copy with aligned vec4 loads (px a multiple of 4). */
   padded?: boolean;

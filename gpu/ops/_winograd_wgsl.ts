@@ -5,7 +5,9 @@ import { padInput, type SliceLayout, UNIFORM_FLOATS } from "./_conv_wgsl.ts";
 
 /** Register block: 2×2 output tiles along x per invocation × output channels (multiple of 4). */
 export interface WinogradBlock {
+  /** 2×2 output tiles along x per invocation. */
   tiles: number;
+  /** Output channels per invocation (multiple of 4). */
   co: number;
   /** Read a zero-padded copy of the input with aligned vec4 loads (even `tiles` only). */
   padded?: boolean;

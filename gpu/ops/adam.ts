@@ -105,9 +105,13 @@ export function adamStep(store: ParameterStore, options: AdamOptions): void {
 
 /** Parameters, gradients and moments for {@linkcode adamReference}. */
 export interface AdamReferenceState {
+  /** Parameter values. */
   param: ArrayLike<number>;
+  /** Gradients. */
   grad: ArrayLike<number>;
+  /** First moments. */
   m: ArrayLike<number>;
+  /** Second moments. */
   v: ArrayLike<number>;
 }
 

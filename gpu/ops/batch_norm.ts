@@ -453,9 +453,13 @@ export function foldBatchNorm(
 
 /** Float64 arrays of a batch-norm layer's parameters, for the references. */
 export interface BatchNormReferenceParams {
+  /** Scale per channel. */
   gamma: ArrayLike<number>;
+  /** Shift per channel. */
   beta: ArrayLike<number>;
+  /** Running mean per channel. */
   runningMean: ArrayLike<number>;
+  /** Running variance per channel. */
   runningVar: ArrayLike<number>;
 }
 

@@ -70,10 +70,15 @@ export interface PackedConv2d {
 
 /** Shapes of a conv for the references: input [n, cin, h, w], weight [cout, cin, k, k]. */
 export interface Conv2dDims {
+  /** Batch size. */
   n: number;
+  /** Input channels. */
   cin: number;
+  /** Height. */
   h: number;
+  /** Width. */
   w: number;
+  /** Output channels. */
   cout: number;
   /** Kernel size, 1 or 3 (padding (k − 1) / 2). */
   k: number;

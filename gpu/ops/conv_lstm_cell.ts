@@ -129,9 +129,13 @@ export function convLstmCell(gates: Tensor, c: Tensor): ConvLstmState {
 
 /** Dimensions of the cell state [N, C, H, W] for the references. */
 export interface ConvLstmDims {
+  /** Batch size. */
   n: number;
+  /** Channels. */
   c: number;
+  /** Height. */
   h: number;
+  /** Width. */
   w: number;
 }
 

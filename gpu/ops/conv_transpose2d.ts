@@ -26,10 +26,15 @@ export interface ConvTranspose2dOptions {
 
 /** Shapes for the references: input [n, cin, h, w], weight [cin, cout, 2, 2]. */
 export interface ConvTranspose2dDims {
+  /** Batch size. */
   n: number;
+  /** Input channels. */
   cin: number;
+  /** Input height. */
   h: number;
+  /** Input width. */
   w: number;
+  /** Output channels. */
   cout: number;
 }
 
