@@ -8,6 +8,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { usageExit } from "./_usage.ts";
 import { InputError } from "../data/input_error.ts";
 import { readNifti } from "../data/nifti_reader.ts";
 import { overlayPng } from "../data/overlay.ts";
@@ -59,10 +60,8 @@ export async function run(args: string[]): Promise<number> {
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const exit = usageExit(USAGE, { help: values.help });
+  if (exit !== null) return exit;
   const started = performance.now();
   const model = values.model;
   const bytes = await Deno.readFile(model).catch(() => {

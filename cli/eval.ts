@@ -6,6 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { usageExit } from "./_usage.ts";
 import { findLabelFiles } from "../data/cases.ts";
 import { InputError } from "../data/input_error.ts";
 import { type LabelConvention, labelConvention, REGIONS } from "../data/labels.ts";
@@ -256,14 +257,8 @@ export async function run(args: string[]): Promise<number> {
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 2) {
-    console.error(USAGE);
-    return 2;
-  }
+  const exit = usageExit(USAGE, { help: values.help, positionals, min: 2 });
+  if (exit !== null) return exit;
   const [predDir, truthDir] = positionals.map((p) => p.replace(/\/+$/, "") || "/");
   const info = labelConvention(values.labels);
   if (!(await Deno.stat(predDir).catch(() => undefined))?.isDirectory) {

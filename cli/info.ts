@@ -7,6 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { usageExit } from "./_usage.ts";
 import { InputError } from "../data/input_error.ts";
 import type { NiftiHeader } from "../data/nifti_header.ts";
 import { openNiftiSlices } from "../data/nifti_slices.ts";
@@ -173,14 +174,8 @@ export async function run(args: string[]): Promise<number> {
     options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
     allowPositionals: true,
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length === 0) {
-    console.error(USAGE);
-    return 2;
-  }
+  const exit = usageExit(USAGE, { help: values.help, positionals, min: 1, max: Infinity });
+  if (exit !== null) return exit;
   let failed = false;
   for (const [i, path] of positionals.entries()) {
     try {

@@ -8,6 +8,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { usageExit } from "./_usage.ts";
 import { type Case, discoverCases, readVolumeGeometry } from "../data/cases.ts";
 import { type LabelConvention, labelConvention } from "../data/labels.ts";
 import { NetworkModel } from "../pipeline/network_model.ts";
@@ -125,14 +126,8 @@ export async function run(args: string[]): Promise<number> {
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 2) {
-    console.error(USAGE);
-    return 2;
-  }
+  const exit = usageExit(USAGE, { help: values.help, positionals, min: 2 });
+  if (exit !== null) return exit;
   const [input, output] = positionals.map((p) => p.replace(/\/+$/, "") || "/");
   const shard = parseShard(values.shard);
   const inference: InferenceOptions = {

@@ -7,6 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { usageExit } from "./_usage.ts";
 import { hashInts } from "../data/_noise.ts";
 import { type LabelConvention, labelConvention } from "../data/labels.ts";
 import { writeNifti } from "../data/nifti_writer.ts";
@@ -45,14 +46,8 @@ export async function run(args: string[]): Promise<number> {
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    console.error(USAGE);
-    return 2;
-  }
+  const exit = usageExit(USAGE, { help: values.help, positionals, min: 1 });
+  if (exit !== null) return exit;
   const out = positionals[0];
   const count = Number(values.cases);
   const seed = Number(values.seed);

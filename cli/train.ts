@@ -8,6 +8,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { usageExit } from "./_usage.ts";
 import { type Case, discoverCases } from "../data/cases.ts";
 import { LABEL_CONVENTIONS, type LabelConvention, labelConvention } from "../data/labels.ts";
 import { getDevice } from "../gpu/device.ts";
@@ -104,14 +105,8 @@ export async function run(args: string[]): Promise<number> {
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1 || !values.out) {
-    console.error(USAGE);
-    return 2;
-  }
+  const exit = usageExit(USAGE, { help: values.help, positionals, min: 1, malformed: !values.out });
+  if (exit !== null) return exit;
   const int = (name: string, min = 0) => {
     const v = Number(values[name as keyof typeof values]);
     if (!Number.isInteger(v) || v < min) {
@@ -144,7 +139,7 @@ export async function run(args: string[]): Promise<number> {
   const config = modelConfig(values.preset, { classes, ...(widths ? { widths } : {}) });
   const settings: Settings = {
     data: positionals[0],
-    out: values.out,
+    out: values.out!, // usageExit refused a call without --out
     labels,
     preset: values.preset,
     widths,

@@ -93,3 +93,4 @@ export {
   type ParameterStoreOptions,
 } from "./parameters.ts";
 export { type AdamOptions, adamReference, type AdamReferenceState, adamStep } from "./ops/adam.ts";
+export { type BlockCopy, copyBlocks, copyBlocksReference } from "./ops/copy_blocks.ts";

@@ -115,10 +115,7 @@ export class Tensor {
       throw new RangeError(`Tensor.from: ${data.length} values for shape [${shape.join(", ")}]`);
     }
     // An upload buffer was released before the last submit: no encoded command reads it, no flush needed.
-    if (t.size > 0) {
-      const array = data instanceof Float32Array ? data : Float32Array.from(data);
-      currentDevice().queue.writeBuffer(t.buffer, t.offset, array, 0, t.size);
-    }
+    t.#upload(data);
     return t;
   }
 
@@ -129,12 +126,15 @@ export class Tensor {
         `Tensor.write: ${data.length} values for shape [${this.shape.join(", ")}]`,
       );
     }
-    const array = data instanceof Float32Array ? data : Float32Array.from(data);
     // Pending commands may still read this buffer: submit them first so the write lands after.
     flush();
-    if (this.size > 0) {
-      currentDevice().queue.writeBuffer(this.buffer, this.offset, array, 0, this.size);
-    }
+    this.#upload(data);
+  }
+
+  #upload(data: ArrayLike<number>): void {
+    if (this.size === 0) return;
+    const array = data instanceof Float32Array ? data : Float32Array.from(data);
+    currentDevice().queue.writeBuffer(this.buffer, this.offset, array, 0, this.size);
   }
 
   /** Sets every element to 0, in command order. */

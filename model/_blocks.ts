@@ -1,7 +1,7 @@
 /**
  * Differentiable block copies the network needs to split and join tensors:
  * one modality out of the input channels, one time step out of a batch of
- * sequences, and the time steps joined back. One WGSL copy kernel does all.
+ * sequences, and the time steps joined back, all on gpu/ops/copy_blocks.ts.
  *
  * Layout view: a tensor is seen as [outer, dim, inner] and a range of `dim` is copied.
  *
@@ -9,46 +9,8 @@
  */
 
 import { recordOp } from "../gpu/autograd.ts";
-import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../gpu/kernel.ts";
+import { copyBlocks } from "../gpu/ops/copy_blocks.ts";
 import { Tensor } from "../gpu/tensor.ts";
-
-const COPY: Kernel = {
-  name: "model.copy_blocks",
-  code: /* wgsl */ `
-struct P { n: u32, inner: u32, count: u32, srcDim: u32, dstDim: u32, srcStart: u32, dstStart: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = ${LINEAR_INDEX};
-  if (i >= p.n) { return; }
-  let r = i % p.inner;
-  let q = i / p.inner;
-  let j = q % p.count;
-  let o = q / p.count;
-  dst[(o * p.dstDim + p.dstStart + j) * p.inner + r] = src[(o * p.srcDim + p.srcStart + j) * p.inner + r];
-}`,
-};
-
-interface Blocks {
-  outer: number;
-  inner: number;
-  count: number;
-  srcDim: number;
-  dstDim: number;
-  srcStart: number;
-  dstStart: number;
-}
-
-/** Copies `count` blocks of `inner` elements per outer index from `src` to `dst` (not recorded). */
-function copyBlocks(src: Tensor, dst: Tensor, b: Blocks): void {
-  const n = b.outer * b.count * b.inner;
-  dispatch(COPY, [src, dst], {
-    params: [n, b.inner, b.count, b.srcDim, b.dstDim, b.srcStart, b.dstStart],
-    workgroups: gridFor(n),
-  });
-}
 
 /** Takes range [start, start+count) of the middle axis of x viewed as [outer, dim, inner]. */
 function take(

@@ -48,9 +48,11 @@ export async function encodeCheckpoint(
   network: SegmentationNetwork,
   options: { labels: LabelConvention; history?: readonly unknown[] },
 ): Promise<Uint8Array> {
+  // Parameters come back in one readback of the flat store; only running statistics are read singly.
+  const params = await network.params.read();
   const tensors = new Map<string, NamedTensor>();
   for (const [name, t] of network.tensors()) {
-    tensors.set(name, { shape: t.shape, data: await t.read() });
+    tensors.set(name, { shape: t.shape, data: params.get(name) ?? await t.read() });
   }
   return encodeSafetensors(tensors, {
     format: "pt",
@@ -150,7 +152,9 @@ export function restoreCheckpoint(
       }`,
     );
   }
-  for (const [name, t] of network.tensors()) t.write(checkpoint.tensors.get(name)!.data);
+  const values = checkpoint.tensors;
+  network.params.load(new Map([...values].map(([name, t]) => [name, t.data])));
+  for (const [name, t] of network.stats) t.write(values.get(name)!.data);
   network.invalidate();
 }
 

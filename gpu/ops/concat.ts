@@ -7,47 +7,8 @@
  */
 
 import { recordOp } from "../autograd.ts";
-import { dispatch, type Kernel } from "../kernel.ts";
+import { copyBlocks } from "./copy_blocks.ts";
 import { Tensor } from "../tensor.ts";
-
-// One dispatch per input: grid y = batch index, x walks that batch's block (no division per element).
-const COPY: Kernel = {
-  name: "concat.copy",
-  code: /* wgsl */ `
-struct P { block: u32, outerStride: u32, start: u32, step: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let n = gid.y;
-  for (var j = gid.x; j < p.block; j += p.step) {
-    dst[n * p.outerStride + p.start + j] = src[n * p.block + j];
-  }
-}`,
-};
-
-const SLICE: Kernel = {
-  name: "concat.slice",
-  code: /* wgsl */ `
-struct P { block: u32, outerStride: u32, start: u32, step: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let n = gid.y;
-  for (var j = gid.x; j < p.block; j += p.step) {
-    dst[n * p.block + j] = src[n * p.outerStride + p.start + j];
-  }
-}`,
-};
-
-/** Dispatch size for a block of `block` elements per batch index: at most 65535 workgroups in x. */
-function grid(block: number, outer: number): { workgroups: number[]; step: number } {
-  const x = Math.max(1, Math.min(65535, Math.ceil(block / 64)));
-  return { workgroups: [x, outer], step: x * 64 };
-}
 
 /** Checks shapes and returns the output shape. */
 function concatShape(shapes: readonly (readonly number[])[]): number[] {
@@ -60,7 +21,6 @@ function concatShape(shapes: readonly (readonly number[])[]): number[] {
     if (!same) throw new RangeError(`concatChannels: shapes [${first}] and [${s}] differ`);
     channels += s[1];
   }
-  if (first[0] > 65535) throw new RangeError(`concatChannels: batch ${first[0]} exceeds 65535`);
   return [first[0], channels, ...first.slice(2)];
 }
 
@@ -78,21 +38,41 @@ function concatShape(shapes: readonly (readonly number[])[]): number[] {
  */
 export function concatChannels(tensors: readonly Tensor[]): Tensor {
   const shape = concatShape(tensors.map((t) => t.shape));
-  const outer = shape[0];
-  const outerStride = outer === 0 ? 0 : shape.reduce((a, b) => a * b, 1) / outer;
+  // Viewed as [N, channels, rest]: each input is a run of channels of the output.
+  const [outer, channels] = shape;
+  const inner = outer * channels === 0 ? 0 : shape.reduce((a, b) => a * b, 1) / (outer * channels);
   const y = Tensor.empty(shape, { label: "concat" });
-  const blocks = tensors.map((t) => (outer === 0 ? 0 : t.size / outer));
   let start = 0;
-  const starts = blocks.map((b) => (start += b) - b);
+  const spans = tensors.map((t) => {
+    const span = { count: t.shape[1], start };
+    start += t.shape[1];
+    return span;
+  });
   tensors.forEach((t, k) => {
-    const { workgroups, step } = grid(blocks[k], outer);
-    dispatch(COPY, [t, y], { params: [blocks[k], outerStride, starts[k], step], workgroups });
+    const { count, start } = spans[k];
+    copyBlocks(t, y, {
+      outer,
+      inner,
+      count,
+      srcDim: count,
+      dstDim: channels,
+      srcStart: 0,
+      dstStart: start,
+    });
   });
   recordOp("concat", tensors, y, ([g]) =>
     tensors.map((t, k) => {
+      const { count, start } = spans[k];
       const dx = Tensor.empty(t.shape, { label: "concat.grad" });
-      const { workgroups, step } = grid(blocks[k], outer);
-      dispatch(SLICE, [g, dx], { params: [blocks[k], outerStride, starts[k], step], workgroups });
+      copyBlocks(g, dx, {
+        outer,
+        inner,
+        count,
+        srcDim: channels,
+        dstDim: count,
+        srcStart: start,
+        dstStart: 0,
+      });
       return dx;
     }));
   return y;

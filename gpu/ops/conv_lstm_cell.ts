@@ -13,9 +13,12 @@ import { recordOp } from "../autograd.ts";
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
 
-// Shared WGSL: index arithmetic and overflow-safe activations.
+// Shared WGSL: the inputs both passes read, index arithmetic and overflow-safe activations.
 const HELPERS = /* wgsl */ `
 struct P { n: u32, chw: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> gates: array<f32>;
+@group(0) @binding(2) var<storage, read> c: array<f32>;
 fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 // tanh via exp of a non-positive argument, so large |x| cannot overflow to inf/inf.
 fn tanh_safe(x: f32) -> f32 {
@@ -23,14 +26,16 @@ fn tanh_safe(x: f32) -> f32 {
   return sign(x) * (1.0 - e) / (1.0 + e);
 }
 fn gate_base(i: u32) -> u32 { return (i / p.chw) * 4u * p.chw + i % p.chw; }
+// The activated gates (i, f, o, g) of the gate block starting at b.
+fn activations(b: u32) -> vec4f {
+  return vec4f(sigmoid(gates[b]), sigmoid(gates[b + p.chw]), sigmoid(gates[b + 2u * p.chw]),
+               tanh_safe(gates[b + 3u * p.chw]));
+}
 `;
 
 const FORWARD: Kernel = {
   name: "conv_lstm_cell.forward",
   code: /* wgsl */ `${HELPERS}
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> gates: array<f32>;
-@group(0) @binding(2) var<storage, read> c: array<f32>;
 @group(0) @binding(3) var<storage, read_write> h_out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c_out: array<f32>;
 @compute @workgroup_size(64)
@@ -38,10 +43,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let i = ${LINEAR_INDEX};
   if (i >= p.n) { return; }
   let b = gate_base(i);
-  let ig = sigmoid(gates[b]);
-  let fg = sigmoid(gates[b + p.chw]);
-  let og = sigmoid(gates[b + 2u * p.chw]);
-  let gg = tanh_safe(gates[b + 3u * p.chw]);
+  let a = activations(b);
+  let ig = a.x;
+  let fg = a.y;
+  let og = a.z;
+  let gg = a.w;
   let cn = fg * c[i] + ig * gg;
   c_out[i] = cn;
   h_out[i] = og * tanh_safe(cn);
@@ -52,9 +58,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 const BACKWARD: Kernel = {
   name: "conv_lstm_cell.backward",
   code: /* wgsl */ `${HELPERS}
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> gates: array<f32>;
-@group(0) @binding(2) var<storage, read> c: array<f32>;
 @group(0) @binding(3) var<storage, read> gh: array<f32>;
 @group(0) @binding(4) var<storage, read> gc: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dgates: array<f32>;
@@ -64,10 +67,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let i = ${LINEAR_INDEX};
   if (i >= p.n) { return; }
   let b = gate_base(i);
-  let ig = sigmoid(gates[b]);
-  let fg = sigmoid(gates[b + p.chw]);
-  let og = sigmoid(gates[b + 2u * p.chw]);
-  let gg = tanh_safe(gates[b + 3u * p.chw]);
+  let a = activations(b);
+  let ig = a.x;
+  let fg = a.y;
+  let og = a.z;
+  let gg = a.w;
   let cp = c[i];
   let tc = tanh_safe(fg * cp + ig * gg);
   let dh = gh[i];

@@ -1,0 +1,107 @@
+/**
+ * Strided block copy, the one kernel behind every split and join of tensors
+ * (channel concatenation and its gradient, taking a modality or a time step,
+ * joining time steps). Both tensors are seen as `[outer, dim, inner]`; a run
+ * of `count` blocks of `inner` elements moves from one range of `dim` to another.
+ * Not differentiable by itself: the ops built on it record their own backward.
+ *
+ * @module
+ */
+
+import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
+import type { Tensor } from "../tensor.ts";
+
+const COPY: Kernel = {
+  name: "copy_blocks",
+  code: /* wgsl */ `
+struct P { n: u32, inner: u32, count: u32, srcDim: u32, dstDim: u32, srcStart: u32, dstStart: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = ${LINEAR_INDEX};
+  if (i >= p.n) { return; }
+  let r = i % p.inner;
+  let q = i / p.inner;
+  let j = q % p.count;
+  let o = q / p.count;
+  dst[(o * p.dstDim + p.dstStart + j) * p.inner + r] = src[(o * p.srcDim + p.srcStart + j) * p.inner + r];
+}`,
+};
+
+/** Where {@linkcode copyBlocks} reads and writes, in the `[outer, dim, inner]` view of each tensor. */
+export interface BlockCopy {
+  /** Size of the outermost axis (shared by both tensors). */
+  outer: number;
+  /** Contiguous elements per block. */
+  inner: number;
+  /** Blocks copied per outer index. */
+  count: number;
+  /** Size of the middle axis of the source. */
+  srcDim: number;
+  /** Size of the middle axis of the destination. */
+  dstDim: number;
+  /** First source block along the middle axis. */
+  srcStart: number;
+  /** First destination block along the middle axis. */
+  dstStart: number;
+}
+
+function checkSpan(t: { size: number }, dim: number, start: number, b: BlockCopy, what: string) {
+  if (start < 0 || start + b.count > dim || b.outer * dim * b.inner !== t.size) {
+    throw new RangeError(
+      `copyBlocks: ${what} of ${t.size} elements is not [${b.outer}, ${dim}, ${b.inner}] ` +
+        `with blocks ${start}..${start + b.count}`,
+    );
+  }
+}
+
+/**
+ * Encodes the copy of `count` blocks per outer index from `src` to `dst` (not recorded on the tape).
+ *
+ * @example
+ * ```ts
+ * import { copyBlocks } from "./copy_blocks.ts";
+ * import { Tensor } from "../tensor.ts";
+ * const x = Tensor.from([1, 2, 3, 4], [1, 2, 2]);
+ * const y = Tensor.empty([1, 1, 2]);
+ * copyBlocks(x, y, { outer: 1, inner: 2, count: 1, srcDim: 2, dstDim: 1, srcStart: 1, dstStart: 0 });
+ * ```
+ */
+export function copyBlocks(src: Tensor, dst: Tensor, blocks: BlockCopy): void {
+  checkSpan(src, blocks.srcDim, blocks.srcStart, blocks, "source");
+  checkSpan(dst, blocks.dstDim, blocks.dstStart, blocks, "destination");
+  const b = blocks;
+  const n = b.outer * b.count * b.inner;
+  dispatch(COPY, [src, dst], {
+    params: [n, b.inner, b.count, b.srcDim, b.dstDim, b.srcStart, b.dstStart],
+    workgroups: gridFor(n),
+  });
+}
+
+/**
+ * Reference of {@linkcode copyBlocks}: copies into `dst` in place and returns it.
+ *
+ * @example
+ * ```ts
+ * import { copyBlocksReference } from "./copy_blocks.ts";
+ * const b = { outer: 1, inner: 2, count: 1, srcDim: 2, dstDim: 1, srcStart: 1, dstStart: 0 };
+ * copyBlocksReference([1, 2, 3, 4], new Float64Array(2), b); // Float64Array [3, 4]
+ * ```
+ */
+export function copyBlocksReference(
+  src: ArrayLike<number>,
+  dst: Float64Array,
+  blocks: BlockCopy,
+): Float64Array {
+  const { outer, inner, count, srcDim, dstDim, srcStart, dstStart } = blocks;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < count; j++) {
+      for (let r = 0; r < inner; r++) {
+        dst[(o * dstDim + dstStart + j) * inner + r] = src[(o * srcDim + srcStart + j) * inner + r];
+      }
+    }
+  }
+  return dst;
+}
