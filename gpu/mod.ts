@@ -64,10 +64,12 @@ export {
   batchNormReference,
   type BatchNormReferenceOptions,
   type BatchNormReferenceParams,
+} from "./ops/batch_norm.ts";
+export {
   foldBatchNorm,
   type FoldBatchNormOptions,
   foldBatchNormReference,
-} from "./ops/batch_norm.ts";
+} from "./ops/batch_norm_fold.ts";
 export {
   convLstmCell,
   convLstmCellBackwardReference,

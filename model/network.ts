@@ -13,7 +13,8 @@
 
 import { add } from "../gpu/ops/add.ts";
 import { argmaxChannels } from "../gpu/ops/argmax.ts";
-import { batchNorm, type BatchNormParams, foldBatchNorm } from "../gpu/ops/batch_norm.ts";
+import { batchNorm, type BatchNormParams } from "../gpu/ops/batch_norm.ts";
+import { foldBatchNorm } from "../gpu/ops/batch_norm_fold.ts";
 import { concatChannels } from "../gpu/ops/concat.ts";
 import { conv2d, type PackedConv2d, prepackConv2d } from "../gpu/ops/conv2d.ts";
 import { convLstmCell } from "../gpu/ops/conv_lstm_cell.ts";

@@ -3,9 +3,8 @@ import {
   batchNorm,
   batchNormBackwardReference,
   batchNormReference,
-  foldBatchNorm,
-  foldBatchNormReference,
 } from "../gpu/ops/batch_norm.ts";
+import { foldBatchNorm, foldBatchNormReference } from "../gpu/ops/batch_norm_fold.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { assertClose, checkGradient, checkOp, randomArray } from "./_check_op.ts";
 import { gpuTest } from "./_gpu.ts";

@@ -114,11 +114,13 @@ export function sliceLayout(
 // Packs logical weights L[co][ci][ky][kx] (+ bias) into slices [ciL][tap][coL] then bias[coL].
 // mode 0: L = W[co][ci] (conv weight); mode 1: L[a][b] = W[b][a] flipped (backward to the input);
 // mode 2: L[(co,t)][ci] = W[ci][co][t] for a transposed conv (k = 1 here, t in 0..4).
+// One invocation per (co, ci) of the padded layout writes all its taps, so a Winograd transform
+// reads its 9 weights once; then one per bias entry of every slice. Padding is written as zeros.
 const PACK: Kernel = {
   name: "conv.pack",
   code: /* wgsl */ `
-struct P { total: u32, cout: u32, cin: u32, taps: u32, group: u32, ciChunk: u32, coSlices: u32,
-  stride: u32, biasAt: u32, mode: u32, hasBias: u32, srcTaps: u32, wino: u32 }
+struct P { pairs: u32, total: u32, cout: u32, cin: u32, taps: u32, group: u32, ciChunk: u32,
+  coSlices: u32, stride: u32, biasAt: u32, mode: u32, hasBias: u32, srcTaps: u32, wino: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
@@ -128,42 +130,49 @@ fn src(co: u32, ci: u32, tap: u32, taps: u32) -> f32 {
   if (p.mode == 1u) { return w[(ci * p.cout + co) * taps + (taps - 1u - tap)]; }
   return w[(ci * (p.cout / p.srcTaps) + co / p.srcTaps) * p.srcTaps + co % p.srcTaps];
 }
-// Winograd F(2×2, 3×3) weight transform G·g·Gᵀ, element (e / 4, e % 4).
-fn weight(co: u32, ci: u32, tap: u32) -> f32 {
-  if (p.wino == 0u) { return src(co, ci, tap, p.taps); }
-  var G = array<vec3f, 4>(vec3f(1.0, 0.0, 0.0), vec3f(0.5, 0.5, 0.5), vec3f(0.5, -0.5, 0.5), vec3f(0.0, 0.0, 1.0));
-  let gi = G[tap / 4u];
-  let gj = G[tap % 4u];
-  var v = 0.0;
-  for (var a = 0u; a < 3u; a++) {
-    for (var b = 0u; b < 3u; b++) { v += gi[a] * gj[b] * src(co, ci, a * 3u + b, 9u); }
-  }
-  return v;
-}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = ${LINEAR_INDEX};
   if (i >= p.total) { return; }
-  let slice = i / p.stride;
-  let r = i % p.stride;
-  let coBase = (slice % p.coSlices) * p.group;
-  let ciBase = (slice / p.coSlices) * p.ciChunk;
-  var v = 0.0;
-  if (r < p.biasAt) {
-    let coL = r % p.group;
-    let tap = (r / p.group) % p.taps;
-    let ci = ciBase + r / (p.group * p.taps);
-    let co = coBase + coL;
-    if (co < p.cout && ci < p.cin) {
-      v = weight(co, ci, tap);
+  let coAll = p.coSlices * p.group;
+  if (i >= p.pairs) {
+    let j = i - p.pairs;
+    let co = j % coAll;
+    let slice = (j / coAll) * p.coSlices + co / p.group;
+    var v = 0.0;
+    if (p.hasBias == 1u && j < coAll && co < p.cout) { v = b[co / p.srcTaps]; }
+    out[slice * p.stride + p.biasAt + co % p.group] = v;
+    return;
+  }
+  let co = i % coAll;
+  let ci = i / coAll;
+  let slice = (ci / p.ciChunk) * p.coSlices + co / p.group;
+  let base = slice * p.stride + (ci % p.ciChunk) * p.taps * p.group + co % p.group;
+  let valid = co < p.cout && ci < p.cin;
+  if (p.wino == 0u) {
+    for (var t = 0u; t < p.taps; t++) {
+      var v = 0.0;
+      if (valid) { v = src(co, ci, t, p.taps); }
+      out[base + t * p.group] = v;
     }
-  } else if (r < p.biasAt + p.group) {
-    let co = coBase + r - p.biasAt;
-    if (p.hasBias == 1u && ciBase == 0u && co < p.cout) {
-      v = b[co / p.srcTaps];
+    return;
+  }
+  // Winograd F(2×2, 3×3) weight transform G·g·Gᵀ: row tap / 4, column tap % 4.
+  var g: array<vec3f, 3>;
+  for (var a = 0u; a < 3u; a++) {
+    if (valid) {
+      g[a] = vec3f(src(co, ci, a * 3u, 9u), src(co, ci, a * 3u + 1u, 9u), src(co, ci, a * 3u + 2u, 9u));
+    } else {
+      g[a] = vec3f(0.0);
     }
   }
-  out[i] = v;
+  // Rows of G·g (4 × 3), then each times Gᵀ.
+  let r = array<vec3f, 4>(g[0], 0.5 * (g[0] + g[1] + g[2]), 0.5 * (g[0] - g[1] + g[2]), g[2]);
+  for (var u = 0u; u < 4u; u++) {
+    let q = r[u];
+    let row = vec4f(q.x, 0.5 * (q.x + q.y + q.z), 0.5 * (q.x - q.y + q.z), q.z);
+    for (var c = 0u; c < 4u; c++) { out[base + (u * 4u + c) * p.group] = row[c]; }
+  }
 }`,
 };
 
@@ -197,12 +206,17 @@ export function packWeights(
   const total = (slices - 1) * layout.stride + UNIFORM_FLOATS;
   const out = Tensor.empty([total], { label: "conv.packed" });
   const bias = options.bias ?? null;
+  const taps = options.winograd ? 16 : k * k;
+  // Pairs of the padded layout, then a bias row per slice; the rest is bound but never read.
+  const pairs = layout.coSlices * layout.group * layout.ciSlices * layout.ciChunk;
+  const threads = pairs + layout.coSlices * layout.group * layout.ciSlices;
   dispatch(PACK, [w, bias ?? w, out], {
     params: [
-      total,
+      pairs,
+      threads,
       cout,
       cin,
-      options.winograd ? 16 : k * k,
+      taps,
       layout.group,
       layout.ciChunk,
       layout.coSlices,
@@ -213,7 +227,7 @@ export function packWeights(
       options.srcTaps ?? 1,
       options.winograd ? 1 : 0,
     ],
-    workgroups: gridFor(total),
+    workgroups: gridFor(threads),
   });
   return out;
 }
