@@ -144,7 +144,7 @@ if (import.meta.main) {
   const model = await loadModel(values.model, widths);
   const [t, o] = (values.window ?? "").split(",").map(Number);
   const inference: InferenceOptions = values.window
-    ? { mode: "windowed", window: t, overlap: o ?? Math.floor(t / 2), tta: values.tta }
+    ? { mode: "windowed", window: t, overlap: o, tta: values.tta }
     : values.stateful
     ? { mode: "stateful", batch: Number(values.batch), tta: values.tta }
     : { ...DEFAULT_INFERENCE, tta: values.tta };

@@ -12,7 +12,12 @@ import { usageExit } from "./_usage.ts";
 import { type Case, discoverCases, readVolumeGeometry } from "../data/cases.ts";
 import { type LabelConvention, labelConvention } from "../data/labels.ts";
 import { NetworkModel } from "../pipeline/network_model.ts";
-import { DEFAULT_INFERENCE, type InferenceOptions, segmentCase } from "../pipeline/segment_case.ts";
+import {
+  DEFAULT_INFERENCE,
+  type InferenceOptions,
+  segmentCase,
+  windowing,
+} from "../pipeline/segment_case.ts";
 import { Progress } from "./_progress.ts";
 
 /** The checkpoint used when `--model` is not given. */
@@ -26,9 +31,9 @@ Segments every case under IN (BraTS NIfTI or BRATS-2015 MetaImage folders, searc
 recursively) into OUT/<id>.nii.gz: uint8 labels with the FLAIR's dims and affine.
   --model FILE         checkpoint (default models/default.safetensors)
   --tta                mirror test-time augmentation (4 passes: identity, x, y, xy flips)
-  --window T[,O]       windowed inference: windows of T slices overlapping by O (default
-                       O = T/2), each from a fresh convLSTM state, overlapping probabilities
-                       averaged. Default: --window 3,0 (scored best on held-out phantoms)
+  --window T[,O]       windowed inference: windows of T slices overlapping by O (default 0
+                       for T = 3, else T/2), each from a fresh convLSTM state, overlapping
+                       probabilities averaged. Default: --window 3,0 (scored best on held-out phantoms)
   --stateful           stateful inference instead: the convLSTM state runs through the
                        whole depth (excludes --window)
   --batch B            stateful mode: slices per GPU batch (default 4)
@@ -69,7 +74,7 @@ function parseWindow(text: string | undefined, stateful: boolean): InferenceOpti
   if (text === undefined) return { ...DEFAULT_INFERENCE };
   const parts = text.split(",");
   const window = Number(parts[0]);
-  const overlap = parts.length > 1 ? Number(parts[1]) : Math.floor(window / 2);
+  const overlap = parts.length > 1 ? Number(parts[1]) : windowing({ window }).overlap;
   if (
     parts.length > 2 || !Number.isInteger(window) || window < 1 || !Number.isInteger(overlap) ||
     overlap < 0 || overlap >= window

@@ -17,6 +17,7 @@ import { runAblation } from "../model/ablation.ts";
 import { describeConfig, modelConfig, PRESETS } from "../model/config.ts";
 import { type StepProgress, train, trainingPaths, type TrainRecord } from "../model/trainer.ts";
 import { openTrainingCases } from "../pipeline/training_cases.ts";
+import { formatDuration } from "./_progress.ts";
 
 const USAGE = `usage: deno task train DATA --out FILE [options]
 
@@ -258,11 +259,6 @@ function diceText(r: TrainRecord): string {
   }`;
 }
 
-function clock(seconds: number): string {
-  const s = Math.round(seconds);
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
-}
-
 /** Progress display: a redrawn line on a terminal, plain lines otherwise. */
 function reporter(title: string) {
   const tty = Deno.stderr.isTerminal();
@@ -276,7 +272,7 @@ function reporter(title: string) {
   const onStep = (p: StepProgress) => {
     const text = `${title} | phase ${p.phase} epoch ${p.epoch}/${p.epochs} ` +
       `batch ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} (mean ${p.meanLoss.toFixed(4)}) ` +
-      `${p.windowsPerSecond.toFixed(2)} windows/s ${clock(p.seconds)}`;
+      `${p.windowsPerSecond.toFixed(2)} windows/s ${formatDuration(p.seconds)}`;
     if (tty) {
       const width = 20, filled = Math.round(width * p.step / Math.max(1, p.steps));
       clear();
@@ -295,7 +291,7 @@ function reporter(title: string) {
       `epoch ${r.epoch} (phase ${r.phase}${r.partial ? ", partial" : ""}): loss ${
         r.loss.toFixed(4)
       }, ` +
-        `validation Dice ${diceText(r)} [${clock(r.seconds)}]`,
+        `validation Dice ${diceText(r)} [${formatDuration(r.seconds)}]`,
     );
   };
   const onLog = (message: string) => {

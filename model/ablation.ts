@@ -6,13 +6,13 @@
  * @module
  */
 
-import { labelConvention } from "../data/labels.ts";
+import { labelConvention, REGIONS } from "../data/labels.ts";
 import { type CaseScores, summariseScores } from "../data/metrics.ts";
 import { loadCheckpoint } from "./checkpoint_file.ts";
 import { modelConfig, type PresetName } from "./config.ts";
 import { train, type TrainOptions, type TrainRecord } from "./trainer.ts";
 import type { TrainingSource } from "./training_data.ts";
-import { predictCase, scoreLoaded } from "./validate.ts";
+import { validate } from "./validate.ts";
 
 /** One row of the ablation: a preset, trained with or without two phases. */
 export interface AblationVariant {
@@ -120,12 +120,7 @@ async function scoreCheckpoint(
 ): Promise<CaseScores[]> {
   const { network } = await loadCheckpoint(path);
   try {
-    const scores: CaseScores[] = [];
-    for (let i = 0; i < source.val.length; i++) {
-      const loaded = await source.loadVal(i);
-      scores.push(scoreLoaded(loaded, await predictCase(network, loaded, options), source.labels));
-    }
-    return scores;
+    return (await validate(network, source, options)).cases.map((c) => c.scores);
   } finally {
     network.release();
   }
@@ -154,7 +149,7 @@ export function ablationTable(
   ];
   const body = rows.map((row) => {
     const s = summariseScores(row.scores, { convention });
-    const regions = (["whole", "core", "enhancing"] as const).flatMap((r) => [
+    const regions = REGIONS.flatMap((r) => [
       pct(s.mean.dice[r]),
       pct(s.mean.sensitivity[r]),
       pct(s.mean.ppv[r]),

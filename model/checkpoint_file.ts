@@ -15,6 +15,7 @@ import {
   restoreCheckpoint,
 } from "./checkpoint.ts";
 import type { SegmentationNetwork } from "./network.ts";
+import { writeAtomic } from "./_train_checkpoint.ts";
 
 /**
  * Writes `network` to `path` as safetensors: to a temporary file beside it,
@@ -31,15 +32,7 @@ export async function saveCheckpoint(
   network: SegmentationNetwork,
   options: { labels: LabelConvention; history?: readonly unknown[] },
 ): Promise<void> {
-  const bytes = await encodeCheckpoint(network, options);
-  const temp = `${path}.tmp-${Deno.pid}-${Date.now()}`;
-  try {
-    await Deno.writeFile(temp, bytes);
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
+  await writeAtomic(path, await encodeCheckpoint(network, options));
 }
 
 async function readBytes(path: string): Promise<Uint8Array> {

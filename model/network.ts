@@ -23,7 +23,7 @@ import { maxPool2x2 } from "../gpu/ops/max_pool.ts";
 import { mul } from "../gpu/ops/mul.ts";
 import { relu } from "../gpu/ops/relu.ts";
 import { softmax } from "../gpu/ops/softmax_cross_entropy.ts";
-import { ParameterStore } from "../gpu/parameters.ts";
+import { PARAMETER_ALIGNMENT, ParameterStore } from "../gpu/parameters.ts";
 import { isRecording } from "../gpu/autograd.ts";
 import { scoped, Tensor, TensorScope } from "../gpu/tensor.ts";
 import { joinSteps, narrowChannels, stepOf } from "./_blocks.ts";
@@ -96,10 +96,11 @@ export class SegmentationNetwork {
   private constructor(config: ModelConfig, seed: number) {
     this.config = validateConfig(config);
     this.plan = networkPlan(this.config);
-    // Each parameter is padded to 64 floats (256-byte views).
+    // Each parameter's view starts on a PARAMETER_ALIGNMENT boundary.
+    const align = (n: number) => Math.ceil(n / PARAMETER_ALIGNMENT) * PARAMETER_ALIGNMENT;
     const capacity = this.plan.params.filter((p) => p.trainable)
-      .reduce((n, p) => n + Math.ceil(p.shape.reduce((a, b) => a * b, 1) / 64) * 64, 0);
-    this.params = new ParameterStore({ capacity: Math.max(64, capacity) });
+      .reduce((n, p) => n + align(p.shape.reduce((a, b) => a * b, 1)), 0);
+    this.params = new ParameterStore({ capacity: Math.max(PARAMETER_ALIGNMENT, capacity) });
     const stats = new Map<string, Tensor>();
     for (const spec of this.plan.params) {
       const init = initialValues(spec, { seed });

@@ -19,7 +19,12 @@ import { curvesSvg, type EpochRecord } from "./curves_svg.ts";
 import { SegmentationNetwork } from "./network.ts";
 import { assembleBatch, type LoadedCase, type TrainingSource } from "./training_data.ts";
 import { validate } from "./validate.ts";
-import { CaseCache, type TrainingPhase, WindowSampler } from "./window_sampler.ts";
+import {
+  CaseCache,
+  DEFAULT_EMPTY_SKIP,
+  type TrainingPhase,
+  WindowSampler,
+} from "./window_sampler.ts";
 import {
   encodeTrainingCheckpoint,
   restoreTrainingCheckpoint,
@@ -419,7 +424,7 @@ function resolveOptions(options: TrainOptions) {
     phase2Epochs: 4,
     lr: 1e-3,
     seed: 1,
-    emptySkip: 0.7,
+    emptySkip: DEFAULT_EMPTY_SKIP,
     singlePhase: false,
     cacheCases: 4,
     valMode: "windowed" as "windowed" | "stateful",

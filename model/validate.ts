@@ -1,8 +1,8 @@
 /**
  * Validation through the inference path: each held-out case is streamed
- * through `SegmentationNetwork.step` (batch norm folded, convLSTM state
- * carried over the whole depth, as `segment` does) and scored with the
- * data layer's streaming metrics.
+ * through `SegmentationNetwork.step` (batch norm folded; windows from a fresh
+ * convLSTM state or the state carried over the whole depth, as `segment`
+ * does) and scored with the data layer's streaming metrics.
  *
  * @module
  */

@@ -31,6 +31,9 @@ export interface TrainingWindow {
   tumour: boolean;
 }
 
+/** Phase 2's default fraction of all-empty windows skipped per epoch (see the README's recipe). */
+export const DEFAULT_EMPTY_SKIP = 0.7;
+
 /** Options of {@link WindowSampler}. */
 export interface WindowSamplerOptions {
   /** Slices per window (the convLSTM sequence length). Default 3. */
@@ -39,7 +42,7 @@ export interface WindowSamplerOptions {
   batch?: number;
   /** Seed of the shuffles. Default 1. */
   seed?: number;
-  /** Phase 2: fraction of all-empty windows skipped each epoch (0 keeps all). Default 0.5. */
+  /** Phase 2: fraction of all-empty windows skipped each epoch (0 keeps all). Default {@linkcode DEFAULT_EMPTY_SKIP}. */
   emptySkip?: number;
   /** Cases whose windows are shuffled together (match the case cache size). Default 4. */
   groupCases?: number;
@@ -76,7 +79,7 @@ export class WindowSampler {
     this.#seq = options.seq ?? 3;
     this.#batch = options.batch ?? 3;
     this.#seed = options.seed ?? 1;
-    this.#emptySkip = options.emptySkip ?? 0.5;
+    this.#emptySkip = options.emptySkip ?? DEFAULT_EMPTY_SKIP;
     this.#groupCases = options.groupCases ?? 4;
     if (!Number.isInteger(this.#seq) || this.#seq < 1) {
       throw new RangeError(`seq ${this.#seq}: expected an integer >= 1`);

@@ -1,7 +1,8 @@
 /**
  * Streaming inference: a case's modalities read in lockstep as windows of
- * normalised slices, the network run window by window with its convLSTM
- * state carried through the depth, class scores turned into labels, and the
+ * normalised slices, the network run window by window (each window from a
+ * fresh convLSTM state by default, or the state carried through the whole
+ * depth), class scores turned into labels, and the
  * labels streamed into a NIfTI file with the FLAIR's geometry.
  *
  * @example

@@ -35,6 +35,19 @@ export interface NiftiSinkOptions {
 const dirname = (p: string) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : ".");
 const basename = (p: string) => p.slice(p.lastIndexOf("/") + 1);
 
+/** A uint8 label volume writer with the sink's shape and geometry. */
+function labelWriter(
+  path: string,
+  options: NiftiSinkOptions,
+): WritableStreamDefaultWriter<ArrayLike<number>> {
+  return createNiftiWriter(path, {
+    shape: [...options.shape],
+    datatype: "uint8",
+    reference: options.reference,
+    affine: options.affine,
+  }).getWriter();
+}
+
 async function rewrite(
   from: string,
   to: string,
@@ -42,12 +55,7 @@ async function rewrite(
   options: NiftiSinkOptions,
 ): Promise<void> {
   const reader = await openNiftiSlices(from);
-  const writer = createNiftiWriter(to, {
-    shape: [...options.shape],
-    datatype: "uint8",
-    reference: options.reference,
-    affine: options.affine,
-  }).getWriter();
+  const writer = labelWriter(to, options);
   const area = options.shape[0] * options.shape[1];
   const indices = [...fix.indices].sort((a, b) => a - b);
   let at = 0;
@@ -92,12 +100,7 @@ export class NiftiSink extends WritableStream<LabelSlice> {
       ? `${dirname(path)}/.${basename(path)}.pass1-${crypto.randomUUID().slice(0, 8)}` +
         (/\.gz$/i.test(path) ? ".nii.gz" : ".nii")
       : path;
-    const inner = createNiftiWriter(firstPass, {
-      shape: [...options.shape],
-      datatype: "uint8",
-      reference: options.reference,
-      affine: options.affine,
-    }).getWriter();
+    const inner = labelWriter(firstPass, options);
     const timed = async (work: () => Promise<void>) => {
       const t0 = performance.now();
       try {

@@ -79,17 +79,18 @@ export const DEFAULT_INFERENCE: Readonly<InferenceOptions> = {
  *
  * @example
  * ```ts
- * windowing({ mode: "windowed", window: 8 }); // { depth: 8, overlap: 4 }
+ * windowing({ window: 8 }); // { depth: 8, overlap: 4 }
  * windowing({ mode: "stateful" }); // { depth: 4, overlap: 0 }
  * windowing({}); // DEFAULT_INFERENCE's: { depth: 3, overlap: 0 }
  * ```
  */
 export function windowing(options: InferenceOptions): { depth: number; overlap: number } {
-  const mode = options.mode ?? DEFAULT_INFERENCE.mode;
-  if (mode === "stateful") return { depth: options.batch ?? 4, overlap: 0 };
-  const fallback = options.mode === undefined ? DEFAULT_INFERENCE : {};
-  const depth = options.window ?? fallback.window ?? 3;
-  const overlap = options.overlap ?? fallback.overlap ?? (depth === 3 ? 0 : Math.floor(depth / 2));
+  if ((options.mode ?? DEFAULT_INFERENCE.mode) === "stateful") {
+    return { depth: options.batch ?? 4, overlap: 0 };
+  }
+  const depth = options.window ?? DEFAULT_INFERENCE.window!;
+  // 3-slice windows (the training length) scored best without overlap; longer ones overlap by half.
+  const overlap = options.overlap ?? (depth === 3 ? 0 : Math.floor(depth / 2));
   return { depth, overlap };
 }
 

@@ -8,16 +8,15 @@
  * @module
  */
 
-import type { Case } from "../data/cases.ts";
+import { type Case, MODALITIES } from "../data/cases.ts";
 import { InputError } from "../data/input_error.ts";
 import { type LabelConvention, labelConvention, labelsToClasses } from "../data/labels.ts";
-import { ZScoreAccumulator } from "../data/normalise.ts";
+import { normaliseSlice, ZScoreAccumulator } from "../data/normalise.ts";
 import { MedianFrequencyAccumulator } from "../model/class_weights.ts";
 import type { LoadedCase, TrainingSource } from "../model/training_data.ts";
 import type { CaseSliceIndex } from "../model/window_sampler.ts";
 import { type MhaCache, openModality } from "./_modality_reader.ts";
 
-const ORDER = ["flair", "t1", "t1ce", "t2"] as const;
 const MULTIPLE = 16;
 
 /** Options of {@linkcode openTrainingCases}. */
@@ -128,7 +127,7 @@ export async function loadCase(
   let image: Float32Array | null = null;
   let shape: [number, number, number] = [0, 0, 0];
   let W = 0, H = 0;
-  for (const [m, name] of ORDER.entries()) {
+  for (const [m, name] of MODALITIES.entries()) {
     const reader = await openModality(c.modalities[name], cache);
     try {
       if (m === 0) {
@@ -141,7 +140,7 @@ export async function loadCase(
             `slices ${shape[0]}×${shape[1]} exceed the training size ${W}×${H}`,
           );
         }
-        image = new Float32Array(shape[2] * ORDER.length * W * H);
+        image = new Float32Array(shape[2] * MODALITIES.length * W * H);
       } else if (reader.shape.join() !== shape.join()) {
         throw new InputError(
           reader.path,
@@ -152,15 +151,15 @@ export async function loadCase(
       let z = 0;
       for await (const slice of reader.slices()) {
         acc.add(slice);
-        placeSlice(slice, image!, ((z++ * ORDER.length) + m) * W * H, shape[0], shape[1], W);
+        placeSlice(slice, image!, ((z++ * MODALITIES.length) + m) * W * H, shape[0], shape[1], W);
       }
-      const { mean, std } = acc.stats();
+      const stats = acc.stats();
       for (let k = 0; k < shape[2]; k++) {
-        const base = (k * ORDER.length + m) * W * H;
-        for (let i = base; i < base + W * H; i++) {
-          const v = image![i];
-          if (v !== 0) image![i] = (v - mean) / std;
-        }
+        const plane = image!.subarray(
+          (k * MODALITIES.length + m) * W * H,
+          (k * MODALITIES.length + m + 1) * W * H,
+        );
+        normaliseSlice(plane, stats, { out: plane }); // in place: each value is read before written
       }
     } finally {
       await reader.close();
@@ -198,7 +197,7 @@ export async function loadCase(
     original: [shape[0], shape[1]],
     image: image!,
     classes,
-    modalities: ORDER.length,
+    modalities: MODALITIES.length,
   };
 }
 

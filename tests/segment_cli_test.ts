@@ -7,6 +7,7 @@ import { getDevice } from "../gpu/device.ts";
 import { saveCheckpoint } from "../model/checkpoint_file.ts";
 import { DEFAULT_CONFIG } from "../model/config.ts";
 import { SegmentationNetwork } from "../model/network.ts";
+import { runCli } from "./_nifti_fixtures.ts";
 
 const root = await Deno.makeTempDir({ prefix: "segment_cli_" });
 const cli = new URL("../cli.ts", import.meta.url).pathname;
@@ -29,15 +30,7 @@ async function writePhantomCase(
   }
 }
 
-async function segment(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, "segment", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
-}
+const segment = (args: string[]) => runCli(["segment", ...args]);
 
 const listing = async (d: string) =>
   (await Array.fromAsync(Deno.readDir(d))).map((e) => e.name).sort();
@@ -169,47 +162,33 @@ Deno.test("killing segment mid-case leaves no partial output; a rerun completes 
 
 Deno.test("demo: synthesises, segments, scores and writes overlays", async () => {
   const work = `${root}/demo`;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      cli,
-      "demo",
-      "--model",
-      model,
-      "--out",
-      work,
-      "--cases",
-      "2",
-      "--size",
-      "48,48,12",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  assert.match(stdout, /mean \(2\)\s+\d\.\d{3}/);
+  const out = await runCli([
+    "demo",
+    "--model",
+    model,
+    "--out",
+    work,
+    "--cases",
+    "2",
+    "--size",
+    "48,48,12",
+  ]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /mean \(2\)\s+\d\.\d{3}/);
   const pngs = (await listing(`${work}/overlays`)).filter((f) => f.endsWith(".png"));
   assert.equal(pngs.length, 2);
   const png = await Deno.readFile(`${work}/overlays/${pngs[0]}`);
   assert.deepEqual([...png.subarray(1, 4)], [80, 78, 71]); // "PNG"
   assert.ok(JSON.parse(await Deno.readTextFile(`${work}/scores.json`)).cases.length === 2);
-  const missing = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      cli,
-      "demo",
-      "--model",
-      `${root}/none.safetensors`,
-      "--out",
-      `${root}/demo2`,
-    ],
-    stderr: "piped",
-  }).output();
+  const missing = await runCli([
+    "demo",
+    "--model",
+    `${root}/none.safetensors`,
+    "--out",
+    `${root}/demo2`,
+  ]);
   assert.equal(missing.code, 1);
-  assert.match(new TextDecoder().decode(missing.stderr), /none\.safetensors: no such checkpoint/);
+  assert.match(missing.stderr, /none\.safetensors: no such checkpoint/);
 });
 
 Deno.test({ name: "cleanup", fn: () => Deno.remove(root, { recursive: true }) });

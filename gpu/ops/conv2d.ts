@@ -84,8 +84,13 @@ export interface Conv2dDims {
   k: number;
 }
 
+/** Whether a conv of kernel size `k` runs the Winograd kernel under `options`. */
+function usesWinograd(k: number, options: Conv2dOptions): boolean {
+  return k === 3 && (options.algorithm ?? "winograd") === "winograd";
+}
+
 function algorithmKey(k: number, options: Conv2dOptions): string {
-  if (k === 3 && (options.algorithm ?? "winograd") === "winograd") {
+  if (usesWinograd(k, options)) {
     const b = options.winograd ?? DEFAULT_WINOGRAD;
     return `winograd/${b.co}`;
   }
@@ -192,7 +197,8 @@ export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): 
 }
 
 /** Options of {@linkcode conv2dBackward} (blocks and algorithm as for {@linkcode conv2d}). */
-export interface Conv2dBackwardOptions extends Omit<Conv2dOptions, "bias" | "padding"> {
+export interface Conv2dBackwardOptions
+  extends Omit<Conv2dOptions, "bias" | "padding" | "prepacked"> {
   /** Compute dx (default true). */
   wantInput?: boolean;
   /** Compute dw (default true). */
@@ -237,7 +243,6 @@ export function conv2dBackward(
 }
 
 interface PackSpec {
-  weight?: Tensor;
   bias: Tensor | null;
   cout: number;
   cin: number;
@@ -254,7 +259,7 @@ function packFor(
 ): { packed: Tensor; layout: SliceLayout } {
   const { bias, cout, cin, k, transposed, options } = spec;
   const mode = transposed ? 1 : 0;
-  const winograd = k === 3 && (options.algorithm ?? "winograd") === "winograd";
+  const winograd = usesWinograd(k, options);
   const layout = winograd
     ? sliceLayout({ cout, cin, k, taps: 16 }, {
       px: 1,
@@ -273,7 +278,7 @@ function convInto(
 ): void {
   const { weight, cout, k, options } = spec;
   const { packed, layout } = packFor(weight, { ...spec, cin: x.shape[1] }, spec.packed);
-  if (k === 3 && (options.algorithm ?? "winograd") === "winograd") {
+  if (usesWinograd(k, options)) {
     runWinograd(x, y, { cout, packed, layout, block: options.winograd ?? DEFAULT_WINOGRAD });
   } else {
     runConv(x, y, { cout, k, packed, layout, block: options.block ?? DEFAULT_BLOCK });
