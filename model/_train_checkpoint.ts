@@ -12,6 +12,7 @@ import { InputError } from "../data/input_error.ts";
 import type { LabelConvention } from "../data/labels.ts";
 import type { OptimizerState } from "../gpu/parameters.ts";
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from "./checkpoint.ts";
+import { readBytes } from "./checkpoint_file.ts";
 import type { SegmentationNetwork } from "./network.ts";
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "./safetensors.ts";
 
@@ -66,18 +67,6 @@ export async function encodeTrainingCheckpoint(
   return encodeSafetensors(tensors, metadata);
 }
 
-/** Writes bytes to a temporary file beside `path`, then renames it over `path`. */
-export async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = `${path}.tmp-${Deno.pid}-${Date.now()}`;
-  try {
-    await Deno.writeFile(temp, bytes);
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
-}
-
 /**
  * Restores a last checkpoint into `network` (parameters, running statistics,
  * Adam state) and returns its history and resume position.
@@ -87,16 +76,8 @@ export async function writeAtomic(path: string, bytes: Uint8Array): Promise<void
 export async function restoreTrainingCheckpoint(
   path: string,
   network: SegmentationNetwork,
-): Promise<{ history: unknown[]; resume: ResumeState; training: Record<string, unknown> }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new InputError(path, "no checkpoint to resume from (run without --resume first)");
-    }
-    throw new InputError(path, `cannot read (${(error as Error).message})`);
-  }
+): Promise<{ history: unknown[]; resume: ResumeState }> {
+  const bytes = await readBytes(path, "no checkpoint to resume from (run without --resume first)");
   const checkpoint = decodeCheckpoint(bytes, { path });
   restoreCheckpoint(network, checkpoint, { path });
   const { tensors, metadata } = decodeSafetensors(bytes, { path });
@@ -121,9 +102,5 @@ export async function restoreTrainingCheckpoint(
     v.set(name, tv.data);
   }
   network.params.loadState({ step: optimizer.step, m, v });
-  return {
-    history: [...checkpoint.history],
-    resume,
-    training: parse("webseg.training") as Record<string, unknown>,
-  };
+  return { history: [...checkpoint.history], resume };
 }

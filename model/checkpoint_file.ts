@@ -15,7 +15,6 @@ import {
   restoreCheckpoint,
 } from "./checkpoint.ts";
 import type { SegmentationNetwork } from "./network.ts";
-import { writeAtomic } from "./_train_checkpoint.ts";
 
 /**
  * Writes `network` to `path` as safetensors: to a temporary file beside it,
@@ -35,12 +34,32 @@ export async function saveCheckpoint(
   await writeAtomic(path, await encodeCheckpoint(network, options));
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
+/**
+ * Reads a file's bytes; a missing file is one line saying `missing`.
+ *
+ * @throws {InputError} naming the file when it is missing or unreadable.
+ */
+export async function readBytes(path: string, missing = "no such file"): Promise<Uint8Array> {
   try {
     return await Deno.readFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw new InputError(path, "no such file");
+    if (error instanceof Deno.errors.NotFound) throw new InputError(path, missing);
     throw new InputError(path, `cannot read (${(error as Error).message})`);
+  }
+}
+
+/**
+ * Writes bytes to a temporary file beside `path`, then renames it over `path`
+ * (removing the temporary file if either step fails).
+ */
+export async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const temp = `${path}.tmp-${Deno.pid}-${Date.now()}`;
+  try {
+    await Deno.writeFile(temp, bytes);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
   }
 }
 

@@ -29,8 +29,8 @@ import {
   encodeTrainingCheckpoint,
   restoreTrainingCheckpoint,
   type ResumeState,
-  writeAtomic,
 } from "./_train_checkpoint.ts";
+import { writeAtomic } from "./checkpoint_file.ts";
 
 /** Options of {@link train}. */
 export interface TrainOptions {
