@@ -17,3 +17,4 @@ export * from "./data/mod.ts";
 export * from "./gpu/mod.ts";
 export * from "./pipeline/mod.ts";
 export * from "./model/mod.ts";
+export * from "./train/mod.ts";

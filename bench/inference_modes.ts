@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { discoverCases } from "../data/cases.ts";
 import { readNifti } from "../data/nifti_reader.ts";
 import { type CaseScores, scoreCase, summariseScores } from "../data/metrics.ts";
-import { NetworkModel } from "../pipeline/network_model.ts";
+import { NetworkSliceModel } from "../model/network_slice_model.ts";
 import { type InferenceOptions, segmentCase } from "../pipeline/segment_case.ts";
 
 /** The modes compared, by the `segment` flags that select them. */
@@ -45,7 +45,7 @@ if (import.meta.main) {
     );
     Deno.exit(2);
   }
-  const model = await NetworkModel.load(values.model);
+  const model = await NetworkSliceModel.load(values.model);
   const { cases } = await discoverCases(values.data, { requireLabel: true });
   const truths = await Promise.all(cases.map((c) => readNifti(c.label!)));
   const dir = await Deno.makeTempDir({ prefix: "inference_modes_" });

@@ -21,7 +21,7 @@ import { generatePhantom } from "../data/phantom.ts";
 import { getDevice } from "../gpu/device.ts";
 import { DEFAULT_CONFIG } from "../model/config.ts";
 import { SegmentationNetwork } from "../model/network.ts";
-import { NetworkModel } from "../pipeline/network_model.ts";
+import { NetworkSliceModel } from "../model/network_slice_model.ts";
 import { readNifti } from "../data/nifti_reader.ts";
 import { NiftiSink } from "../pipeline/nifti_sink.ts";
 import {
@@ -47,12 +47,12 @@ async function writeCase(dir: string, size: [number, number, number]) {
   return paths;
 }
 
-async function loadModel(path: string | undefined, widths: number[]): Promise<NetworkModel> {
-  if (path) return await NetworkModel.load(path);
+async function loadModel(path: string | undefined, widths: number[]): Promise<NetworkSliceModel> {
+  if (path) return await NetworkSliceModel.load(path);
   await getDevice();
   const config = { ...DEFAULT_CONFIG, widths: widths as [number, number, number, number] };
   const network = SegmentationNetwork.create(config, { seed: 1 });
-  return new NetworkModel(network, { config, labels: "brats2017", history: [], version: "1" });
+  return new NetworkSliceModel(network, { config, labels: "brats2017", history: [], version: "1" });
 }
 
 /** One measured run. */
@@ -91,7 +91,7 @@ async function writeSeconds(labelsPath: string, to: string) {
 }
 
 async function measure(
-  model: NetworkModel,
+  model: NetworkSliceModel,
   size: [number, number, number],
   inference: InferenceOptions,
   reps: number,

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { usageExit } from "./_usage.ts";
 import { type Case, discoverCases, readVolumeGeometry } from "../data/cases.ts";
 import { type LabelConvention, labelConvention } from "../data/labels.ts";
-import { NetworkModel } from "../pipeline/network_model.ts";
+import { NetworkSliceModel } from "../model/network_slice_model.ts";
 import {
   DEFAULT_INFERENCE,
   type InferenceOptions,
@@ -191,7 +191,7 @@ export async function run(args: string[]): Promise<number> {
         `No default model at ${modelPath}: train one (deno task train) or pass --model FILE`,
       );
     }
-    const model = await NetworkModel.load(modelPath);
+    const model = await NetworkSliceModel.load(modelPath);
     const mode = inference.mode === "windowed"
       ? `windowed ${inference.window},${inference.overlap}`
       : `stateful, batch ${inference.batch ?? 4}`;

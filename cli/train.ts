@@ -12,11 +12,11 @@ import { usageExit } from "./_usage.ts";
 import { type Case, discoverCases } from "../data/cases.ts";
 import { LABEL_CONVENTIONS, type LabelConvention, labelConvention } from "../data/labels.ts";
 import { getDevice } from "../gpu/device.ts";
-import { KeyedRng } from "../model/_rng.ts";
-import { runAblation } from "../model/ablation.ts";
+import { KeyedRng } from "../train/_rng.ts";
+import { runAblation } from "../train/ablation.ts";
 import { describeConfig, modelConfig, PRESETS } from "../model/config.ts";
-import { type StepProgress, train, trainingPaths, type TrainRecord } from "../model/trainer.ts";
-import { openTrainingCases } from "../pipeline/training_cases.ts";
+import { type StepProgress, train, trainingPaths, type TrainRecord } from "../train/trainer.ts";
+import { openTrainingCases } from "../train/training_cases.ts";
 import { formatDuration } from "./_progress.ts";
 
 const USAGE = `usage: deno task train DATA --out FILE [options]

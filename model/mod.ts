@@ -1,7 +1,8 @@
 /**
  * The segmentation network (multi-modal encoder, cross-modality convolution,
  * convLSTM, multi-resolution fusion decoder) and its ablation variants on the
- * GPU, its float64 reference, initialisation and safetensors checkpoints.
+ * GPU, its float64 reference, initialisation and safetensors checkpoints, and the network as the
+ * pipeline's slice model.
  *
  * @module
  */
@@ -63,52 +64,5 @@ export {
   restoreCheckpoint,
 } from "./checkpoint.ts";
 export { loadCheckpoint, loadCheckpointInto, saveCheckpoint } from "./checkpoint_file.ts";
-export {
-  type ClassFrequencyCounts,
-  MedianFrequencyAccumulator,
-  medianFrequencyWeights,
-} from "./class_weights.ts";
-export {
-  CaseCache,
-  type CaseSliceIndex,
-  type TrainingPhase,
-  type TrainingWindow,
-  WindowSampler,
-  type WindowSamplerOptions,
-} from "./window_sampler.ts";
-export {
-  type AugmentDraw,
-  type AugmentOptions,
-  augmentWindow,
-  type WindowData,
-} from "./augment.ts";
-export {
-  assembleBatch,
-  type BatchArrays,
-  type LoadedCase,
-  type TrainingSource,
-} from "./training_data.ts";
-export {
-  type StepProgress,
-  train,
-  trainingPaths,
-  type TrainOptions,
-  type TrainRecord,
-  type TrainResult,
-} from "./trainer.ts";
-export {
-  predictCase,
-  type PredictOptions,
-  scoreLoaded,
-  validate,
-  type ValidationResult,
-} from "./validate.ts";
-export {
-  ABLATION_VARIANTS,
-  type AblationOptions,
-  type AblationRow,
-  ablationTable,
-  type AblationVariant,
-  runAblation,
-} from "./ablation.ts";
-export { curvesSvg, type EpochRecord } from "./curves_svg.ts";
+export { type SliceModel, type SliceStepResult, type SliceWindow } from "./slice_model.ts";
+export { NetworkSliceModel } from "./network_slice_model.ts";

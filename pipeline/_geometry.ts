@@ -1,5 +1,5 @@
 // In-plane padding, cropping and mirroring of slices and windows.
-import type { Crop } from "./slice_model.ts";
+import type { Crop } from "./records.ts";
 
 /** The centred padding of a width×height slice up to multiples of `multiple`. */
 export function cropFor(width: number, height: number, multiple: number): Crop {

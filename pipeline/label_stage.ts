@@ -8,7 +8,7 @@
 
 import { type LabelConvention, labelConvention } from "../data/labels.ts";
 import { cropPlane } from "./_geometry.ts";
-import type { Crop, LabelSlice, ScoreSlice, StageTimes } from "./slice_model.ts";
+import type { Crop, LabelSlice, ScoreSlice, StageTimes } from "./records.ts";
 
 /** Voxels to change after the whole volume was seen (the small-enhancing-tumour rule). */
 export interface Relabel {

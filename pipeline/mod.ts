@@ -7,8 +7,9 @@
  *
  * @example
  * ```ts
- * import { NetworkModel, segmentCase } from "./mod.ts";
- * const model = await NetworkModel.load("models/default.safetensors");
+ * import { NetworkSliceModel } from "../model/mod.ts";
+ * import { segmentCase } from "./mod.ts";
+ * const model = await NetworkSliceModel.load("models/default.safetensors");
  * await segmentCase(
  *   { modalities: { flair: "x_flair.nii.gz", t1: "x_t1.nii.gz", t1ce: "x_t1ce.nii.gz", t2: "x_t2.nii.gz" } },
  *   "out/x.nii.gz",
@@ -24,11 +25,8 @@ export {
   type LabelSlice,
   newStageTimes,
   type ScoreSlice,
-  type SliceModel,
-  type SliceStepResult,
-  type SliceWindow,
   type StageTimes,
-} from "./slice_model.ts";
+} from "./records.ts";
 export { VolumeSource, type VolumeSourceOptions } from "./volume_source.ts";
 export { type InferenceMode, ModelStage, type ModelStageOptions } from "./model_stage.ts";
 export {
@@ -39,7 +37,6 @@ export {
   type Relabel,
 } from "./label_stage.ts";
 export { NiftiSink, type NiftiSinkOptions } from "./nifti_sink.ts";
-export { NetworkModel } from "./network_model.ts";
 export {
   DEFAULT_INFERENCE,
   type InferenceOptions,
@@ -48,4 +45,3 @@ export {
   type SegmentCaseResult,
   windowing,
 } from "./segment_case.ts";
-export { loadCase, openTrainingCases, type TrainingCasesOptions } from "./training_cases.ts";

@@ -10,7 +10,8 @@
  */
 
 import { mirrorPlanes, MIRRORS } from "./_geometry.ts";
-import type { ScoreSlice, SliceModel, SliceWindow, StageTimes } from "./slice_model.ts";
+import type { SliceModel, SliceWindow } from "../model/slice_model.ts";
+import type { ScoreSlice, StageTimes } from "./records.ts";
 
 /** How the recurrent state flows through the depth. */
 export type InferenceMode = "stateful" | "windowed";

@@ -10,7 +10,7 @@ import type { NiftiHeader } from "../data/nifti_header.ts";
 import { openNiftiSlices } from "../data/nifti_slices.ts";
 import { createNiftiWriter } from "../data/nifti_writer.ts";
 import type { Relabel } from "./label_stage.ts";
-import type { LabelSlice, StageTimes } from "./slice_model.ts";
+import type { LabelSlice, StageTimes } from "./records.ts";
 
 /** Options of {@linkcode NiftiSink}. */
 export interface NiftiSinkOptions {

@@ -14,7 +14,8 @@ import { readNiftiHeader } from "../data/nifti_reader.ts";
 import { LabelStage } from "./label_stage.ts";
 import { type InferenceMode, ModelStage } from "./model_stage.ts";
 import { NiftiSink } from "./nifti_sink.ts";
-import { newStageTimes, type SliceModel, type StageTimes } from "./slice_model.ts";
+import type { SliceModel } from "../model/slice_model.ts";
+import { newStageTimes, type StageTimes } from "./records.ts";
 import { VolumeSource } from "./volume_source.ts";
 
 /** How to run inference (shared by every case of a run). */
@@ -102,8 +103,8 @@ export function windowing(options: InferenceOptions): { depth: number; overlap: 
  * @example
  * ```ts
  * import { segmentCase } from "./segment_case.ts";
- * import { NetworkModel } from "./network_model.ts";
- * const model = await NetworkModel.load("models/default.safetensors");
+ * import { NetworkSliceModel } from "../model/network_slice_model.ts";
+ * const model = await NetworkSliceModel.load("models/default.safetensors");
  * const result = await segmentCase(kase, "out/BraTS_001.nii.gz", { model, tta: true });
  * console.log(result.seconds, result.times);
  * ```

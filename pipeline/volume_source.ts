@@ -12,7 +12,8 @@ import { MODALITIES, type Modality } from "../data/cases.ts";
 import { normaliseSlice, ZScoreAccumulator, type ZScoreStats } from "../data/normalise.ts";
 import { cropFor, padInto } from "./_geometry.ts";
 import { type MhaCache, type ModalityReader, openModality } from "./_modality_reader.ts";
-import type { Crop, SliceWindow, StageTimes } from "./slice_model.ts";
+import type { SliceWindow } from "../model/slice_model.ts";
+import type { Crop, StageTimes } from "./records.ts";
 
 /** Options of {@linkcode VolumeSource.open}. */
 export interface VolumeSourceOptions {

@@ -1,7 +1,7 @@
 // Shared fixtures of the pipeline tests: a CPU stand-in model with a recurrent state, and case writing.
 import { createNiftiHeader, serializeNiftiHeader } from "../data/nifti_header.ts";
 import type { Modality } from "../data/cases.ts";
-import type { SliceModel, SliceStepResult, SliceWindow } from "../pipeline/slice_model.ts";
+import type { SliceModel, SliceStepResult, SliceWindow } from "../model/slice_model.ts";
 
 /**
  * A voxel-wise stand-in for the network with a per-pixel recurrent state

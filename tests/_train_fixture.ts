@@ -2,8 +2,8 @@
 import { labelsToClasses } from "../data/labels.ts";
 import { ZScoreAccumulator } from "../data/normalise.ts";
 import { generatePhantom } from "../data/phantom.ts";
-import { MedianFrequencyAccumulator } from "../model/class_weights.ts";
-import type { LoadedCase, TrainingSource } from "../model/training_data.ts";
+import { MedianFrequencyAccumulator } from "../train/class_weights.ts";
+import type { LoadedCase, TrainingSource } from "../train/training_data.ts";
 
 /** A loaded, normalised phantom of `size` (x and y multiples of 16). */
 export function phantomCase(seed: number, size: [number, number, number]): LoadedCase {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readNifti, readNiftiHeader } from "../data/nifti_reader.ts";
 import { DEFAULT_INFERENCE, segmentCase, windowing } from "../pipeline/segment_case.ts";
-import type { SliceModel } from "../pipeline/slice_model.ts";
+import type { SliceModel } from "../model/slice_model.ts";
 import { expectedStatefulLabels, FakeModel, makeVolumes, writeCase } from "./_pipeline_fixtures.ts";
 
 const SHAPE: [number, number, number] = [37, 29, 9];

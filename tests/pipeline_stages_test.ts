@@ -3,7 +3,8 @@ import { VolumeSource } from "../pipeline/volume_source.ts";
 import { ModelStage, type ModelStageOptions } from "../pipeline/model_stage.ts";
 import { LabelStage } from "../pipeline/label_stage.ts";
 import { mirrorPlanes, MIRRORS } from "../pipeline/_geometry.ts";
-import type { ScoreSlice, SliceWindow } from "../pipeline/slice_model.ts";
+import type { SliceWindow } from "../model/slice_model.ts";
+import type { ScoreSlice } from "../pipeline/records.ts";
 import {
   expectedStatefulLabels,
   FakeModel,

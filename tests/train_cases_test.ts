@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { run as synth } from "../cli/synth.ts";
 import { discoverCases } from "../data/cases.ts";
-import { openTrainingCases } from "../pipeline/training_cases.ts";
+import { openTrainingCases } from "../train/training_cases.ts";
 
 Deno.test("case files: streamed tumour index and MFB weights match the phantoms; cases load normalised and padded", async () => {
   const dir = await Deno.makeTempDir();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MedianFrequencyAccumulator, medianFrequencyWeights } from "../model/class_weights.ts";
+import { MedianFrequencyAccumulator, medianFrequencyWeights } from "../train/class_weights.ts";
 
 Deno.test("median-frequency weights match a hand computation", () => {
   // Three 2x3 slices, 4 classes.

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { decodeSafetensors } from "../model/safetensors.ts";
 import { modelConfig } from "../model/config.ts";
 import { loadCheckpoint } from "../model/checkpoint_file.ts";
-import { train, trainingPaths } from "../model/trainer.ts";
+import { train, trainingPaths } from "../train/trainer.ts";
 import { gpuTest } from "./_gpu.ts";
 import { phantomSource } from "./_train_fixture.ts";
 

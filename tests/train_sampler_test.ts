@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { CaseCache, type CaseSliceIndex, WindowSampler } from "../model/window_sampler.ts";
-import { augmentWindow, type WindowData } from "../model/augment.ts";
+import { CaseCache, type CaseSliceIndex, WindowSampler } from "../train/window_sampler.ts";
+import { augmentWindow, type WindowData } from "../train/augment.ts";
 
 function cases(): CaseSliceIndex[] {
   const make = (id: string, depth: number, tumour: number[]) => {

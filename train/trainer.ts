@@ -14,9 +14,9 @@ import { adamStep } from "../gpu/ops/adam.ts";
 import { softmaxCrossEntropy } from "../gpu/ops/softmax_cross_entropy.ts";
 import { Tensor, TensorScope } from "../gpu/tensor.ts";
 import type { AugmentOptions } from "./augment.ts";
-import { describeConfig, type ModelConfig } from "./config.ts";
+import { describeConfig, type ModelConfig } from "../model/config.ts";
 import { curvesSvg, type EpochRecord } from "./curves_svg.ts";
-import { SegmentationNetwork } from "./network.ts";
+import { SegmentationNetwork } from "../model/network.ts";
 import { assembleBatch, type LoadedCase, type TrainingSource } from "./training_data.ts";
 import { validate } from "./validate.ts";
 import {
@@ -30,7 +30,7 @@ import {
   restoreTrainingCheckpoint,
   type ResumeState,
 } from "./_train_checkpoint.ts";
-import { writeAtomic } from "./checkpoint_file.ts";
+import { writeAtomic } from "../model/checkpoint_file.ts";
 
 /** Options of {@link train}. */
 export interface TrainOptions {

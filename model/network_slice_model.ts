@@ -11,9 +11,9 @@ import { labelConvention } from "../data/labels.ts";
 import { InputError } from "../data/input_error.ts";
 import { getDevice } from "../gpu/device.ts";
 import { Tensor } from "../gpu/tensor.ts";
-import type { CheckpointInfo } from "../model/checkpoint.ts";
-import { loadCheckpoint } from "../model/checkpoint_file.ts";
-import { releaseState, type SegmentationNetwork, type StreamState } from "../model/network.ts";
+import type { CheckpointInfo } from "./checkpoint.ts";
+import { loadCheckpoint } from "./checkpoint_file.ts";
+import { releaseState, type SegmentationNetwork, type StreamState } from "./network.ts";
 import type { SliceModel, SliceStepResult, SliceWindow } from "./slice_model.ts";
 
 /**
@@ -22,13 +22,13 @@ import type { SliceModel, SliceStepResult, SliceWindow } from "./slice_model.ts"
  *
  * @example
  * ```ts
- * import { NetworkModel } from "./network_model.ts";
- * const model = await NetworkModel.load("models/default.safetensors");
+ * import { NetworkSliceModel } from "./network_slice_model.ts";
+ * const model = await NetworkSliceModel.load("models/default.safetensors");
  * console.log(model.convention, model.classes);
  * ```
  */
-export class NetworkModel implements SliceModel<StreamState | null> {
-  /** The network (owned: {@linkcode NetworkModel.release} frees it). */
+export class NetworkSliceModel implements SliceModel<StreamState | null> {
+  /** The network (owned: {@linkcode NetworkSliceModel.release} frees it). */
   readonly network: SegmentationNetwork;
   /** What the checkpoint says about itself (config, convention, training history). */
   readonly info: CheckpointInfo;
@@ -65,11 +65,11 @@ export class NetworkModel implements SliceModel<StreamState | null> {
    *
    * @throws {InputError} for a bad checkpoint file; GpuUnavailableError without an adapter.
    */
-  static async load(path: string): Promise<NetworkModel> {
+  static async load(path: string): Promise<NetworkSliceModel> {
     await getDevice();
     const { network, info } = await loadCheckpoint(path);
     try {
-      return new NetworkModel(network, info);
+      return new NetworkSliceModel(network, info);
     } catch (error) {
       network.release();
       throw new InputError(path, (error as Error).message);

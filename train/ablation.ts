@@ -8,8 +8,8 @@
 
 import { labelConvention, REGIONS } from "../data/labels.ts";
 import { type CaseScores, summariseScores } from "../data/metrics.ts";
-import { loadCheckpoint } from "./checkpoint_file.ts";
-import { modelConfig, type PresetName } from "./config.ts";
+import { loadCheckpoint } from "../model/checkpoint_file.ts";
+import { modelConfig, type PresetName } from "../model/config.ts";
 import { train, type TrainOptions, type TrainRecord } from "./trainer.ts";
 import type { TrainingSource } from "./training_data.ts";
 import { validate } from "./validate.ts";

@@ -10,7 +10,7 @@
 import { classesToLabels, REGIONS } from "../data/labels.ts";
 import { CaseScorer, type CaseScores, type RegionScores } from "../data/metrics.ts";
 import { Tensor } from "../gpu/tensor.ts";
-import { releaseState, type SegmentationNetwork, type StreamState } from "./network.ts";
+import { releaseState, type SegmentationNetwork, type StreamState } from "../model/network.ts";
 import type { LoadedCase, TrainingSource } from "./training_data.ts";
 
 /** Validation result: mean Dice over cases, and each case's scores. */

@@ -12,10 +12,10 @@ import { type Case, MODALITIES } from "../data/cases.ts";
 import { InputError } from "../data/input_error.ts";
 import { type LabelConvention, labelConvention, labelsToClasses } from "../data/labels.ts";
 import { normaliseSlice, ZScoreAccumulator } from "../data/normalise.ts";
-import { MedianFrequencyAccumulator } from "../model/class_weights.ts";
-import type { LoadedCase, TrainingSource } from "../model/training_data.ts";
-import type { CaseSliceIndex } from "../model/window_sampler.ts";
-import { type MhaCache, openModality } from "./_modality_reader.ts";
+import { MedianFrequencyAccumulator } from "./class_weights.ts";
+import type { LoadedCase, TrainingSource } from "./training_data.ts";
+import type { CaseSliceIndex } from "./window_sampler.ts";
+import { type MhaCache, openModality } from "../pipeline/_modality_reader.ts";
 
 const MULTIPLE = 16;
 

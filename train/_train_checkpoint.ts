@@ -11,10 +11,10 @@
 import { InputError } from "../data/input_error.ts";
 import type { LabelConvention } from "../data/labels.ts";
 import type { OptimizerState } from "../gpu/parameters.ts";
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from "./checkpoint.ts";
-import { readBytes } from "./checkpoint_file.ts";
-import type { SegmentationNetwork } from "./network.ts";
-import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "./safetensors.ts";
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from "../model/checkpoint.ts";
+import { readBytes } from "../model/checkpoint_file.ts";
+import type { SegmentationNetwork } from "../model/network.ts";
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "../model/safetensors.ts";
 
 /** Where training stands, saved in the last checkpoint. */
 export interface ResumeState {

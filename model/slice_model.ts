@@ -1,7 +1,7 @@
 /**
- * What the pipeline needs of a network, and the records that flow between
- * its stages: windows of normalised multi-modal slices in, per-slice class
- * scores or labels out.
+ * What the inference pipeline needs of a network: windows of normalised
+ * multi-modal slices in, class scores or classes out, a recurrent state
+ * carried between windows.
  *
  * @module
  */
@@ -67,73 +67,4 @@ export interface SliceModel<State = unknown> {
   ): Promise<SliceStepResult<State>>;
   /** Frees what a state holds (GPU buffers); called once a state is no longer needed. */
   releaseState?(state: State): void;
-}
-
-/** Class scores (or classes) of one padded slice, as the model stage emits them. */
-export interface ScoreSlice {
-  /** Depth index. */
-  z: number;
-  /** Padded height. */
-  height: number;
-  /** Padded width. */
-  width: number;
-  /** Number of classes. */
-  classes: number;
-  /** Averaged probabilities `[classes, height, width]`, when the stage kept them. */
-  probabilities?: Float32Array;
-  /** Arg-max classes `[height, width]`, when the model returned those directly. */
-  argmax?: Uint8Array;
-}
-
-/** Where the original slice sits inside the padded one. */
-export interface Crop {
-  /** Original width (x size). */
-  width: number;
-  /** Original height (y size). */
-  height: number;
-  /** Padded width. */
-  paddedWidth: number;
-  /** Padded height. */
-  paddedHeight: number;
-  /** Columns of padding before the original's first column. */
-  left: number;
-  /** Rows of padding before the original's first row. */
-  top: number;
-}
-
-/** One output slice of labels, cropped back to the volume's in-plane size. */
-export interface LabelSlice {
-  /** Depth index. */
-  z: number;
-  /** Labels in the model's convention, `[height, width]`, x fastest. */
-  labels: Uint8Array;
-}
-
-/**
- * Time spent in each part of the pipeline, in milliseconds, summed over the
- * calls each stage makes (stages overlap in time, so the parts may add up to
- * more than the wall-clock time).
- */
-export interface StageTimes {
-  /** Reading, decompressing, normalising and padding the inputs. */
-  decode: number;
-  /** Running the model (dispatch, device work, read-back) and averaging scores. */
-  model: number;
-  /** Arg-max, cropping, relabelling. */
-  label: number;
-  /** Encoding, compressing and writing the output. */
-  write: number;
-}
-
-/**
- * A fresh all-zero {@linkcode StageTimes}.
- *
- * @example
- * ```ts
- * const times = newStageTimes();
- * times.decode += 12.5;
- * ```
- */
-export function newStageTimes(): StageTimes {
-  return { decode: 0, model: 0, label: 0, write: 0 };
 }

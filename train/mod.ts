@@ -1,0 +1,57 @@
+/**
+ * Training: the two-phase median-frequency-balanced trainer, its window
+ * sampler, augmentation, class weights, validation, ablation and curves.
+ *
+ * @module
+ */
+
+export {
+  type ClassFrequencyCounts,
+  MedianFrequencyAccumulator,
+  medianFrequencyWeights,
+} from "./class_weights.ts";
+export {
+  CaseCache,
+  type CaseSliceIndex,
+  type TrainingPhase,
+  type TrainingWindow,
+  WindowSampler,
+  type WindowSamplerOptions,
+} from "./window_sampler.ts";
+export {
+  type AugmentDraw,
+  type AugmentOptions,
+  augmentWindow,
+  type WindowData,
+} from "./augment.ts";
+export {
+  assembleBatch,
+  type BatchArrays,
+  type LoadedCase,
+  type TrainingSource,
+} from "./training_data.ts";
+export {
+  type StepProgress,
+  train,
+  trainingPaths,
+  type TrainOptions,
+  type TrainRecord,
+  type TrainResult,
+} from "./trainer.ts";
+export {
+  predictCase,
+  type PredictOptions,
+  scoreLoaded,
+  validate,
+  type ValidationResult,
+} from "./validate.ts";
+export {
+  ABLATION_VARIANTS,
+  type AblationOptions,
+  type AblationRow,
+  ablationTable,
+  type AblationVariant,
+  runAblation,
+} from "./ablation.ts";
+export { curvesSvg, type EpochRecord } from "./curves_svg.ts";
+export { loadCase, openTrainingCases, type TrainingCasesOptions } from "./training_cases.ts";
