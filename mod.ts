@@ -18,3 +18,4 @@ export * from "./gpu/mod.ts";
 export * from "./pipeline/mod.ts";
 export * from "./model/mod.ts";
 export * from "./train/mod.ts";
+export * from "./io/mod.ts";

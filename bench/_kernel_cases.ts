@@ -3,10 +3,10 @@
 import { dispatch, f32Bits, type Kernel } from "../gpu/kernel.ts";
 import { conv2d, conv2dBackward } from "../gpu/ops/conv2d.ts";
 import { convTranspose2d, convTranspose2dBackward } from "../gpu/ops/conv_transpose2d.ts";
-import type { ConvBlock } from "../gpu/ops/_conv_wgsl.ts";
-import type { GradBlock } from "../gpu/ops/_chunked_grad_wgsl.ts";
-import type { WinogradBlock } from "../gpu/ops/_winograd_wgsl.ts";
-import type { WindowGradBlock } from "../gpu/ops/_weight_grad_wgsl.ts";
+import type { ConvTile } from "../gpu/ops/_conv_wgsl.ts";
+import type { ChunkedGradTile } from "../gpu/ops/_weight_grad_chunked_wgsl.ts";
+import type { WinogradTile } from "../gpu/ops/_winograd_wgsl.ts";
+import type { WindowGradTile } from "../gpu/ops/_weight_grad_window_wgsl.ts";
 import { Tensor } from "../gpu/tensor.ts";
 
 /** One timed kernel run: `run` encodes the work (not submitted) and releases what it made. */
@@ -87,14 +87,14 @@ export function networkTransposed(n: number): ConvShape[] {
   ];
 }
 
-/** Options of the conv cases (register blocks, for tuning). */
+/** Options of the conv cases (register tiles, for tuning). */
 export interface ConvCaseOptions {
-  block?: ConvBlock;
-  gradBlock?: GradBlock;
+  tile?: ConvTile;
+  chunkedGradTile?: ChunkedGradTile;
   algorithm?: "winograd" | "direct";
-  winograd?: WinogradBlock;
+  winogradTile?: WinogradTile;
   gradAlgorithm?: "window" | "chunked";
-  windowBlock?: WindowGradBlock;
+  windowGradTile?: WindowGradTile;
   suffix?: string;
 }
 

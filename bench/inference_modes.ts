@@ -12,11 +12,13 @@
  */
 
 import { parseArgs } from "node:util";
-import { discoverCases } from "../data/cases.ts";
-import { readNifti } from "../data/nifti_reader.ts";
-import { type CaseScores, scoreCase, summariseScores } from "../data/metrics.ts";
-import { NetworkSliceModel } from "../model/network_slice_model.ts";
-import { type InferenceOptions, segmentCase } from "../pipeline/segment_case.ts";
+import { type CaseScores, scoreCase } from "../data/metrics.ts";
+import { summariseScores } from "../data/score_summary.ts";
+import { discoverCases } from "../io/cases.ts";
+import { loadModel } from "../io/checkpoint.ts";
+import { readNifti } from "../io/nifti.ts";
+import { segmentCase } from "../io/segment.ts";
+import type { InferenceOptions } from "../pipeline/segment_case.ts";
 
 /** The modes compared, by the `segment` flags that select them. */
 const MODES: { flags: string; options: InferenceOptions }[] = [
@@ -45,7 +47,7 @@ if (import.meta.main) {
     );
     Deno.exit(2);
   }
-  const model = await NetworkSliceModel.load(values.model);
+  const model = await loadModel(values.model);
   const { cases } = await discoverCases(values.data, { requireLabel: true });
   const truths = await Promise.all(cases.map((c) => readNifti(c.label!)));
   const dir = await Deno.makeTempDir({ prefix: "inference_modes_" });

@@ -54,7 +54,7 @@ async function timeRounds(cases: KernelCase[], rounds: number, minMs: number): P
   return best;
 }
 
-// Register blocks compared at the goal shapes, interleaved with the FMA ceiling (the machine is shared).
+// Register tiles compared at the goal shapes, interleaved with the FMA ceiling (the machine is shared).
 function variantCases(): KernelCase[] {
   const shapes = [
     { label: "64→64 @60", n: TRAIN_N, cin: 64, cout: 64, size: 60, k: 3 },
@@ -63,33 +63,32 @@ function variantCases(): KernelCase[] {
   const out: KernelCase[] = [];
   for (const s of shapes) {
     out.push({ ...fmaCase(), group: s.label });
-    const blocks = [{ px: 8, co: 8 }, { px: 8, co: 16 }, { px: 12, co: 8, padded: true }];
-    for (const block of blocks) {
-      const suffix = `direct ${block.px}px×${block.co}co${block.padded ? " padded" : ""}`;
-      out.push(convCases(s, { algorithm: "direct", block, suffix })[0]);
+    const tiles = [{ px: 8, co: 8 }, { px: 8, co: 16 }, { px: 12, co: 8, padded: true }];
+    for (const tile of tiles) {
+      const suffix = `direct ${tile.px}px×${tile.co}co${tile.padded ? " padded" : ""}`;
+      out.push(convCases(s, { algorithm: "direct", tile, suffix })[0]);
     }
-    const winogradBlocks = [{ tiles: 2, co: 8 }, { tiles: 2, co: 8, padded: true }, {
+    const winogradTiles = [{ tiles: 2, co: 8 }, { tiles: 2, co: 8, padded: true }, {
       tiles: 4,
       co: 4,
       padded: true,
     }];
-    for (const winograd of winogradBlocks) {
-      const pad = winograd.padded ? " padded" : "";
-      out.push(
-        convCases(s, { winograd, suffix: `winograd ${winograd.tiles}t×${winograd.co}co${pad}` })[0],
-      );
+    for (const winogradTile of winogradTiles) {
+      const { tiles, co } = winogradTile;
+      const pad = winogradTile.padded ? " padded" : "";
+      out.push(convCases(s, { winogradTile, suffix: `winograd ${tiles}t×${co}co${pad}` })[0]);
     }
-    const windowBlocks = [
+    const windowTiles = [
       { px: 2, co: 16 },
       { px: 4, co: 16, padded: true },
       { px: 4, co: 8, padded: true },
       { px: 8, co: 8, padded: true },
     ];
-    for (const windowBlock of windowBlocks) {
-      const suffix = `window ${windowBlock.px}px×${windowBlock.co}co${
-        windowBlock.padded ? " padded" : ""
+    for (const windowGradTile of windowTiles) {
+      const suffix = `window ${windowGradTile.px}px×${windowGradTile.co}co${
+        windowGradTile.padded ? " padded" : ""
       }`;
-      out.push(convCases(s, { gradAlgorithm: "window", windowBlock, suffix })[2]);
+      out.push(convCases(s, { gradAlgorithm: "window", windowGradTile, suffix })[2]);
     }
   }
   return out;

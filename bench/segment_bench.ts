@@ -16,20 +16,18 @@
  */
 
 import { parseArgs } from "node:util";
-import { writeNifti } from "../data/nifti_writer.ts";
 import { generatePhantom } from "../data/phantom.ts";
 import { getDevice } from "../gpu/device.ts";
 import { DEFAULT_CONFIG } from "../model/config.ts";
 import { SegmentationNetwork } from "../model/network.ts";
 import { NetworkSliceModel } from "../model/network_slice_model.ts";
-import { readNifti } from "../data/nifti_reader.ts";
+import { fileSources } from "../io/cases.ts";
+import { loadModel as loadCheckpointModel } from "../io/checkpoint.ts";
+import { writeAtomic } from "../io/files.ts";
+import { readNifti, writeNifti } from "../io/nifti.ts";
+import { segmentCase } from "../io/segment.ts";
 import { NiftiSink } from "../pipeline/nifti_sink.ts";
-import {
-  DEFAULT_INFERENCE,
-  type InferenceOptions,
-  segmentCase,
-  windowing,
-} from "../pipeline/segment_case.ts";
+import { DEFAULT_INFERENCE, type InferenceOptions, windowing } from "../pipeline/segment_case.ts";
 import { VolumeSource } from "../pipeline/volume_source.ts";
 
 /** Writes a phantom case's four modalities (int16, gzipped) and returns their paths. */
@@ -48,7 +46,7 @@ async function writeCase(dir: string, size: [number, number, number]) {
 }
 
 async function loadModel(path: string | undefined, widths: number[]): Promise<NetworkSliceModel> {
-  if (path) return await NetworkSliceModel.load(path);
+  if (path) return await loadCheckpointModel(path);
   await getDevice();
   const config = { ...DEFAULT_CONFIG, widths: widths as [number, number, number, number] };
   const network = SegmentationNetwork.create(config, { seed: 1 });
@@ -70,7 +68,7 @@ async function decodeSeconds(
   depth: number,
 ) {
   const t0 = performance.now();
-  const source = await VolumeSource.open(modalities, { depth });
+  const source = await VolumeSource.open(await fileSources(modalities), { depth });
   for await (const _ of source) { /* drained */ }
   return (performance.now() - t0) / 1000;
 }
@@ -84,9 +82,12 @@ async function writeSeconds(labelsPath: string, to: string) {
     labels: Uint8Array.from(volume.data.subarray(k * x * y, (k + 1) * x * y)),
   }));
   const t0 = performance.now();
+  const file = new TransformStream<Uint8Array, Uint8Array>();
+  const written = writeAtomic(to, file.readable);
   await ReadableStream.from(slices).pipeTo(
-    new NiftiSink(to, { shape: [x, y, z], reference: volume.header }),
+    new NiftiSink(file.writable, { shape: [x, y, z], reference: volume.header, name: to }),
   );
+  await written;
   return (performance.now() - t0) / 1000;
 }
 

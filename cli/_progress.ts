@@ -34,15 +34,21 @@ export function formatDuration(seconds: number): string {
 export class Progress {
   #total: number;
   #done = 0;
-  #start = performance.now();
+  #now: () => number;
+  #start: number;
   #tty: boolean;
   #label = "";
   #lastDraw = 0;
   #drawn = false;
 
-  /** `total` units expected; draws on stderr when it is a terminal (unless `tty` says otherwise). */
-  constructor(total: number, options: { tty?: boolean } = {}) {
+  /**
+   * `total` units expected; draws on stderr when it is a terminal (unless `tty` says otherwise).
+   * `now` is the clock in milliseconds (default `performance.now`; tests pass their own).
+   */
+  constructor(total: number, options: { tty?: boolean; now?: () => number } = {}) {
     this.#total = total;
+    this.#now = options.now ?? (() => performance.now());
+    this.#start = this.#now();
     this.#tty = options.tty ?? Deno.stderr.isTerminal();
   }
 
@@ -53,7 +59,7 @@ export class Progress {
 
   /** Units per second since the start. */
   get rate(): number {
-    const seconds = (performance.now() - this.#start) / 1000;
+    const seconds = (this.#now() - this.#start) / 1000;
     return seconds > 0 ? this.#done / seconds : 0;
   }
 

@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { usageExit } from "./_usage.ts";
 import { InputError } from "../data/input_error.ts";
-import { readNifti } from "../data/nifti_reader.ts";
+import { readNifti } from "../io/nifti.ts";
 import { overlayPng } from "../data/overlay.ts";
 import { decodeCheckpoint } from "../model/checkpoint.ts";
 import { run as evaluate } from "./eval.ts";

@@ -7,18 +7,13 @@
 
 import { parseArgs } from "node:util";
 import { usageExit } from "./_usage.ts";
-import { findLabelFiles } from "../data/cases.ts";
 import { InputError } from "../data/input_error.ts";
 import { type LabelConvention, labelConvention, REGIONS } from "../data/labels.ts";
-import {
-  CaseScorer,
-  type CaseScores,
-  EMPTY_REGION_RULE,
-  type ScoreSummary,
-  summariseScores,
-} from "../data/metrics.ts";
-import { readMha } from "../data/mha.ts";
-import { openNiftiSlices } from "../data/nifti_slices.ts";
+import { CaseScorer, type CaseScores, EMPTY_REGION_RULE } from "../data/metrics.ts";
+import { type ScoreSummary, summariseScores } from "../data/score_summary.ts";
+import { findLabelFiles } from "../io/cases.ts";
+import { readMha } from "../io/mha.ts";
+import { openNiftiSlices } from "../io/nifti.ts";
 
 const USAGE = `usage: deno task eval PRED TRUTH [--labels brats2017] [--json FILE] [--csv FILE]
 

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { usageExit } from "./_usage.ts";
 import { InputError } from "../data/input_error.ts";
 import type { NiftiHeader } from "../data/nifti_header.ts";
-import { openNiftiSlices } from "../data/nifti_slices.ts";
+import { openNiftiSlices } from "../io/nifti.ts";
 
 const USAGE = `usage: deno task info FILE... [--json]
        deno task info --gpu

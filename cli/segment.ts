@@ -9,15 +9,12 @@
 
 import { parseArgs } from "node:util";
 import { usageExit } from "./_usage.ts";
-import { type Case, discoverCases, readVolumeGeometry } from "../data/cases.ts";
+import type { Case } from "../data/cases.ts";
 import { type LabelConvention, labelConvention } from "../data/labels.ts";
-import { NetworkSliceModel } from "../model/network_slice_model.ts";
-import {
-  DEFAULT_INFERENCE,
-  type InferenceOptions,
-  segmentCase,
-  windowing,
-} from "../pipeline/segment_case.ts";
+import { discoverCases, readVolumeGeometry } from "../io/cases.ts";
+import { loadModel } from "../io/checkpoint.ts";
+import { segmentCase } from "../io/segment.ts";
+import { DEFAULT_INFERENCE, type InferenceOptions, windowing } from "../pipeline/segment_case.ts";
 import { Progress } from "./_progress.ts";
 
 /** The checkpoint used when `--model` is not given. */
@@ -191,7 +188,7 @@ export async function run(args: string[]): Promise<number> {
         `No default model at ${modelPath}: train one (deno task train) or pass --model FILE`,
       );
     }
-    const model = await NetworkSliceModel.load(modelPath);
+    const model = await loadModel(modelPath);
     const mode = inference.mode === "windowed"
       ? `windowed ${inference.window},${inference.overlap}`
       : `stateful, batch ${inference.batch ?? 4}`;
@@ -220,6 +217,10 @@ export async function run(args: string[]): Promise<number> {
             model,
             signal: controller.signal,
             onSlice: (n) => {
+              // Without a drawn bar, logs (and tests that interrupt mid-case) see output begin.
+              if (written === 0 && !progress.tty) {
+                progress.log(`[${i + 1}/${todo.length}] ${job.id}: writing ${slices} slices`);
+              }
               progress.advance(n - written);
               written = n;
             },

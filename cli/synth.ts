@@ -8,9 +8,9 @@
 
 import { parseArgs } from "node:util";
 import { usageExit } from "./_usage.ts";
-import { hashInts } from "../data/_noise.ts";
+import { hashInts } from "../data/random.ts";
 import { type LabelConvention, labelConvention } from "../data/labels.ts";
-import { writeNifti } from "../data/nifti_writer.ts";
+import { writeNifti } from "../io/nifti.ts";
 import { previewPng } from "../data/overlay.ts";
 import { generatePhantom, type Phantom } from "../data/phantom.ts";
 

@@ -9,15 +9,28 @@
 
 import { parseArgs } from "node:util";
 import { usageExit } from "./_usage.ts";
-import { type Case, discoverCases } from "../data/cases.ts";
+import type { Case } from "../data/cases.ts";
+import { caseSources, discoverCases } from "../io/cases.ts";
 import { LABEL_CONVENTIONS, type LabelConvention, labelConvention } from "../data/labels.ts";
 import { getDevice } from "../gpu/device.ts";
-import { KeyedRng } from "../train/_rng.ts";
+import { Random } from "../data/random.ts";
 import { runAblation } from "../train/ablation.ts";
 import { describeConfig, modelConfig, PRESETS } from "../model/config.ts";
 import { type StepProgress, train, trainingPaths, type TrainRecord } from "../train/trainer.ts";
 import { openTrainingCases } from "../train/training_cases.ts";
 import { formatDuration } from "./_progress.ts";
+import type { InputError } from "../data/input_error.ts";
+import { makeDir, readBytes, writeAtomic } from "../io/files.ts";
+
+/** The trainer's file access: atomic writes, and reads that resolve to null for a missing file. */
+const trainFiles = {
+  write: (path: string, bytes: Uint8Array) => writeAtomic(path, bytes),
+  read: (path: string) =>
+    readBytes(path).catch((error: InputError) => {
+      if (error.cause instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }),
+};
 
 const USAGE = `usage: deno task train DATA --out FILE [options]
 
@@ -166,14 +179,15 @@ export async function run(args: string[]): Promise<number> {
     cacheCases: int("cache-cases", 1),
     valMode: valMode(values["val-mode"]),
     command,
+    ...trainFiles,
   };
   console.log(
     `${trainCases.length} training and ${valCases.length} validation cases; ` +
       `${describeConfig(config)}; seed ${settings.seed}`,
   );
-  const source = await openTrainingCases(trainCases, {
+  const source = await openTrainingCases(await Promise.all(trainCases.map(caseSources)), {
     labels,
-    val: valCases,
+    val: await Promise.all(valCases.map(caseSources)),
     description: {
       folder: settings.data,
       valFolder: values.val ?? null,
@@ -185,6 +199,8 @@ export async function run(args: string[]): Promise<number> {
       source.classWeights.map((w) => w.toFixed(3)).join(", ")
     }`,
   );
+  const outDir = settings.out.replace(/[^/\\]*$/, "");
+  if (outDir) await makeDir(outDir);
   if (values.ablation) {
     const table = await runAblation(source, {
       ...common,
@@ -235,7 +251,7 @@ async function split(
   };
   const all = await discover(settings.data);
   if (valDir !== undefined) return { trainCases: all, valCases: await discover(valDir) };
-  const order = new KeyedRng(settings.seed, 0x5eed).shuffle([...all.keys()]);
+  const order = Random.forKey(settings.seed, 0x5eed).shuffle([...all.keys()]);
   const nVal = all.length < 2 || fraction === 0
     ? 0
     : Math.max(1, Math.round(all.length * fraction));

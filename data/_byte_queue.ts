@@ -240,6 +240,7 @@ export class ByteReader {
       try {
         next = await this.#source.next();
       } catch (error) {
+        if (error instanceof InputError) throw error; // a source's own one-line error (e.g. io's)
         const message = error instanceof Error ? error.message : String(error);
         throw new InputError(q.name, `read failed (${message})`, { cause: error });
       }

@@ -1,45 +1,12 @@
+// This module is browser compatible.
 /**
- * Private helpers for the phantoms: a seeded pseudo-random generator, smooth
- * 3-D value noise and a fast table of normal deviates.
+ * Private helpers for the phantoms: smooth 3-D value noise and a fast table
+ * of normal deviates (the generator is `random.ts`'s).
  *
  * @module
  */
 
-/** Seeded PRNG (mulberry32): deterministic, fast, good enough for phantoms. */
-export class Rng {
-  #state: number;
-
-  /** Starts the sequence from `seed` (any integer). */
-  constructor(seed: number) {
-    this.#state = hashInts(seed | 0, 0x5bd1e995, 7) >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** Uniform in [lo, hi). */
-  range(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.next();
-  }
-
-  /** A 32-bit integer, e.g. to seed a noise field. */
-  int(): number {
-    return (this.next() * 4294967296) | 0;
-  }
-}
-
-/** Mixes three integers into a well-spread 32-bit hash. */
-export function hashInts(a: number, b: number, c: number): number {
-  let h = a ^ Math.imul(b, 0x27d4eb2d) ^ Math.imul(c, 0x165667b1);
-  h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
+import type { Random } from "./random.ts";
 
 function lattice(seed: number, x: number, y: number, z: number): number {
   let h = seed ^ Math.imul(x, 0x27d4eb2d) ^ Math.imul(y, 0x165667b1) ^ Math.imul(z, 0x9e3779b1);
@@ -72,7 +39,7 @@ export function fbm(seed: number, x: number, y: number, z: number): number {
 }
 
 /** 65536 standard normal deviates, indexed by 16 random bits, so noise costs a lookup. */
-export function normalTable(rng: Rng): Float32Array {
+export function normalTable(rng: Random): Float32Array {
   const table = new Float32Array(65536);
   for (let i = 0; i < table.length; i += 2) {
     const u = Math.max(rng.next(), 1e-12), v = rng.next();

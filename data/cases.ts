@@ -1,14 +1,15 @@
+// This module is browser compatible.
 /**
- * Finds BraTS cases under a folder, recursively: BraTS 2017-2021 and 2023
+ * Making BraTS cases from a listing of file paths: BraTS 2017-2021 and 2023
  * NIfTI names and the BRATS-2015 MetaImage layout. Cases with a missing
- * modality or disagreeing geometry are reported, not returned.
+ * modality or disagreeing geometry are reported, not returned. The `io`
+ * module lists folders and reads headers for it.
  *
  * @module
  */
 
 import { InputError } from "./input_error.ts";
-import { readMhaHeader } from "./mha.ts";
-import { readNiftiHeader } from "./nifti_reader.ts";
+import type { VolumeGeometry } from "./volume_geometry.ts";
 
 /** The four input modalities, in the program's channel order. */
 export type Modality = "flair" | "t1" | "t1ce" | "t2";
@@ -16,18 +17,22 @@ export type Modality = "flair" | "t1" | "t1ce" | "t2";
 /** Channel order used everywhere: FLAIR, T1, T1c, T2. */
 export const MODALITIES: readonly Modality[] = ["flair", "t1", "t1ce", "t2"];
 
-/** One case: a volume per modality and, for training/evaluation, a label volume. */
-export interface Case {
+/**
+ * One case: a volume per modality and, for training/evaluation, a label
+ * volume. Discovery gives paths; `io`'s `caseSources` turns them into
+ * sources the readers open (a browser builds those from `File`s).
+ */
+export interface Case<Volume = string> {
   /** Case identifier (the file-name prefix; for BRATS-2015 the case folder's name). */
   id: string;
   /** Folder holding the case's files (for BRATS-2015, the folder above the `VSD.*` folders). */
   dir: string;
   /** File format of the volumes. */
   format: "nifti" | "mha";
-  /** Path of each modality's volume. */
-  modalities: Record<Modality, string>;
-  /** Path of the label volume, when there is one. */
-  label?: string;
+  /** Each modality's volume (its path, or a source). */
+  modalities: Record<Modality, Volume>;
+  /** The label volume, when there is one. */
+  label?: Volume;
 }
 
 /** A file or folder that could not be made into a case, and why. */
@@ -38,7 +43,7 @@ export interface CaseProblem {
   reason: string;
 }
 
-/** Result of {@link discoverCases}. */
+/** Result of {@linkcode casesFromListing} (and `io`'s `discoverCases`). */
 export interface Discovery {
   /** Complete, consistent cases, sorted by id. */
   cases: Case[];
@@ -74,6 +79,7 @@ const ROLE23: Record<string, Modality | "seg"> = {
  *
  * @example
  * ```ts
+ * import { volumeFileRole } from "./cases.ts";
  * volumeFileRole("BraTS19_2013_2_1_t1ce.nii.gz"); // { id: "BraTS19_2013_2_1", role: "t1ce", format: "nifti" }
  * volumeFileRole("BraTS-GLI-00000-000-t2f.nii.gz"); // { id: "BraTS-GLI-00000-000", role: "flair", format: "nifti" }
  * volumeFileRole("VSD.Brain_3more.XX.O.OT.54517.mha"); // { id: "", role: "seg", format: "mha" }
@@ -99,60 +105,37 @@ const dirname = (
 ) => (p.lastIndexOf("/") > 0 ? p.slice(0, p.lastIndexOf("/")) : p.startsWith("/") ? "/" : ".");
 const basename = (p: string) => p.slice(p.lastIndexOf("/") + 1);
 
-/** Lists every file under `root`, recursively (hidden entries skipped), sorted. */
-async function walk(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const visit = async (dir: string) => {
-    const entries: Deno.DirEntry[] = [];
-    for await (const e of Deno.readDir(dir)) entries.push(e);
-    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const e of entries) {
-      if (e.name.startsWith(".")) continue;
-      const path = `${dir}/${e.name}`;
-      let isDir = e.isDirectory, isFile = e.isFile;
-      if (e.isSymlink) {
-        const s = await Deno.stat(path).catch(() => undefined);
-        isDir = !!s?.isDirectory;
-        isFile = !!s?.isFile;
-      }
-      if (isDir) await visit(path);
-      else if (isFile) out.push(path);
-    }
-  };
-  await visit(root.replace(/\/+$/, "") || "/");
-  return out;
-}
-
-async function rootOrThrow(root: string): Promise<void> {
-  const s = await Deno.stat(root).catch(() => undefined);
-  if (!s?.isDirectory) throw new InputError(root, "is not a folder");
+/** Options of {@linkcode casesFromListing}. */
+export interface CasesFromListingOptions {
+  /** Also report cases without a label volume. */
+  requireLabel?: boolean;
+  /** Reads a volume's geometry from its header; given, cases whose volumes disagree are reported. */
+  readGeometry?: (path: string) => Promise<VolumeGeometry>;
 }
 
 /**
- * Discovers cases under `root`, recursively. A case with a missing modality,
- * two files for one role, an unreadable header, or volumes that disagree in
- * dims or affine (headers only are read) goes to `problems`; discovery goes
- * on with the rest.
+ * Makes cases from a listing of file paths (`/`-separated, as `io`'s
+ * `listFiles` gives them). A case with a missing modality, two files for
+ * one role, an unreadable header, or volumes that disagree in dims or
+ * affine (with `readGeometry`) goes to `problems`; the rest are returned.
  *
- * @param options.requireLabel also report cases without a label volume.
- * @param options.checkGeometry read headers and compare geometry (default true).
- * @throws {InputError} when `root` is not a folder.
  * @example
  * ```ts
- * const { cases, problems } = await discoverCases("data/BraTS2021");
- * for (const p of problems) console.error(`${p.path}: ${p.reason}`);
+ * import { casesFromListing } from "./cases.ts";
+ * const files = ["d/a_flair.nii.gz", "d/a_t1.nii.gz", "d/a_t1ce.nii.gz", "d/a_t2.nii.gz", "d/b_t1.nii"];
+ * const { cases, problems } = await casesFromListing(files);
+ * console.log(cases[0].modalities.t1ce, problems[0].reason); // d/a_t1ce.nii.gz missing modality flair, t1ce, t2
  * ```
  */
-export async function discoverCases(
-  root: string,
-  options: { requireLabel?: boolean; checkGeometry?: boolean } = {},
+export async function casesFromListing(
+  files: readonly string[],
+  options: CasesFromListingOptions = {},
 ): Promise<Discovery> {
-  await rootOrThrow(root);
   const groups = new Map<
     string,
     { id: string; dir: string; format: "nifti" | "mha"; files: Map<string, string[]> }
   >();
-  for (const path of await walk(root)) {
+  for (const path of files) {
     const role = volumeFileRole(basename(path));
     if (!role) continue;
     let dir = dirname(path), id = role.id;
@@ -171,82 +154,55 @@ export async function discoverCases(
   const cases: Case[] = [];
   const problems: CaseProblem[] = [];
   for (const g of groups.values()) {
-    const where = g.format === "mha" ? g.dir : `${g.dir}/${g.id}`;
-    const dup = [...g.files.entries()].find(([, list]) => list.length > 1);
-    if (dup) {
-      problems.push({
-        path: where,
-        reason: `${dup[1].length} files for ${dup[0]}: ${dup[1].map(basename).join(", ")}`,
-      });
+    const made = caseOf(g, options);
+    if ("reason" in made) {
+      problems.push(made);
       continue;
     }
-    const missing = MODALITIES.filter((m) => !g.files.has(m));
-    if (missing.length) {
-      problems.push({ path: where, reason: `missing modality ${missing.join(", ")}` });
-      continue;
-    }
-    const label = g.files.get("seg")?.[0];
-    if (options.requireLabel && !label) {
-      problems.push({ path: where, reason: "missing label volume (seg)" });
-      continue;
-    }
-    const c: Case = {
-      id: g.id,
-      dir: g.dir,
-      format: g.format,
-      modalities: Object.fromEntries(MODALITIES.map((m) => [m, g.files.get(m)![0]])) as Record<
-        Modality,
-        string
-      >,
-      ...(label ? { label } : {}),
-    };
-    if (options.checkGeometry !== false) {
-      const problem = await geometryProblem(c);
-      if (problem) {
-        problems.push(problem);
-        continue;
-      }
-    }
-    cases.push(c);
+    const problem = options.readGeometry && await geometryProblem(made, options.readGeometry);
+    if (problem) problems.push(problem);
+    else cases.push(made);
   }
   cases.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.dir < b.dir ? -1 : 1));
   problems.sort((a, b) => (a.path < b.path ? -1 : 1));
   return { cases, problems };
 }
 
-/** Shape, voxel spacing and voxel->world affine of a volume file. */
-export interface VolumeGeometry {
-  /** Spatial dims (x, y, z). */
-  shape: number[];
-  /** Voxel size in mm per axis. */
-  spacing: number[];
-  /** 4×4 voxel->RAS affine. */
-  affine: number[][];
-}
-
-/**
- * Reads a NIfTI or MetaImage file's geometry from its header alone.
- *
- * @throws {InputError} for an unreadable header.
- * @example
- * ```ts
- * const g = await readVolumeGeometry("case/x_flair.nii.gz");
- * g.shape; // [240, 240, 155]
- * ```
- */
-export async function readVolumeGeometry(path: string): Promise<VolumeGeometry> {
-  if (/\.mh[ad]$/i.test(path)) {
-    const h = await readMhaHeader(path);
-    const shape = [...h.dims, 1, 1].slice(0, Math.max(3, h.dims.length));
-    return { shape, spacing: [...h.spacing, 1, 1].slice(0, 3), affine: h.affine };
+/** One group of files as a case, or why it is not one. */
+function caseOf(
+  g: { id: string; dir: string; format: "nifti" | "mha"; files: Map<string, string[]> },
+  options: CasesFromListingOptions,
+): Case | CaseProblem {
+  const where = g.format === "mha" ? g.dir : `${g.dir}/${g.id}`;
+  const dup = [...g.files.entries()].find(([, list]) => list.length > 1);
+  if (dup) {
+    return {
+      path: where,
+      reason: `${dup[1].length} files for ${dup[0]}: ${dup[1].map(basename).join(", ")}`,
+    };
   }
-  const h = await readNiftiHeader(path);
-  const n = h.dims[0];
-  const shape = h.dims.slice(1, 1 + Math.max(3, n));
-  return { shape, spacing: h.pixdim.slice(1, 4).map(Math.abs), affine: h.affine };
+  const missing = MODALITIES.filter((m) => !g.files.has(m));
+  if (missing.length) return { path: where, reason: `missing modality ${missing.join(", ")}` };
+  const label = g.files.get("seg")?.[0];
+  if (options.requireLabel && !label) {
+    return { path: where, reason: "missing label volume (seg)" };
+  }
+  return {
+    id: g.id,
+    dir: g.dir,
+    format: g.format,
+    modalities: Object.fromEntries(MODALITIES.map((m) => [m, g.files.get(m)![0]])) as Record<
+      Modality,
+      string
+    >,
+    ...(label ? { label } : {}),
+  };
 }
 
-async function geometryProblem(c: Case): Promise<CaseProblem | undefined> {
+async function geometryProblem(
+  c: Case,
+  readGeometry: (path: string) => Promise<VolumeGeometry>,
+): Promise<CaseProblem | undefined> {
   const entries: [string, string][] = [
     ...MODALITIES.map((m) => [m, c.modalities[m]] as [string, string]),
   ];
@@ -255,7 +211,7 @@ async function geometryProblem(c: Case): Promise<CaseProblem | undefined> {
   for (const [role, path] of entries) {
     let g: VolumeGeometry;
     try {
-      g = await readVolumeGeometry(path);
+      g = await readGeometry(path);
     } catch (e) {
       if (e instanceof InputError) return { path: e.path, reason: e.problem };
       return { path, reason: (e as Error).message };
@@ -293,20 +249,20 @@ async function geometryProblem(c: Case): Promise<CaseProblem | undefined> {
 }
 
 /**
- * Finds label volumes under `root`, recursively: `<id>_seg`, `<id>-seg`
- * (NIfTI) and BRATS-2015 `...OT...` MetaImage files. For evaluation against
- * a folder that holds only labels.
+ * Picks the label volumes out of a listing of file paths: `<id>_seg`,
+ * `<id>-seg` (NIfTI) and BRATS-2015 `...OT...` MetaImage files, sorted by
+ * id. For evaluation against a folder that holds only labels.
  *
- * @throws {InputError} when `root` is not a folder.
  * @example
  * ```ts
- * for (const { id, path } of await findLabelFiles("truth")) console.log(id, path);
+ * import { labelFilesFromListing } from "./cases.ts";
+ * labelFilesFromListing(["t/b_seg.nii.gz", "t/a-seg.nii", "t/a_t1.nii"]);
+ * // [{ id: "a", path: "t/a-seg.nii" }, { id: "b", path: "t/b_seg.nii.gz" }]
  * ```
  */
-export async function findLabelFiles(root: string): Promise<{ id: string; path: string }[]> {
-  await rootOrThrow(root);
+export function labelFilesFromListing(files: readonly string[]): { id: string; path: string }[] {
   const out: { id: string; path: string }[] = [];
-  for (const path of await walk(root)) {
+  for (const path of files) {
     const role = volumeFileRole(basename(path));
     if (role?.role !== "seg") continue;
     let id = role.id;

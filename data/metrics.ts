@@ -1,13 +1,15 @@
 /**
- * Segmentation metrics, accumulated slice by slice so evaluation can stream:
- * Dice, sensitivity, PPV and HD95 (mm) of the whole / core / enhancing
- * regions, per-label IoU and MeanIU, and the confusion counts behind them.
+ * Segmentation metrics of one case, accumulated slice by slice so evaluation
+ * can stream: Dice, sensitivity, PPV and HD95 (mm) of the whole / core /
+ * enhancing regions, per-label IoU and MeanIU, and the confusion counts behind
+ * them. Surface distances: hd95.ts; averages over cases: score_summary.ts.
  *
  * @module
  */
 
-import { type LabelConvention, labelConvention, type Region, REGIONS } from "./labels.ts";
-import { distancesToSites } from "./_distance.ts";
+import { type LabelConvention, labelConvention, REGIONS } from "./labels.ts";
+import { BITS, fromConfusion } from "./_confusion_scores.ts";
+import { hd95 } from "./hd95.ts";
 
 /** One number per tumour region. */
 export interface RegionScores {
@@ -37,16 +39,6 @@ export interface CaseScores {
   confusion: number[][];
 }
 
-/** Scores averaged over cases, plus IoU pooled over all voxels of all cases. */
-export interface ScoreSummary {
-  /** Number of cases averaged. */
-  cases: number;
-  /** Means over cases (`iou[label]` over the cases where the label occurs). */
-  mean: Omit<CaseScores, "confusion">;
-  /** IoU per label from the summed confusion counts of all cases, and their mean. */
-  pooled: { iou: Record<string, number>; meanIoU: number };
-}
-
 /** How empty regions are scored; printed with every evaluation. */
 export const EMPTY_REGION_RULE: string =
   "region empty in both prediction and truth: Dice, sensitivity and PPV 1, HD95 0; " +
@@ -66,8 +58,6 @@ interface Masks {
   truth: Uint8Array;
 }
 
-const BITS: Record<Region, number> = { whole: 1, core: 2, enhancing: 4 };
-
 /**
  * Accumulates the scores of one case from axial slices of the prediction and
  * the truth fed in depth order; holds three slices of region masks and the
@@ -75,9 +65,11 @@ const BITS: Record<Region, number> = { whole: 1, core: 2, enhancing: 4 };
  *
  * @example
  * ```ts
+ * import { CaseScorer } from "./metrics.ts";
+ * const slice = () => new Uint8Array(240 * 240); // label values, x fastest
  * const scorer = new CaseScorer([240, 240, 155], { convention: "brats2017" });
- * for (let z = 0; z < 155; z++) scorer.addSlice(predSlices[z], truthSlices[z]);
- * const scores = scorer.finish();
+ * for (let z = 0; z < 155; z++) scorer.addSlice(slice(), slice());
+ * const scores = scorer.finish(); // scores.dice.whole === 1: empty in both
  * ```
  */
 export class CaseScorer {
@@ -209,83 +201,10 @@ export class CaseScorer {
         ? 0
         : a.length === 0 || b.length === 0
         ? diagonal
-        : hd95(a, b, this.#shape, this.#spacing);
+        : hd95(a, b, { shape: this.#shape, spacing: this.#spacing });
     });
     return { ...scores, confusion };
   }
-}
-
-function hd95(
-  a: number[],
-  b: number[],
-  shape: [number, number, number],
-  spacing: [number, number, number],
-): number {
-  const ab = distancesToSites(b, a, shape, spacing), ba = distancesToSites(a, b, shape, spacing);
-  const all = new Float64Array(ab.length + ba.length);
-  all.set(ab);
-  all.set(ba, ab.length);
-  return percentile(all, 95);
-}
-
-/**
- * The q-th percentile with linear interpolation between order statistics
- * (numpy's default).
- *
- * @example
- * ```ts
- * percentile([1, 2, 3, 4, 5], 95); // 4.8
- * ```
- */
-export function percentile(values: ArrayLike<number>, q: number): number {
-  const sorted = Float64Array.from(values).sort();
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q / 100;
-  const lo = Math.floor(pos), hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
-function fromConfusion(
-  m: number[][],
-  labels: readonly number[],
-  regionBits: Uint8Array,
-): Omit<CaseScores, "confusion"> {
-  const K = labels.length;
-  const zero = (): RegionScores => ({ whole: 0, core: 0, enhancing: 0 });
-  const out = { dice: zero(), sensitivity: zero(), ppv: zero(), hd95: zero(), ...iouOf(m, labels) };
-  for (const r of REGIONS) {
-    let tp = 0, predN = 0, truthN = 0;
-    for (let t = 0; t < K; t++) {
-      for (let p = 0; p < K; p++) {
-        const inT = regionBits[t] & BITS[r], inP = regionBits[p] & BITS[r];
-        if (inT) truthN += m[t][p];
-        if (inP) predN += m[t][p];
-        if (inT && inP) tp += m[t][p];
-      }
-    }
-    const bothEmpty = predN === 0 && truthN === 0;
-    out.dice[r] = bothEmpty ? 1 : 2 * tp / (predN + truthN);
-    out.sensitivity[r] = bothEmpty ? 1 : truthN > 0 ? tp / truthN : 0;
-    out.ppv[r] = bothEmpty ? 1 : predN > 0 ? tp / predN : 0;
-  }
-  return out;
-}
-
-function iouOf(
-  m: number[][],
-  labels: readonly number[],
-): { iou: Record<string, number>; meanIoU: number } {
-  const iou: Record<string, number> = {};
-  labels.forEach((label, c) => {
-    let row = 0, col = 0;
-    for (let k = 0; k < labels.length; k++) {
-      row += m[c][k];
-      col += m[k][c];
-    }
-    if (row + col > 0) iou[String(label)] = m[c][c] / (row + col - m[c][c]);
-  });
-  const values = Object.values(iou);
-  return { iou, meanIoU: values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN };
 }
 
 /**
@@ -294,8 +213,11 @@ function iouOf(
  *
  * @example
  * ```ts
+ * import { scoreCase } from "./metrics.ts";
+ * const truth = new Uint8Array(32).fill(2, 0, 8);
+ * const pred = new Uint8Array(32).fill(2, 0, 4);
  * const s = scoreCase(pred, truth, { shape: [4, 4, 2], convention: "brats2017" });
- * s.dice.whole;
+ * s.dice.whole; // 2·4 / (4 + 8) ≈ 0.667
  * ```
  */
 export function scoreCase(
@@ -317,49 +239,4 @@ export function scoreCase(
       : Array.from({ length: n }, (_, i) => a[z * n + i]);
   for (let z = 0; z < Z; z++) scorer.addSlice(slice(prediction, z), slice(truth, z));
   return scorer.finish();
-}
-
-/**
- * Averages case scores, and pools IoU over all voxels of all cases.
- *
- * @example
- * ```ts
- * const summary = summariseScores([scoresA, scoresB], { convention: "brats2017" });
- * summary.mean.dice.whole; summary.pooled.meanIoU;
- * ```
- */
-export function summariseScores(
-  cases: CaseScores[],
-  options: { convention: LabelConvention },
-): ScoreSummary {
-  const labels = labelConvention(options.convention).labels;
-  const K = labels.length;
-  const avg = (pick: (c: CaseScores) => number) =>
-    cases.length ? cases.reduce((s, c) => s + pick(c), 0) / cases.length : NaN;
-  const regions = (key: "dice" | "sensitivity" | "ppv" | "hd95"): RegionScores => ({
-    whole: avg((c) => c[key].whole),
-    core: avg((c) => c[key].core),
-    enhancing: avg((c) => c[key].enhancing),
-  });
-  const iou: Record<string, number> = {};
-  for (const label of labels) {
-    const having = cases.filter((c) => String(label) in c.iou);
-    if (having.length) iou[label] = having.reduce((s, c) => s + c.iou[label], 0) / having.length;
-  }
-  const total = Array.from({ length: K }, () => new Array<number>(K).fill(0));
-  for (const c of cases) {
-    for (let t = 0; t < K; t++) for (let p = 0; p < K; p++) total[t][p] += c.confusion[t][p];
-  }
-  return {
-    cases: cases.length,
-    mean: {
-      dice: regions("dice"),
-      sensitivity: regions("sensitivity"),
-      ppv: regions("ppv"),
-      hd95: regions("hd95"),
-      iou,
-      meanIoU: avg((c) => c.meanIoU),
-    },
-    pooled: iouOf(total, labels),
-  };
 }

@@ -1,5 +1,6 @@
+// This module is browser compatible.
 /**
- * MetaImage (`.mha` / `.mhd`) reader, as used by BRATS-2015: the text
+ * MetaImage (`.mha` / `.mhd`) decoding on bytes, as used by BRATS-2015: the text
  * header, raw or zlib-compressed data either in the file (`LOCAL`) or in a
  * separate file, the common element types, and the voxel-to-world affine.
  *
@@ -8,6 +9,7 @@
 
 import { unzlibSync } from "fflate";
 import { InputError } from "./input_error.ts";
+import { type ByteInput, headBytes } from "./source.ts";
 
 /** The parsed text header of a MetaImage file. */
 export interface MhaHeader {
@@ -74,6 +76,8 @@ const ELEMENT_TYPES: Record<
 
 /** Largest voxel count accepted, so a bogus header cannot make us allocate gigabytes. */
 const MAX_VOXELS = 2 ** 29;
+/** A MetaImage header ends within this many bytes. */
+const HEADER_BYTES = 65536;
 /** zlib cannot shrink data by more than about 1032:1. */
 const MAX_ZLIB_RATIO = 1100;
 
@@ -97,6 +101,7 @@ function numbers(path: string, key: string, value: string | undefined, n: number
  * @throws {InputError} for a missing or malformed field.
  * @example
  * ```ts
+ * import { parseMhaHeader } from "./mha.ts";
  * const text = "NDims = 3\nDimSize = 2 2 1\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n";
  * const h = parseMhaHeader(new TextEncoder().encode(text), "x.mha");
  * h.dims; // [2, 2, 1]
@@ -120,7 +125,7 @@ export function parseMhaHeader(bytes: Uint8Array, path: string): MhaHeader {
     const key = line.slice(0, eq).trim();
     fields[key] = line.slice(eq + 1).trim();
     if (key === "ElementDataFile") done = true;
-    if (pos > 65536) break;
+    if (pos > HEADER_BYTES) break;
   }
   if (!done) throw new InputError(path, "MetaImage header has no ElementDataFile line");
   const ndims = Number(fields.NDims);
@@ -168,6 +173,23 @@ export function parseMhaHeader(bytes: Uint8Array, path: string): MhaHeader {
   };
 }
 
+/**
+ * Reads a MetaImage header from the start of any byte input (its first
+ * few kilobytes; a stream is cancelled after them).
+ *
+ * @throws {InputError} naming `name` when it is not a readable MetaImage header.
+ * @example
+ * ```ts
+ * import { mhaHeaderFromStream } from "./mha.ts";
+ * const text = "NDims = 2\nDimSize = 4 3\nElementType = MET_SHORT\nElementDataFile = x.raw\n";
+ * const header = await mhaHeaderFromStream(new Blob([text]), "x.mhd");
+ * console.log(header.dims, header.elementDataFile); // [4, 3] "x.raw"
+ * ```
+ */
+export async function mhaHeaderFromStream(input: ByteInput, name: string): Promise<MhaHeader> {
+  return parseMhaHeader(await headBytes(input, HEADER_BYTES), name);
+}
+
 /** 4×4 voxel->RAS affine from LPS spacing/origin/direction (first two world axes negated). */
 function rasAffine(spacing: number[], origin: number[], direction: number[][]): number[][] {
   const n = spacing.length;
@@ -183,63 +205,78 @@ function rasAffine(spacing: number[], origin: number[], direction: number[][]): 
   return a.map((row) => row.map((x) => x || 0));
 }
 
+/** Options of {@linkcode decodeMha}. */
+export interface DecodeMhaOptions {
+  /** Names the file in error messages; a separate data file is named relative to it. */
+  path?: string;
+  /**
+   * Reads the file that `ElementDataFile` names (relative to the header's
+   * folder); needed only when the data is not `LOCAL`.
+   */
+  readDataFile?: (name: string) => Promise<Uint8Array>;
+}
+
 const dirname = (p: string) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : ".");
 
-/**
- * Reads only the header of a MetaImage file (the first few kilobytes).
- *
- * @throws {InputError} when the file is not a readable MetaImage header.
- * @example
- * ```ts
- * const h = await readMhaHeader("VSD.Brain.XX.O.MR_Flair.54512.mha");
- * console.log(h.dims, h.spacing);
- * ```
- */
-export async function readMhaHeader(path: string): Promise<MhaHeader> {
-  const file = await openOrThrow(path);
-  try {
-    const buf = new Uint8Array(65536);
-    let got = 0;
-    while (got < buf.length) {
-      const n = await file.read(buf.subarray(got));
-      if (n === null) break;
-      got += n;
-    }
-    return parseMhaHeader(buf.subarray(0, got), path);
-  } finally {
-    file.close();
+/** The raw voxel bytes a header points at: after the header, or in its data file. */
+async function rawData(
+  bytes: Uint8Array,
+  header: MhaHeader,
+  expected: number,
+  options: DecodeMhaOptions & { path: string },
+): Promise<{ raw: Uint8Array; source: string }> {
+  const path = options.path;
+  if (header.elementDataFile === "LOCAL") {
+    return { raw: bytes.subarray(header.dataOffset), source: path };
   }
-}
-
-async function openOrThrow(path: string): Promise<Deno.FsFile> {
-  try {
-    return await Deno.open(path);
-  } catch (e) {
-    throw new InputError(path, `cannot open: ${(e as Error).message}`);
+  if (/^(LIST|.*%)/.test(header.elementDataFile)) {
+    throw new InputError(
+      path,
+      `MetaImage ElementDataFile "${header.elementDataFile}" (file lists) is not supported`,
+    );
   }
-}
-
-async function readAll(path: string): Promise<Uint8Array> {
-  try {
-    return await Deno.readFile(path);
-  } catch (e) {
-    throw new InputError(path, `cannot read: ${(e as Error).message}`);
+  const source = `${dirname(path)}/${header.elementDataFile}`;
+  if (!options.readDataFile) {
+    throw new InputError(source, "cannot read the MetaImage data file (no folder to read it from)");
   }
+  let all: Uint8Array;
+  try {
+    all = await options.readDataFile(header.elementDataFile);
+  } catch (error) {
+    const problem = error instanceof InputError ? error.problem : (error as Error).message;
+    throw new InputError(source, `cannot read the MetaImage data file (${problem})`, {
+      cause: error,
+    });
+  }
+  const skip = header.compressed
+    ? 0
+    : header.headerSize < 0
+    ? all.length - expected
+    : header.headerSize;
+  return { raw: all.subarray(Math.max(0, skip)), source };
 }
 
 /**
- * Reads a whole MetaImage volume (1 channel) into a Float32Array, x fastest.
+ * Decodes a whole MetaImage volume (1 channel) from the header file's bytes
+ * into a Float32Array, x fastest; a separate data file is read through
+ * `readDataFile`.
  *
  * @throws {InputError} for a bad header, a missing data file, corrupt
  * compression or data shorter than the dimensions promise.
  * @example
  * ```ts
- * const vol = await readMha("VSD.Brain.XX.O.MR_T1.54513.mha");
- * console.log(vol.shape, vol.data.length);
+ * import { decodeMha } from "./mha.ts";
+ * const text = "NDims = 3\nDimSize = 2 2 1\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n";
+ * const bytes = new Uint8Array([...new TextEncoder().encode(text), 1, 2, 3, 4]);
+ * const volume = await decodeMha(bytes, { path: "x.mha" });
+ * console.log(volume.shape, volume.data); // [2, 2, 1] Float32Array [1, 2, 3, 4]
  * ```
  */
-export async function readMha(path: string): Promise<MhaVolume> {
-  const bytes = await readAll(path);
+export async function decodeMha(
+  bytes: Uint8Array,
+  options: DecodeMhaOptions = {},
+): Promise<MhaVolume> {
+  const path = options.path ?? "<bytes>";
   const header = parseMhaHeader(bytes, path);
   if (header.channels !== 1) {
     throw new InputError(
@@ -250,26 +287,7 @@ export async function readMha(path: string): Promise<MhaVolume> {
   const voxels = header.dims.reduce((a, b) => a * b, 1);
   const type = ELEMENT_TYPES[header.elementType];
   const expected = voxels * type.bytes;
-  let raw: Uint8Array;
-  let source = path;
-  if (header.elementDataFile === "LOCAL") {
-    raw = bytes.subarray(header.dataOffset);
-  } else {
-    if (/^(LIST|.*%)/.test(header.elementDataFile)) {
-      throw new InputError(
-        path,
-        `MetaImage ElementDataFile "${header.elementDataFile}" (file lists) is not supported`,
-      );
-    }
-    source = `${dirname(path)}/${header.elementDataFile}`;
-    const all = await readAll(source);
-    const skip = header.compressed
-      ? 0
-      : header.headerSize < 0
-      ? all.length - expected
-      : header.headerSize;
-    raw = all.subarray(Math.max(0, skip));
-  }
+  let { raw, source } = await rawData(bytes, header, expected, { ...options, path });
   if (voxels > MAX_VOXELS || (header.compressed && expected > raw.length * MAX_ZLIB_RATIO)) {
     throw new InputError(
       source,

@@ -1,44 +1,66 @@
+// This module is browser compatible.
 /**
- * The data layer: NIfTI reading and writing, and (from other modules) cases,
- * labels, normalisation, phantoms and metrics. Knows nothing of the GPU.
+ * The data layer: NIfTI and MetaImage codecs on bytes and web streams,
+ * case discovery on a listing, labels, normalisation, phantoms and metrics.
+ * Knows nothing of the GPU or of files (`io` reads and writes those).
  *
  * @module
  */
 
 export { InputError } from "./input_error.ts";
+export { Random } from "./random.ts";
 export {
-  createNiftiHeader,
-  type CreateNiftiHeaderOptions,
   minimumDataOffset,
   type NiftiDatatypeName,
   type NiftiHeader,
   niftiShape,
   parseNiftiHeader,
-  serializeNiftiHeader,
   sniffNiftiHeader,
 } from "./nifti_header.ts";
-export { type NiftiVolume, parseNifti, readNifti, readNiftiHeader } from "./nifti_reader.ts";
+export {
+  createNiftiHeader,
+  type CreateNiftiHeaderOptions,
+  serializeNiftiHeader,
+} from "./nifti_header_create.ts";
+export {
+  type ByteInput,
+  type ByteSource,
+  headBytes,
+  type NamedSource,
+  namedSource,
+  type SourceInput,
+  sourceSize,
+  toBytes,
+  toStream,
+} from "./source.ts";
+export { niftiHeaderFromStream, type NiftiVolume, parseNifti } from "./nifti_reader.ts";
 export {
   type NiftiSliceOptions,
   type NiftiSliceReader,
   niftiSlicesFromStream,
-  openNiftiSlices,
 } from "./nifti_slices.ts";
-export { createNiftiWriter, type NiftiWriterOptions, writeNifti } from "./nifti_writer.ts";
+export { encodeNifti, NiftiEncoder, type NiftiEncoderOptions } from "./nifti_encoder.ts";
 export {
   type Case,
   type CaseProblem,
-  discoverCases,
+  casesFromListing,
+  type CasesFromListingOptions,
   type Discovery,
-  findLabelFiles,
+  labelFilesFromListing,
   MODALITIES,
   type Modality,
-  readVolumeGeometry,
   type VolumeFileRole,
   volumeFileRole,
-  type VolumeGeometry,
 } from "./cases.ts";
-export { type MhaHeader, type MhaVolume, parseMhaHeader, readMha, readMhaHeader } from "./mha.ts";
+export { mhaGeometry, niftiGeometry, type VolumeGeometry } from "./volume_geometry.ts";
+export {
+  decodeMha,
+  type DecodeMhaOptions,
+  type MhaHeader,
+  mhaHeaderFromStream,
+  type MhaVolume,
+  parseMhaHeader,
+} from "./mha.ts";
 export {
   checkLabels,
   classesToLabels,
@@ -76,10 +98,9 @@ export {
   CaseScorer,
   type CaseScores,
   EMPTY_REGION_RULE,
-  percentile,
   type RegionScores,
   scoreCase,
   type ScoreOptions,
-  type ScoreSummary,
-  summariseScores,
 } from "./metrics.ts";
+export { percentile } from "./hd95.ts";
+export { type ScoreSummary, summariseScores } from "./score_summary.ts";

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Whole-volume NIfTI reading (`.nii` and `.nii.gz`, NIfTI-1 and -2, either
  * byte order) into scaled float32 voxels, x fastest.
@@ -7,7 +8,6 @@
 
 import { ByteQueue, ByteReader } from "./_byte_queue.ts";
 import { decodeVoxels } from "./_datatypes.ts";
-import { openFileStream, readWholeFile } from "./_file_source.ts";
 import {
   checkDataFits,
   dataEndsEarly,
@@ -17,10 +17,11 @@ import {
   readHeaderSync,
 } from "./_nifti_layout.ts";
 import type { NiftiHeader } from "./nifti_header.ts";
+import { type ByteInput, sourceSize, toStream } from "./source.ts";
 
 /** A whole NIfTI volume in memory. */
 export interface NiftiVolume {
-  /** Where it was read from (or the name given to `parseNifti`). */
+  /** Where it was read from (the name given to `parseNifti`). */
   path: string;
   /** The parsed header. */
   header: NiftiHeader;
@@ -31,24 +32,33 @@ export interface NiftiVolume {
 }
 
 /**
- * Reads and validates a NIfTI file's header without reading its voxels. For a
- * plain `.nii` it also checks the file holds the data the dims promise.
+ * Reads and validates a NIfTI header from the start of any byte input
+ * without reading the voxels (a stream is cancelled after the header). With
+ * `size` (known for bytes, Blobs and files) a plain `.nii` is also checked to
+ * hold the data its dims promise.
  *
  * @example
  * ```ts
- * import { readNiftiHeader } from "./nifti_reader.ts";
- * const header = await readNiftiHeader("BraTS/flair.nii.gz");
- * console.log(header.dims.slice(1, header.dims[0] + 1), header.affine);
+ * import { niftiHeaderFromStream } from "./nifti_reader.ts";
+ * import { encodeNifti } from "./nifti_encoder.ts";
+ * const bytes = encodeNifti(new Uint8Array(4), { shape: [2, 2, 1], datatype: "uint8", gzip: false });
+ * const file = new Blob([bytes]);
+ * const header = await niftiHeaderFromStream(file, { name: "x.nii" });
+ * console.log(header.dims.slice(1, 4)); // [2, 2, 1]
  * ```
  */
-export async function readNiftiHeader(path: string): Promise<NiftiHeader> {
-  const { size, stream } = await openFileStream(path);
-  const reader = new ByteReader(stream, path);
+export async function niftiHeaderFromStream(
+  source: ByteInput,
+  options: { name?: string; size?: number } = {},
+): Promise<NiftiHeader> {
+  const path = options.name ?? "<bytes>";
+  const size = options.size ?? sourceSize(source);
+  const reader = new ByteReader(toStream(source), path);
   try {
     await reader.fill(4);
     const gzip = reader.queue.gzip;
     return await readHeaderAsync(reader, (header, layout) => {
-      checkDataFits(path, header, layout, { size, gzip });
+      if (size !== undefined) checkDataFits(path, header, layout, { size, gzip });
     });
   } finally {
     await reader.close();
@@ -56,30 +66,17 @@ export async function readNiftiHeader(path: string): Promise<NiftiHeader> {
 }
 
 /**
- * Reads a whole NIfTI volume into memory as scaled float32 values. Bad files
- * throw InputError naming the file; nothing is allocated from the header's
- * dims before the file has shown it holds that much data.
- *
- * @example
- * ```ts
- * import { readNifti } from "./nifti_reader.ts";
- * const { shape, data, header } = await readNifti("t1.nii.gz");
- * const [nx, ny] = shape;
- * const centre = data[nx * ny * Math.floor(shape[2] / 2) + nx * (ny >> 1) + (nx >> 1)];
- * ```
- */
-export async function readNifti(path: string): Promise<NiftiVolume> {
-  return parseNifti(await readWholeFile(path), { path });
-}
-
-/**
- * Parses a NIfTI file already in memory (plain or gzipped; browser-safe).
+ * Parses a NIfTI file already in memory (plain or gzipped). Bad bytes throw
+ * InputError naming `path`; nothing is allocated from the header's dims
+ * before the bytes have shown they hold that much data.
  *
  * @example
  * ```ts
  * import { parseNifti } from "./nifti_reader.ts";
- * const bytes = new Uint8Array(await (await fetch("https://example.org/t2.nii.gz")).arrayBuffer());
- * const volume = parseNifti(bytes, { path: "t2.nii.gz" });
+ * import { encodeNifti } from "./nifti_encoder.ts";
+ * const bytes = encodeNifti(new Uint8Array(24), { shape: [4, 3, 2], datatype: "uint8" });
+ * const { shape, data } = parseNifti(bytes, { path: "t2.nii.gz" });
+ * console.log(shape, data.length); // [4, 3, 2] 24
  * ```
  */
 export function parseNifti(bytes: Uint8Array, options: { path?: string } = {}): NiftiVolume {

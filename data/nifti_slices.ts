@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Streaming NIfTI reading: axial slices (the 3rd axis) one at a time, in depth
  * order, decompressing `.nii.gz` on the fly with fflate's streaming `Gunzip`,
@@ -8,9 +9,9 @@
 
 import { ByteReader } from "./_byte_queue.ts";
 import { decodeVoxels } from "./_datatypes.ts";
-import { openFileStream } from "./_file_source.ts";
 import { checkDataFits, dataEndsEarly, niftiLayout, readHeaderAsync } from "./_nifti_layout.ts";
 import type { NiftiHeader } from "./nifti_header.ts";
+import { type ByteInput, sourceSize, toStream } from "./source.ts";
 
 /** Which volume of a 4-D (or higher) file to stream. */
 export interface NiftiSliceOptions {
@@ -37,53 +38,34 @@ export interface NiftiSliceReader {
 }
 
 /**
- * Opens a `.nii` or `.nii.gz` file for slice-by-slice reading. The header is
- * read and validated now (InputError for bad files); voxels are decompressed
- * only as slices are requested.
- *
- * @example
- * ```ts
- * import { openNiftiSlices } from "./nifti_slices.ts";
- * const reader = await openNiftiSlices("flair.nii.gz");
- * let z = 0;
- * for await (const slice of reader.slices()) {
- *   console.log(z++, slice.reduce((a, b) => Math.max(a, b), -Infinity));
- * }
- * ```
- */
-export async function openNiftiSlices(
-  path: string,
-  options: NiftiSliceOptions = {},
-): Promise<NiftiSliceReader> {
-  const { size, stream } = await openFileStream(path);
-  return await niftiSlicesFromStream(stream, { ...options, name: path, size });
-}
-
-/**
- * Streams slices from any byte stream of a NIfTI file (a file, a `fetch`
- * body; browser-safe). `size`, when known, lets absurd dims be rejected
- * before reading on.
+ * Opens any NIfTI byte input (bytes, a `Blob`/`File`, a file source, a
+ * `fetch` body) for slice-by-slice reading. The header is read and
+ * validated now (InputError for bad input); voxels are decompressed only as
+ * slices are requested. `size` (known for all but streams) lets absurd dims
+ * be rejected before reading on.
  *
  * @example
  * ```ts
  * import { niftiSlicesFromStream } from "./nifti_slices.ts";
- * const response = await fetch("https://example.org/t1.nii.gz");
- * const reader = await niftiSlicesFromStream(response.body!, { name: "t1.nii.gz" });
- * for await (const slice of reader.slices()) console.log(slice.length);
+ * import { encodeNifti } from "./nifti_encoder.ts";
+ * const bytes = encodeNifti(new Uint8Array(2 * 2 * 3).fill(1), { shape: [2, 2, 3], datatype: "uint8" });
+ * const reader = await niftiSlicesFromStream(new Blob([bytes]), { name: "x.nii.gz" });
+ * for await (const slice of reader.slices()) console.log(slice.length); // 4, three times
  * ```
  */
 export async function niftiSlicesFromStream(
-  source: AsyncIterable<Uint8Array>,
+  source: ByteInput,
   options: NiftiSliceOptions & { name: string; size?: number },
 ): Promise<NiftiSliceReader> {
   const path = options.name;
-  const reader = new ByteReader(source, path);
+  const size = options.size ?? sourceSize(source);
+  const reader = new ByteReader(toStream(source), path);
   let header: NiftiHeader;
   try {
     await reader.fill(4);
     const gzip = reader.queue.gzip;
     header = await readHeaderAsync(reader, (h, layout) => {
-      if (options.size !== undefined) checkDataFits(path, h, layout, { size: options.size, gzip });
+      if (size !== undefined) checkDataFits(path, h, layout, { size, gzip });
     });
   } catch (error) {
     await reader.close();

@@ -8,7 +8,8 @@
  */
 
 import { classesToLabels, type LabelConvention } from "./labels.ts";
-import { fbm, hashInts, normalTable, Rng, valueNoise } from "./_noise.ts";
+import { fbm, normalTable, valueNoise } from "./_noise.ts";
+import { hashInts, Random } from "./random.ts";
 
 /** Options of {@link generatePhantom}. */
 export interface PhantomOptions {
@@ -85,7 +86,7 @@ export function generatePhantom(options: PhantomOptions = {}): Phantom {
     );
   }
   const convention = options.labels ?? "brats2017";
-  const rng = new Rng(options.seed ?? 1);
+  const rng = Random.forPhantom(options.seed ?? 1);
   const tissue = new Uint8Array(X * Y * Z);
   const texture = new Float32Array(X * Y * Z).fill(1);
   const geo = anatomy(tissue, [X, Y, Z], rng);
@@ -129,7 +130,7 @@ interface Geometry {
   axes: [number, number, number];
 }
 
-function anatomy(tissue: Uint8Array, dims: [number, number, number], rng: Rng): Geometry {
+function anatomy(tissue: Uint8Array, dims: [number, number, number], rng: Random): Geometry {
   const [X, Y, Z] = dims;
   const axes: [number, number, number] = [
     0.31 * X * rng.range(0.93, 1.05),
@@ -195,7 +196,7 @@ function anatomy(tissue: Uint8Array, dims: [number, number, number], rng: Rng): 
   return { dims, centre, axes };
 }
 
-function placeTumours(rng: Rng): Tumour[] {
+function placeTumours(rng: Random): Tumour[] {
   const count = rng.next() < 0.2 ? 2 : 1;
   const tumours: Tumour[] = [];
   for (let n = 0; n < count; n++) {
@@ -276,7 +277,7 @@ function render(
   texture: Float32Array,
   table: number[],
   dims: [number, number, number],
-  rng: Rng,
+  rng: Random,
   gauss: Float32Array,
 ): Int16Array {
   const [X, Y, Z] = dims;

@@ -39,8 +39,11 @@ export class Tape {
    * @example
    * ```ts
    * import { Tape } from "./autograd.ts";
+   * import { sum } from "./ops/reduce.ts";
+   * import { Tensor } from "./tensor.ts";
+   * const x = Tensor.from([1, 2], [2], { requiresGrad: true });
    * const tape = new Tape();
-   * const loss = tape.run(() => model.loss(batch));
+   * const loss = tape.run(() => sum(x));
    * tape.backward(loss);
    * ```
    */
@@ -67,9 +70,13 @@ export class Tape {
    * @example
    * ```ts
    * import { Tape } from "./autograd.ts";
+   * import { sum } from "./ops/reduce.ts";
+   * import { Tensor } from "./tensor.ts";
+   * const x = Tensor.from([1, 2], [2], { requiresGrad: true });
    * const tape = new Tape();
-   * const loss = tape.run(() => lossOf(x));
+   * const loss = tape.run(() => sum(x));
    * tape.backward(loss);
+   * await x.grad!.read(); // [1, 1]
    * ```
    */
   backward(output: Tensor, seed?: Tensor, options: BackwardOptions = {}): void {
@@ -116,8 +123,12 @@ function accumulate(t: Tensor, grad: Tensor): void {
  * @example
  * ```ts
  * import { recordOp } from "./autograd.ts";
- * recordOp("relu", [x], y, ([gy]) => [reluBackward(x, gy)]);
- * recordOp("lstm.cell", [gates, c], [h, cNext], ([gh, gc]) => cellBackward(gates, c, gh, gc));
+ * import { add } from "./ops/add.ts";
+ * import { Tensor } from "./tensor.ts";
+ * // y = x + x: the gradient of x is gy twice, as a fresh tensor.
+ * const x = Tensor.from([1, 2], [2], { requiresGrad: true });
+ * const y = Tensor.from([2, 4], [2]);
+ * recordOp("double", [x], y, ([gy]) => [add(gy, gy)]);
  * ```
  */
 export function recordOp(

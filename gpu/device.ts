@@ -111,7 +111,10 @@ export async function describeAdapter(): Promise<string> {
   const info = adapterInfo;
   const parts = [info?.vendor, info?.architecture, info?.device, info?.description]
     .filter((s) => s && s.length > 0);
-  const backend = (typeof Deno !== "undefined" && Deno.env.get("DENO_WEBGPU_BACKEND")) || "default";
+  // Read through globalThis so the module type-checks in a browser, where there is no Deno.
+  const env = (globalThis as { Deno?: { env: { get(key: string): string | undefined } } }).Deno
+    ?.env;
+  const backend = env?.get("DENO_WEBGPU_BACKEND") || "default";
   return `${parts.join(" ") || "unknown adapter"} (backend: ${backend}, ` +
     `max storage binding ${(device.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB)`;
 }

@@ -1,6 +1,14 @@
 /**
  * The GPU layer: device, tensors, kernels and their CPU references, autograd, Adam.
  *
+ * Every op is one file under `ops/` read top to bottom in the same order, like
+ * llm.c's kernels: the module doc, the plain-TypeScript reference (forward,
+ * then backward), the WGSL, then the dispatch that records on the tape.
+ * `ops/relu.ts` is the template; where the WGSL is long it sits in a private
+ * `_<op>_wgsl.ts` beside the op. Each op's test checks the dispatch against
+ * the reference and the reference's backward against finite differences
+ * through one shared checker (`tests/_check_op.ts`) before any benchmark.
+ *
  * @module
  */
 
@@ -25,9 +33,8 @@ export {
   type Conv2dDims,
   type Conv2dOptions,
   conv2dReference,
-  type PackedConv2d,
-  prepackConv2d,
 } from "./ops/conv2d.ts";
+export { type PackedConv2d, prepackConv2d } from "./ops/conv2d_prepack.ts";
 export {
   convTranspose2d,
   convTranspose2dBackward,
@@ -37,10 +44,10 @@ export {
   type ConvTranspose2dOptions,
   convTranspose2dReference,
 } from "./ops/conv_transpose2d.ts";
-export type { ConvBlock } from "./ops/_conv_wgsl.ts";
-export type { GradBlock } from "./ops/_chunked_grad_wgsl.ts";
-export type { WinogradBlock } from "./ops/_winograd_wgsl.ts";
-export type { WindowGradBlock } from "./ops/_weight_grad_wgsl.ts";
+export type { ConvTile } from "./ops/_conv_wgsl.ts";
+export type { ChunkedGradTile } from "./ops/_weight_grad_chunked_wgsl.ts";
+export type { WinogradTile } from "./ops/_winograd_wgsl.ts";
+export type { WindowGradTile } from "./ops/_weight_grad_window_wgsl.ts";
 export { relu, reluBackwardReference, reluReference } from "./ops/relu.ts";
 export { mul, mulBackwardReference, mulReference } from "./ops/mul.ts";
 export { sum, sumBackwardReference, sumReference } from "./ops/reduce.ts";
@@ -79,13 +86,12 @@ export {
 } from "./ops/conv_lstm_cell.ts";
 export {
   type CrossEntropyReferenceOptions,
-  softmax,
   softmaxCrossEntropy,
   softmaxCrossEntropyBackwardReference,
   type SoftmaxCrossEntropyOptions,
   softmaxCrossEntropyReference,
-  softmaxReference,
 } from "./ops/softmax_cross_entropy.ts";
+export { softmax, softmaxReference } from "./ops/softmax.ts";
 export { argmaxChannels, argmaxChannelsReference } from "./ops/argmax.ts";
 export {
   type FlatBindings,

@@ -10,6 +10,16 @@
 import { currentDevice } from "./device.ts";
 import { encoder, flush } from "./kernel.ts";
 import { Tensor } from "./tensor.ts";
+import {
+  createFlatBuffers,
+  flatBindings,
+  type FlatBuffers,
+  type FlatEntry,
+  flatten,
+  type Kind,
+  KINDS,
+  readFlat,
+} from "./_flat_buffers.ts";
 
 /** Floats per 256 bytes: storage binding offsets must be multiples of 256 bytes. */
 export const PARAMETER_ALIGNMENT = 64;
@@ -42,14 +52,6 @@ export interface FlatBindings {
   v: GPUBufferBinding;
 }
 
-interface Entry {
-  tensor: Tensor;
-  /** Offset in floats. */
-  start: number;
-}
-
-const KINDS = ["param", "grad", "m", "v"] as const;
-
 /**
  * Parameters packed into flat buffers: `add` returns a view (requiresGrad,
  * with `.grad` a view into the flat gradient buffer), so the tape accumulates
@@ -68,8 +70,8 @@ export class ParameterStore {
   /** Adam steps taken so far (incremented by `adamStep`). */
   step = 0;
   readonly #capacity: number;
-  #buffers: Record<(typeof KINDS)[number], GPUBuffer> | null = null;
-  #entries = new Map<string, Entry>();
+  #buffers: FlatBuffers | null = null;
+  #entries = new Map<string, FlatEntry>();
   #used = 0;
   #count = 0;
 
@@ -94,28 +96,11 @@ export class ParameterStore {
 
   /** Bindings of the flat parameter, gradient and moment buffers over {@linkcode length} floats. */
   get bindings(): FlatBindings {
-    const b = this.#ensure();
-    const size = Math.max(16, this.#used * 4);
-    return {
-      param: { buffer: b.param, offset: 0, size },
-      grad: { buffer: b.grad, offset: 0, size },
-      m: { buffer: b.m, offset: 0, size },
-      v: { buffer: b.v, offset: 0, size },
-    };
+    return flatBindings(this.#ensure(), this.#used);
   }
 
-  #ensure(): Record<(typeof KINDS)[number], GPUBuffer> {
-    if (!this.#buffers) {
-      const device = currentDevice();
-      const make = (kind: string) =>
-        device.createBuffer({
-          label: `params.${kind}`,
-          size: this.#capacity * 4,
-          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-        });
-      // New buffers are zero-filled, so padding and moments start at 0.
-      this.#buffers = { param: make("param"), grad: make("grad"), m: make("m"), v: make("v") };
-    }
+  #ensure(): FlatBuffers {
+    this.#buffers ??= createFlatBuffers(this.#capacity);
     return this.#buffers;
   }
 
@@ -206,44 +191,19 @@ export class ParameterStore {
     encoder.commands(currentDevice()).clearBuffer(this.#ensure().grad, 0, this.#used * 4);
   }
 
-  async #readFlat(kind: (typeof KINDS)[number]): Promise<Map<string, Float32Array>> {
+  async #readFlat(kind: Kind): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
     if (this.#used === 0) return out;
-    const device = currentDevice();
-    const staging = device.createBuffer({
-      label: `params.${kind}.readback`,
-      size: this.#used * 4,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    encoder.commands(device).copyBufferToBuffer(this.#ensure()[kind], 0, staging, 0, staging.size);
-    flush();
-    await staging.mapAsync(GPUMapMode.READ);
-    const flat = new Float32Array(staging.getMappedRange());
-    for (const [name, e] of this.#entries) {
-      out.set(name, flat.slice(e.start, e.start + e.tensor.size));
-    }
-    staging.unmap();
-    staging.destroy();
-    return out;
-  }
-
-  #flatten(kind: (typeof KINDS)[number], values: Map<string, ArrayLike<number>>): Float32Array {
-    const flat = new Float32Array(this.#used);
-    for (const [name, e] of this.#entries) {
-      const v = values.get(name);
-      if (!v) throw new RangeError(`ParameterStore: no values for "${name}" (${kind})`);
-      if (v.length !== e.tensor.size) {
-        throw new RangeError(
-          `ParameterStore: "${name}" (${kind}) has ${v.length} values, expected ${e.tensor.size} ` +
-            `for shape [${e.tensor.shape}]`,
-        );
+    const label = `params.${kind}.readback`;
+    return await readFlat(this.#ensure()[kind], (flat) => {
+      for (const [name, e] of this.#entries) {
+        out.set(name, flat.slice(e.start, e.start + e.tensor.size));
       }
-      flat.set(v, e.start);
-    }
-    return flat;
+      return out;
+    }, { floats: this.#used, label });
   }
 
-  #write(kind: (typeof KINDS)[number], flat: Float32Array): void {
+  #write(kind: Kind, flat: Float32Array): void {
     if (flat.length === 0) return;
     // Work encoded before must read the old values.
     flush();
@@ -279,7 +239,7 @@ export class ParameterStore {
    * ```
    */
   load(values: Map<string, ArrayLike<number>>): void {
-    this.#write("param", this.#flatten("param", values));
+    this.#write("param", flatten(this.#entries, values, { floats: this.#used, kind: "param" }));
   }
 
   /**
@@ -311,8 +271,8 @@ export class ParameterStore {
     if (!Number.isInteger(state.step) || state.step < 0) {
       throw new RangeError(`ParameterStore: optimizer step ${state.step} is not a count`);
     }
-    const m = this.#flatten("m", state.m);
-    const v = this.#flatten("v", state.v);
+    const m = flatten(this.#entries, state.m, { floats: this.#used, kind: "m" });
+    const v = flatten(this.#entries, state.v, { floats: this.#used, kind: "v" });
     this.#write("m", m);
     this.#write("v", v);
     this.step = state.step;

@@ -2,7 +2,7 @@
  * Checkpoints: a network's parameters and running statistics as safetensors
  * bytes, with the model config, label convention, training history and
  * format version in `__metadata__` (JSON-encoded strings). Browser-safe:
- * bytes in, bytes out; `checkpoint_file.ts` adds the Deno file I/O.
+ * bytes in, bytes out; `io/checkpoint.ts` adds the file I/O.
  *
  * @module
  */

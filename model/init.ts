@@ -2,68 +2,20 @@
  * Seeded, reproducible parameter initialisation: He-normal for convolutions,
  * orthogonal for the convLSTM's recurrent weights. Each parameter draws from
  * its own stream seeded by (seed, name), so adding a layer does not change
- * the initial values of the others.
+ * the initial values of the others (`Random.forName` of `data/random.ts`).
  *
  * @module
  */
 
-/** A seeded generator of uniform numbers in [0, 1) and standard normals. */
-export class Random {
-  #state: number;
-  #spare: number | null = null;
-
-  /** Makes a generator from a 32-bit seed. */
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-
-  /**
-   * A generator whose stream depends on `seed` and `name` only.
-   *
-   * @example
-   * ```ts
-   * import { Random } from "./init.ts";
-   * const r = Random.forName(42, "enc.flair.0.conv.weight");
-   * r.normal();
-   * ```
-   */
-  static forName(seed: number, name: string): Random {
-    // FNV-1a of the name, mixed with the seed.
-    let h = 0x811c9dc5 ^ (seed >>> 0);
-    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-    return new Random(h >>> 0);
-  }
-
-  /** Uniform in [0, 1) (mulberry32). */
-  uniform(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** Standard normal (Box-Muller, both values used). */
-  normal(): number {
-    if (this.#spare !== null) {
-      const s = this.#spare;
-      this.#spare = null;
-      return s;
-    }
-    const u = 1 - this.uniform(); // (0, 1]: log stays finite
-    const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.#spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  }
-}
+import type { Random } from "../data/random.ts";
 
 /**
  * He-normal values (`std = sqrt(2 / fanIn)`) for a weight of `size` elements.
  *
  * @example
  * ```ts
- * import { heNormal, Random } from "./init.ts";
+ * import { Random } from "../data/random.ts";
+ * import { heNormal } from "./init.ts";
  * const w = heNormal(new Random(1), { size: 8 * 4 * 9, fanIn: 4 * 9 });
  * ```
  */
@@ -81,7 +33,8 @@ export function heNormal(random: Random, options: { size: number; fanIn: number 
  *
  * @example
  * ```ts
- * import { orthogonal, Random } from "./init.ts";
+ * import { Random } from "../data/random.ts";
+ * import { orthogonal } from "./init.ts";
  * const w = orthogonal(new Random(3), { rows: 16, cols: 36 }); // W·Wᵀ = I
  * ```
  */

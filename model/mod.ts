@@ -21,7 +21,7 @@ export {
   type SequenceKind,
   validateConfig,
 } from "./config.ts";
-export { heNormal, orthogonal, Random } from "./init.ts";
+export { heNormal, orthogonal } from "./init.ts";
 export {
   type ConvBnPlan,
   type DecoderStagePlan,
@@ -63,6 +63,5 @@ export {
   networkFromCheckpoint,
   restoreCheckpoint,
 } from "./checkpoint.ts";
-export { loadCheckpoint, loadCheckpointInto, saveCheckpoint } from "./checkpoint_file.ts";
 export { type SliceModel, type SliceStepResult, type SliceWindow } from "./slice_model.ts";
 export { NetworkSliceModel } from "./network_slice_model.ts";

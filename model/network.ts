@@ -6,29 +6,20 @@
  * Input layout: a batch of `B` sequences of `T` slices is one tensor
  * `[B·T, M, H, W]` (slice index `b·T + t`; channels FLAIR, T1, T1c, T2),
  * with `H` and `W` multiples of 16. The encoder and decoder run on all `B·T`
- * slices at once; the convLSTM steps over `t`.
+ * slices at once; the convLSTM steps over `t`. This file holds the parameters
+ * and the calls; the graph they run is `_network_graph.ts`.
  *
  * @module
  */
 
-import { add } from "../gpu/ops/add.ts";
 import { argmaxChannels } from "../gpu/ops/argmax.ts";
-import { batchNorm, type BatchNormParams } from "../gpu/ops/batch_norm.ts";
-import { foldBatchNorm } from "../gpu/ops/batch_norm_fold.ts";
-import { concatChannels } from "../gpu/ops/concat.ts";
-import { conv2d, type PackedConv2d, prepackConv2d } from "../gpu/ops/conv2d.ts";
-import { convLstmCell } from "../gpu/ops/conv_lstm_cell.ts";
-import { convTranspose2d } from "../gpu/ops/conv_transpose2d.ts";
-import { maxPool2x2 } from "../gpu/ops/max_pool.ts";
-import { mul } from "../gpu/ops/mul.ts";
-import { relu } from "../gpu/ops/relu.ts";
-import { softmax } from "../gpu/ops/softmax_cross_entropy.ts";
+import { softmax } from "../gpu/ops/softmax.ts";
 import { PARAMETER_ALIGNMENT, ParameterStore } from "../gpu/parameters.ts";
-import { isRecording } from "../gpu/autograd.ts";
-import { scoped, Tensor, TensorScope } from "../gpu/tensor.ts";
-import { joinSteps, narrowChannels, stepOf } from "./_blocks.ts";
+import { Tensor, TensorScope } from "../gpu/tensor.ts";
+import { type GraphWeights, runGraph } from "./_network_graph.ts";
 import { type ModelConfig, validateConfig } from "./config.ts";
-import { type ConvBnPlan, initialValues, type NetworkPlan, networkPlan } from "./plan.ts";
+import { SLICE_MULTIPLE } from "../data/preprocess.ts";
+import { initialValues, type NetworkPlan, networkPlan } from "./plan.ts";
 
 /** The convLSTM state carried from one window to the next: h and c, [1, C4, H/16, W/16]. */
 export interface StreamState {
@@ -72,12 +63,6 @@ export interface NetworkOptions {
   seed?: number;
 }
 
-interface Folded {
-  weight: Tensor;
-  bias: Tensor;
-  packed: PackedConv2d;
-}
-
 /** The network: parameters in a {@linkcode ParameterStore}, running statistics beside it. */
 export class SegmentationNetwork {
   /** The validated config. */
@@ -89,9 +74,8 @@ export class SegmentationNetwork {
   /** Batch-norm running statistics (`*.bn.running_mean`, `*.bn.running_var`), not trained. */
   readonly stats: ReadonlyMap<string, Tensor>;
   #tensors = new Map<string, Tensor>();
-  #folded: Map<string, Folded> | null = null;
-  // Inference packs of the convs without batch norm (cmc, convLSTM, head), dropped with #folded.
-  #packed = new Map<string, PackedConv2d>();
+  // What the forward graph reads, with the inference caches (folded batch norms, prepacked convs).
+  readonly #graph: GraphWeights;
 
   private constructor(config: ModelConfig, seed: number) {
     this.config = validateConfig(config);
@@ -111,6 +95,13 @@ export class SegmentationNetwork {
       this.#tensors.set(spec.name, t);
     }
     this.stats = stats;
+    this.#graph = {
+      config: this.config,
+      plan: this.plan,
+      tensor: (name) => this.tensor(name),
+      folded: new Map(),
+      packed: new Map(),
+    };
   }
 
   /**
@@ -147,14 +138,12 @@ export class SegmentationNetwork {
 
   /** Forgets the folded inference weights; call after changing parameters or statistics. */
   invalidate(): void {
-    if (this.#folded) {
-      for (const f of this.#folded.values()) {
-        [f.weight, f.bias, f.packed].forEach((t) => t.release());
-      }
+    for (const f of this.#graph.folded.values()) {
+      [f.weight, f.bias, f.packed].forEach((t) => t.release());
     }
-    this.#folded = null;
-    for (const p of this.#packed.values()) p.release();
-    this.#packed.clear();
+    this.#graph.folded.clear();
+    for (const p of this.#graph.packed.values()) p.release();
+    this.#graph.packed.clear();
   }
 
   /** Releases every GPU tensor of the network. */
@@ -171,6 +160,14 @@ export class SegmentationNetwork {
    *
    * @example
    * ```ts
+   * import { Tape } from "../gpu/autograd.ts";
+   * import { getDevice } from "../gpu/device.ts";
+   * import { Tensor } from "../gpu/tensor.ts";
+   * import { modelConfig } from "./config.ts";
+   * import { SegmentationNetwork } from "./network.ts";
+   * await getDevice();
+   * const net = SegmentationNetwork.create(modelConfig("unet"));
+   * const batch = Tensor.zeros([3, 4, 32, 32]); // one sequence of 3 slices
    * const tape = new Tape();
    * const logits = tape.run(() => net.forward(batch, { steps: 3 }));
    * ```
@@ -188,6 +185,14 @@ export class SegmentationNetwork {
    *
    * @example
    * ```ts
+   * import { getDevice } from "../gpu/device.ts";
+   * import { Tensor } from "../gpu/tensor.ts";
+   * import { modelConfig } from "./config.ts";
+   * import { releaseState, SegmentationNetwork, type StreamState } from "./network.ts";
+   * await getDevice();
+   * const net = SegmentationNetwork.create(modelConfig("unet"));
+   * const windows = [Tensor.zeros([3, 4, 32, 32]), Tensor.zeros([3, 4, 32, 32])];
+   * const labels: Float32Array[] = [];
    * let state: StreamState | null = null;
    * for (const window of windows) {
    *   const out = net.step(window, state, { output: "labels" });
@@ -232,35 +237,7 @@ export class SegmentationNetwork {
     if (options.state && x.shape[0] !== steps) {
       throw new RangeError("forward: a carried state needs a batch of one sequence");
     }
-    const features = this.#encode(x, mode);
-    let deep = features[3];
-    let state: StreamState | null = null;
-    if (this.config.sequence === "convlstm") {
-      const lstm = stage(() => this.#convLstm(deep, steps, options.state ?? null, mode));
-      if (deep !== lstm.h) dead(deep);
-      ({ h: deep, state } = lstm);
-    }
-    let y = deep;
-    for (const plan of this.plan.decoder) {
-      const input = y;
-      y = stage(() => {
-        const up = convTranspose2d(input, this.tensor(`${plan.prefix}.up.weight`), {
-          bias: this.tensor(`${plan.prefix}.up.bias`),
-        });
-        let fused = up;
-        if (plan.skip !== null) {
-          const skip = features[plan.skip];
-          fused = this.config.fusion === "multiply" ? mul(up, skip) : concatChannels([up, skip]);
-        }
-        return this.#convBnRelu(fused, plan.conv, mode);
-      });
-      // The carried state's h is the caller's; every other decoder input dies here.
-      if (input !== state?.h) dead(input);
-      if (plan.skip !== null) dead(features[plan.skip]);
-    }
-    const logits = this.#conv(y, "head", mode);
-    if (y !== state?.h) dead(y);
-    return { logits, state };
+    return runGraph(this.#graph, x, { steps, mode, state: options.state ?? null });
   }
 
   #checkInput(x: Tensor, steps: number): void {
@@ -270,130 +247,15 @@ export class SegmentationNetwork {
         `network input must be [N, ${this.config.modalities}, H, W], got [${x.shape.join(", ")}]`,
       );
     }
-    if (h % 16 !== 0 || w % 16 !== 0 || h === 0 || w === 0) {
-      throw new RangeError(`network input H and W must be multiples of 16, got ${h}×${w}`);
+    if (h % SLICE_MULTIPLE !== 0 || w % SLICE_MULTIPLE !== 0 || h === 0 || w === 0) {
+      throw new RangeError(
+        `network input H and W must be multiples of ${SLICE_MULTIPLE}, got ${h}×${w}`,
+      );
     }
     if (!Number.isInteger(steps) || steps < 1 || n % steps !== 0) {
       throw new RangeError(`a batch of ${n} slices is not a whole number of sequences of ${steps}`);
     }
   }
-
-  /**
-   * The fused encoder maps F[0..3] (entries without a consumer may be absent). Stage by stage
-   * over the modalities, so that outside a tape each stage's inputs die as soon as it is done.
-   */
-  #encode(x: Tensor, mode: NormMode): Tensor[] {
-    const encoders = this.plan.encoders;
-    const stacked = this.config.encoder === "stacked";
-    let level: Tensor[] = encoders.map(() => x);
-    const features: Tensor[] = [];
-    const depth = encoders[0].stages.length;
-    for (let k = 0; k < depth; k++) {
-      const inputs = level;
-      level = encoders.map((encoder, m) =>
-        stage(() => {
-          const h = k === 0 && encoders.length > 1
-            ? narrowChannels(x, { start: m, count: 1 })
-            : inputs[m];
-          return maxPool2x2(this.#convBnRelu(h, encoder.stages[k], mode));
-        })
-      );
-      if (k > 0 && !stacked) inputs.forEach(dead);
-      if (stacked) features[k] = level[0];
-      else if (this.plan.cmc.includes(k)) {
-        const maps = level;
-        features[k] = stage(() => this.#conv(concatChannels(maps), `cmc.${k}`, mode));
-      }
-    }
-    if (!stacked) level.forEach(dead);
-    return features;
-  }
-
-  /** A conv without batch norm (`<name>.weight`, `<name>.bias`), prepacked when folded. */
-  #conv(x: Tensor, name: string, mode: NormMode, biasName = `${name}.bias`): Tensor {
-    const weight = this.tensor(`${name}.weight`);
-    const bias = biasName ? this.tensor(biasName) : null;
-    if (mode !== "folded") return conv2d(x, weight, { bias });
-    let prepacked = this.#packed.get(name);
-    if (!prepacked) {
-      prepacked = prepackConv2d(weight, { bias });
-      this.#packed.set(name, prepacked);
-    }
-    return conv2d(x, weight, { bias, prepacked });
-  }
-
-  #convLstm(
-    x: Tensor,
-    steps: number,
-    initial: StreamState | null,
-    mode: NormMode,
-  ): { h: Tensor; state: StreamState } {
-    // The input half of the gates does not depend on h: one conv over all slices.
-    const gx = this.#conv(x, "lstm.x", mode, "lstm.bias");
-    const [n, ch, hh, ww] = x.shape;
-    let h = initial?.h ?? null;
-    let c = initial?.c ?? Tensor.zeros([n / steps, ch, hh, ww], { label: "lstm.c0" });
-    const hs: Tensor[] = [];
-    for (let t = 0; t < steps; t++) {
-      let gates = steps === 1 ? gx : stepOf(gx, { steps, t });
-      if (h) gates = add(gates, this.#conv(h, "lstm.h", mode, ""));
-      ({ h, c } = convLstmCell(gates, c));
-      hs.push(h);
-    }
-    return { h: steps === 1 ? hs[0] : joinSteps(hs), state: { h: h!, c } };
-  }
-
-  #convBnRelu(x: Tensor, plan: ConvBnPlan, mode: NormMode): Tensor {
-    const weight = this.tensor(`${plan.prefix}.conv.weight`);
-    if (mode === "folded") {
-      const f = this.#foldedOf(plan.prefix);
-      const y = conv2d(x, f.weight, { bias: f.bias, prepacked: f.packed });
-      const out = relu(y);
-      dead(y);
-      return out;
-    }
-    const y = conv2d(x, weight, { bias: null });
-    return relu(batchNorm(y, this.#bn(plan.prefix), { training: mode === "train" }));
-  }
-
-  #bn(prefix: string): BatchNormParams {
-    return {
-      gamma: this.tensor(`${prefix}.bn.gamma`),
-      beta: this.tensor(`${prefix}.bn.beta`),
-      runningMean: this.tensor(`${prefix}.bn.running_mean`),
-      runningVar: this.tensor(`${prefix}.bn.running_var`),
-    };
-  }
-
-  #foldedOf(prefix: string): Folded {
-    this.#folded ??= new Map();
-    let f = this.#folded.get(prefix);
-    if (!f) {
-      const scope = TensorScope.begin();
-      const folded = foldBatchNorm(
-        this.tensor(`${prefix}.conv.weight`),
-        null,
-        this.#bn(prefix),
-        {},
-      );
-      scope.end(folded);
-      const weight = folded.weight.keep();
-      const bias = folded.bias.keep();
-      f = { weight, bias, packed: prepackConv2d(weight, { bias }) };
-      this.#folded.set(prefix, f);
-    }
-    return f;
-  }
-}
-
-/** Outside a tape, runs one stage in its own scope: everything but its result dies with it. */
-function stage<T>(fn: () => T): T {
-  return isRecording() ? fn() : scoped(fn);
-}
-
-/** Outside a tape, releases a tensor nothing reads any more (the tape keeps its inputs). */
-function dead(t: Tensor | undefined): void {
-  if (t && !isRecording()) t.release();
 }
 
 /**
@@ -401,7 +263,8 @@ function dead(t: Tensor | undefined): void {
  *
  * @example
  * ```ts
- * releaseState(previous);
+ * import { releaseState } from "./network.ts";
+ * releaseState(null); // a no-op; a window's `state` is released the same way
  * ```
  */
 export function releaseState(state: StreamState | null): void {

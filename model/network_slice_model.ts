@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The trained network behind the pipeline's {@linkcode SliceModel}
  * interface: windows go to the GPU, class probabilities or arg-max classes
@@ -9,10 +10,10 @@
 import type { LabelConvention } from "../data/labels.ts";
 import { labelConvention } from "../data/labels.ts";
 import { InputError } from "../data/input_error.ts";
+import { SLICE_MULTIPLE } from "../data/preprocess.ts";
 import { getDevice } from "../gpu/device.ts";
 import { Tensor } from "../gpu/tensor.ts";
-import type { CheckpointInfo } from "./checkpoint.ts";
-import { loadCheckpoint } from "./checkpoint_file.ts";
+import { type CheckpointInfo, networkFromCheckpoint } from "./checkpoint.ts";
 import { releaseState, type SegmentationNetwork, type StreamState } from "./network.ts";
 import type { SliceModel, SliceStepResult, SliceWindow } from "./slice_model.ts";
 
@@ -23,7 +24,9 @@ import type { SliceModel, SliceStepResult, SliceWindow } from "./slice_model.ts"
  * @example
  * ```ts
  * import { NetworkSliceModel } from "./network_slice_model.ts";
- * const model = await NetworkSliceModel.load("models/default.safetensors");
+ * const response = await fetch(new URL("../models/default.safetensors", import.meta.url));
+ * const bytes = new Uint8Array(await response.arrayBuffer());
+ * const model = await NetworkSliceModel.fromBytes(bytes, { path: "default.safetensors" });
  * console.log(model.convention, model.classes);
  * ```
  */
@@ -37,7 +40,7 @@ export class NetworkSliceModel implements SliceModel<StreamState | null> {
   /** Label convention of the classes. */
   readonly convention: LabelConvention;
   /** In-plane multiple: four 2×2 poolings. */
-  readonly multiple = 16;
+  readonly multiple: number = SLICE_MULTIPLE;
   /** Modalities per slice. */
   readonly modalities: number;
 
@@ -61,13 +64,18 @@ export class NetworkSliceModel implements SliceModel<StreamState | null> {
   }
 
   /**
-   * Loads a checkpoint file onto the GPU (acquiring the device first).
+   * Decodes checkpoint bytes onto the GPU (acquiring the device first);
+   * `path` only names them in errors.
    *
-   * @throws {InputError} for a bad checkpoint file; GpuUnavailableError without an adapter.
+   * @throws {InputError} for a bad checkpoint; GpuUnavailableError without an adapter.
    */
-  static async load(path: string): Promise<NetworkSliceModel> {
+  static async fromBytes(
+    bytes: Uint8Array,
+    options: { path?: string } = {},
+  ): Promise<NetworkSliceModel> {
+    const path = options.path ?? "<checkpoint>";
     await getDevice();
-    const { network, info } = await loadCheckpoint(path);
+    const { network, info } = networkFromCheckpoint(bytes, { path });
     try {
       return new NetworkSliceModel(network, info);
     } catch (error) {

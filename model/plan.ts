@@ -20,7 +20,8 @@
  */
 
 import { modalityNames, type ModelConfig } from "./config.ts";
-import { heNormal, orthogonal, Random } from "./init.ts";
+import { Random } from "../data/random.ts";
+import { heNormal, orthogonal } from "./init.ts";
 
 /** How a parameter starts. */
 export type InitKind = "he" | "orthogonal" | "zeros" | "ones" | "lstm-bias";

@@ -16,9 +16,9 @@ import { convTranspose2dReference } from "../gpu/ops/conv_transpose2d.ts";
 import { maxPool2x2Reference } from "../gpu/ops/max_pool.ts";
 import { mulReference } from "../gpu/ops/mul.ts";
 import { reluReference } from "../gpu/ops/relu.ts";
-import { joinStepsReference, narrowChannelsReference, stepOfReference } from "./_blocks.ts";
+import { joinStepsReference, narrowChannelsReference, stepOfReference } from "./_split_join.ts";
 import type { ModelConfig } from "./config.ts";
-import { type ConvBnPlan, networkPlan } from "./plan.ts";
+import { type ConvBnPlan, type NetworkPlan, networkPlan } from "./plan.ts";
 
 /** A row-major float64 array with its shape. */
 export interface RefTensor {
@@ -94,30 +94,50 @@ export function referenceForward(
 ): ReferenceResult {
   const { config } = options;
   const plan = networkPlan(config);
-  const steps = options.steps ?? 1;
-  const training = (options.mode ?? "train") === "train";
-  const stats = new Map<string, Float64Array>();
+  const run: Run = {
+    params,
+    training: (options.mode ?? "train") === "train",
+    stats: new Map<string, Float64Array>(),
+  };
   const input: RefTensor = { data: Float64Array.from(x), shape: [...options.shape] };
+  const features = encode(run, plan, config, input);
+  let y = features[3];
+  let state: ReferenceResult["state"] = null;
+  if (config.sequence === "convlstm") ({ y, state } = convLstm(run, y, options));
+  y = decode(run, plan, config, y, features);
+  const logits = conv(y, get(params, "head.weight"), get(params, "head.bias"), config.classes, 1);
+  const labels = argmaxChannelsReference(logits.data, { dims: logits.shape });
+  return { logits, labels, state, stats: run.stats };
+}
 
-  const convBnRelu = (t: RefTensor, p: ConvBnPlan): RefTensor => {
-    const y = conv(t, get(params, `${p.prefix}.conv.weight`), null, p.cout, 3);
-    const bn = {
-      gamma: get(params, `${p.prefix}.bn.gamma`),
-      beta: get(params, `${p.prefix}.bn.beta`),
-      runningMean: get(params, `${p.prefix}.bn.running_mean`),
-      runningVar: get(params, `${p.prefix}.bn.running_var`),
-    };
-    const r = batchNormReference(y.data, bn, { shape: y.shape, training });
-    stats.set(`${p.prefix}.bn.running_mean`, r.runningMean);
-    stats.set(`${p.prefix}.bn.running_var`, r.runningVar);
-    return { data: reluReference(r.y), shape: y.shape };
-  };
-  const pool = (t: RefTensor): RefTensor => {
-    const [n, c, h, w] = t.shape;
-    return { data: maxPool2x2Reference(t.data, { shape: t.shape }), shape: [n, c, h >> 1, w >> 1] };
-  };
+/** What every layer of one reference run reads and records. */
+interface Run {
+  params: ReferenceParams;
+  training: boolean;
+  stats: Map<string, Float64Array>;
+}
 
-  // Encoders, then the cross-modality convolutions.
+function convBnRelu(run: Run, t: RefTensor, p: ConvBnPlan): RefTensor {
+  const y = conv(t, get(run.params, `${p.prefix}.conv.weight`), null, p.cout, 3);
+  const bn = {
+    gamma: get(run.params, `${p.prefix}.bn.gamma`),
+    beta: get(run.params, `${p.prefix}.bn.beta`),
+    runningMean: get(run.params, `${p.prefix}.bn.running_mean`),
+    runningVar: get(run.params, `${p.prefix}.bn.running_var`),
+  };
+  const r = batchNormReference(y.data, bn, { shape: y.shape, training: run.training });
+  run.stats.set(`${p.prefix}.bn.running_mean`, r.runningMean);
+  run.stats.set(`${p.prefix}.bn.running_var`, r.runningVar);
+  return { data: reluReference(r.y), shape: y.shape };
+}
+
+function pool(t: RefTensor): RefTensor {
+  const [n, c, h, w] = t.shape;
+  return { data: maxPool2x2Reference(t.data, { shape: t.shape }), shape: [n, c, h >> 1, w >> 1] };
+}
+
+/** The encoders, then the cross-modality convolutions: the feature map of every stage. */
+function encode(run: Run, plan: NetworkPlan, config: ModelConfig, input: RefTensor): RefTensor[] {
   const perEncoder = plan.encoders.map((encoder, m) => {
     let h: RefTensor = plan.encoders.length > 1
       ? {
@@ -125,69 +145,71 @@ export function referenceForward(
         shape: [input.shape[0], 1, input.shape[2], input.shape[3]],
       }
       : input;
-    return encoder.stages.map((stage) => (h = pool(convBnRelu(h, stage))));
+    return encoder.stages.map((stage) => (h = pool(convBnRelu(run, h, stage))));
   });
-  let features: RefTensor[] = perEncoder[0];
-  if (config.encoder === "multimodal") {
-    features = [];
-    for (const k of plan.cmc) {
-      const maps = perEncoder.map((e) => e[k]);
-      const shapes = maps.map((t) => t.shape);
-      const stacked: RefTensor = {
-        data: concatChannelsReference(maps.map((t) => t.data), shapes),
-        shape: [shapes[0][0], shapes.reduce((s, t) => s + t[1], 0), shapes[0][2], shapes[0][3]],
-      };
-      features[k] = conv(
-        stacked,
-        get(params, `cmc.${k}.weight`),
-        get(params, `cmc.${k}.bias`),
-        config.widths[k],
-        1,
-      );
-    }
+  if (config.encoder !== "multimodal") return perEncoder[0];
+  const features: RefTensor[] = [];
+  for (const k of plan.cmc) {
+    const maps = perEncoder.map((e) => e[k]);
+    const shapes = maps.map((t) => t.shape);
+    const stacked: RefTensor = {
+      data: concatChannelsReference(maps.map((t) => t.data), shapes),
+      shape: [shapes[0][0], shapes.reduce((s, t) => s + t[1], 0), shapes[0][2], shapes[0][3]],
+    };
+    const [weight, bias] = [get(run.params, `cmc.${k}.weight`), get(run.params, `cmc.${k}.bias`)];
+    features[k] = conv(stacked, weight, bias, config.widths[k], 1);
   }
+  return features;
+}
 
-  // The convLSTM over each sequence's slices.
-  let y = features[3];
-  let state: ReferenceResult["state"] = null;
-  if (config.sequence === "convlstm") {
-    const [n, ch, hh, ww] = y.shape;
-    const b = n / steps;
-    const gx = conv(y, get(params, "lstm.x.weight"), get(params, "lstm.bias"), 4 * ch, 3);
-    let h: Float64Array<ArrayBufferLike> | null = options.state
-      ? Float64Array.from(options.state.h)
-      : null;
-    let c: Float64Array<ArrayBufferLike> = options.state
-      ? Float64Array.from(options.state.c)
-      : new Float64Array(b * ch * hh * ww);
-    const hs: Float64Array<ArrayBufferLike>[] = [];
-    for (let t = 0; t < steps; t++) {
-      let gates = stepOfReference(gx.data, { shape: gx.shape, steps, t });
-      if (h) {
-        const gh = conv(
-          { data: h, shape: [b, ch, hh, ww] },
-          get(params, "lstm.h.weight"),
-          null,
-          4 * ch,
-          3,
-        );
-        gates = addReference(gates, gh.data);
-      }
-      ({ h, c } = convLstmCellReference(gates, c, { n: b, c: ch, h: hh, w: ww }));
-      hs.push(h);
+/** The convLSTM over each sequence's slices of the deepest map. */
+function convLstm(
+  run: Run,
+  y: RefTensor,
+  options: ReferenceOptions,
+): { y: RefTensor; state: ReferenceResult["state"] } {
+  const steps = options.steps ?? 1;
+  const [n, ch, hh, ww] = y.shape;
+  const b = n / steps;
+  const gx = conv(y, get(run.params, "lstm.x.weight"), get(run.params, "lstm.bias"), 4 * ch, 3);
+  let h: Float64Array<ArrayBufferLike> | null = options.state
+    ? Float64Array.from(options.state.h)
+    : null;
+  let c: Float64Array<ArrayBufferLike> = options.state
+    ? Float64Array.from(options.state.c)
+    : new Float64Array(b * ch * hh * ww);
+  const hs: Float64Array<ArrayBufferLike>[] = [];
+  for (let t = 0; t < steps; t++) {
+    let gates = stepOfReference(gx.data, { shape: gx.shape, steps, t });
+    if (h) {
+      const previous = { data: h, shape: [b, ch, hh, ww] };
+      const gh = conv(previous, get(run.params, "lstm.h.weight"), null, 4 * ch, 3);
+      gates = addReference(gates, gh.data);
     }
-    y = { data: joinStepsReference(hs, { inner: ch * hh * ww }), shape: [n, ch, hh, ww] };
-    state = { h: h!, c };
+    ({ h, c } = convLstmCellReference(gates, c, { n: b, c: ch, h: hh, w: ww }));
+    hs.push(h);
   }
+  return {
+    y: { data: joinStepsReference(hs, { inner: ch * hh * ww }), shape: [n, ch, hh, ww] },
+    state: { h: h!, c },
+  };
+}
 
-  // The decoder with multi-resolution fusion, then the classifier.
+/** The decoder with multi-resolution fusion (or concatenation) of the encoder's features. */
+function decode(
+  run: Run,
+  plan: NetworkPlan,
+  config: ModelConfig,
+  y: RefTensor,
+  features: RefTensor[],
+): RefTensor {
   for (const stage of plan.decoder) {
     const [n, cin, h, w] = y.shape;
     let fused: RefTensor = {
       data: convTranspose2dReference(
         y.data,
-        get(params, `${stage.prefix}.up.weight`),
-        get(params, `${stage.prefix}.up.bias`),
+        get(run.params, `${stage.prefix}.up.weight`),
+        get(run.params, `${stage.prefix}.up.bias`),
         { n, cin, h, w, cout: stage.cout },
       ),
       shape: [n, stage.cout, 2 * h, 2 * w],
@@ -201,9 +223,7 @@ export function referenceForward(
           shape: [n, fused.shape[1] + skip.shape[1], 2 * h, 2 * w],
         };
     }
-    y = convBnRelu(fused, stage.conv);
+    y = convBnRelu(run, fused, stage.conv);
   }
-  const logits = conv(y, get(params, "head.weight"), get(params, "head.bias"), config.classes, 1);
-  const labels = argmaxChannelsReference(logits.data, { dims: logits.shape });
-  return { logits, labels, state, stats };
+  return y;
 }

@@ -1,11 +1,13 @@
+// This module is browser compatible.
 // Opens one modality's volume for slice-by-slice reading: NIfTI streams, MetaImage is read whole.
 import { InputError } from "../data/input_error.ts";
-import { readMha } from "../data/mha.ts";
-import { openNiftiSlices } from "../data/nifti_slices.ts";
+import { decodeMha } from "../data/mha.ts";
+import { niftiSlicesFromStream } from "../data/nifti_slices.ts";
+import { type NamedSource, namedSource, type SourceInput, toBytes } from "../data/source.ts";
 
 /** A volume being read as axial slices in depth order. */
 export interface ModalityReader {
-  /** The file. */
+  /** The source's name (a file's path). */
   path: string;
   /** Spatial size [x, y, z]. */
   shape: [number, number, number];
@@ -16,7 +18,7 @@ export interface ModalityReader {
 }
 
 /** Whole MetaImage volumes read once per case, shared between the statistics and slice passes. */
-export type MhaCache = Map<string, Promise<{ shape: number[]; data: Float32Array }>>;
+export type MhaCache = Map<SourceInput, Promise<{ shape: number[]; data: Float32Array }>>;
 
 function spatialShape(path: string, shape: readonly number[]): [number, number, number] {
   const extra = shape.slice(3).filter((d) => d !== 1);
@@ -26,11 +28,28 @@ function spatialShape(path: string, shape: readonly number[]): [number, number, 
   return [shape[0], shape[1], shape[2] ?? 1];
 }
 
-/** Opens `path` (NIfTI streamed; MetaImage through `cache`, read whole). */
-export async function openModality(path: string, cache: MhaCache): Promise<ModalityReader> {
+/** A MetaImage volume read whole, its data file (if separate) from beside it. */
+async function readMha(source: NamedSource): Promise<{ shape: number[]; data: Float32Array }> {
+  const sibling = source.sibling?.bind(source);
+  return await decodeMha(await toBytes(source), {
+    path: source.name,
+    readDataFile: sibling && (async (name) => await toBytes(await sibling(name))),
+  });
+}
+
+/**
+ * Opens a source (NIfTI streamed; MetaImage, told apart by a `.mha`/`.mhd`
+ * name, through `cache`, read whole). Unnamed bytes are named `<bytes>`.
+ */
+export async function openModality(
+  input: SourceInput,
+  cache: MhaCache,
+): Promise<ModalityReader> {
+  const source = namedSource(input, "<bytes>");
+  const path = source.name;
   if (/\.mh[ad]$/i.test(path)) {
-    let volume = cache.get(path);
-    if (!volume) cache.set(path, volume = readMha(path));
+    let volume = cache.get(input);
+    if (!volume) cache.set(input, volume = readMha(source));
     const { shape, data } = await volume;
     const [x, y, z] = spatialShape(path, shape);
     const plane = x * y;
@@ -43,7 +62,7 @@ export async function openModality(path: string, cache: MhaCache): Promise<Modal
       close: () => Promise.resolve(),
     };
   }
-  const volume = await openNiftiSlices(path);
+  const volume = await niftiSlicesFromStream(source, { name: path });
   try {
     const shape = spatialShape(path, volume.shape);
     let closing: Promise<void> | null = null;

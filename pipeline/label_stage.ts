@@ -7,7 +7,7 @@
  */
 
 import { type LabelConvention, labelConvention } from "../data/labels.ts";
-import { cropPlane } from "./_geometry.ts";
+import { cropSlice } from "../data/preprocess.ts";
 import type { Crop, LabelSlice, ScoreSlice, StageTimes } from "./records.ts";
 
 /** Voxels to change after the whole volume was seen (the small-enhancing-tumour rule). */
@@ -135,7 +135,7 @@ export class LabelStage extends TransformStream<ScoreSlice, LabelSlice> {
         if (classes.length !== plane) {
           throw new RangeError(`Slice ${score.z}: ${classes.length} classes for ${plane} voxels`);
         }
-        classes = cropPlane(classes, crop);
+        classes = cropSlice(classes, crop);
         const labels = new Uint8Array(area);
         for (let i = 0; i < area; i++) {
           const c = classes[i];

@@ -62,7 +62,8 @@ export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> 
     }
     const mirrors = options.tta ? MIRRORS : MIRRORS.slice(0, 1);
     const times = options.times;
-    super({
+    // `cancel` is in the Streams standard but not yet in TypeScript's DOM types.
+    const transformer: Transformer<SliceWindow, ScoreSlice> & { cancel?: () => void } = {
       transform: async (window, controller) => {
         const t0 = performance.now();
         try {
@@ -73,7 +74,8 @@ export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> 
       },
       flush: () => this.#releaseStates(),
       cancel: () => this.#releaseStates(),
-    });
+    };
+    super(transformer);
     this.#model = model;
     this.#mode = mode;
     this.#states = mirrors.map(() => null);

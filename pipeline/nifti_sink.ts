@@ -1,14 +1,14 @@
+// This module is browser compatible.
 /**
- * The pipeline's sink: label slices streamed into a gzipped uint8 NIfTI
- * with the FLAIR's geometry, written to a temporary name and renamed into
- * place when complete, so an interruption never leaves a partial output.
+ * The pipeline's sink: label slices encoded as a uint8 NIfTI with the
+ * FLAIR's geometry and written to a byte stream (`io` makes that an atomic
+ * file; a page can collect it in memory).
  *
  * @module
  */
 
 import type { NiftiHeader } from "../data/nifti_header.ts";
-import { openNiftiSlices } from "../data/nifti_slices.ts";
-import { createNiftiWriter } from "../data/nifti_writer.ts";
+import { NiftiEncoder } from "../data/nifti_encoder.ts";
 import type { Relabel } from "./label_stage.ts";
 import type { LabelSlice, StageTimes } from "./records.ts";
 
@@ -20,128 +20,107 @@ export interface NiftiSinkOptions {
   reference?: NiftiHeader;
   /** Voxel-to-world affine when there is no reference header (MetaImage input). */
   affine?: number[][];
+  /** Gzip the bytes (default true: `.nii.gz`). */
+  gzip?: boolean;
+  /** Names the output in error messages. */
+  name?: string;
   /**
    * Asked once every slice has arrived: voxels to change before the file is
-   * final (the small-enhancing-tumour rule). The slices then go to a hidden
-   * first-pass file, and only the rare volumes needing a change are rewritten.
+   * final (the small-enhancing-tumour rule). The label slices (one byte a
+   * voxel) are then held until the answer is known, and encoded once.
    */
   relabel?: () => Relabel | null;
-  /** Called after each slice is written, with the number written so far. */
+  /** Called after each slice is taken, with the number taken so far. */
   onSlice?: (written: number) => void;
   /** Time spent encoding and writing is added to `times.write`. */
   times?: StageTimes;
 }
 
-const dirname = (p: string) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : ".");
-const basename = (p: string) => p.slice(p.lastIndexOf("/") + 1);
-
-/** A uint8 label volume writer with the sink's shape and geometry. */
-function labelWriter(
-  path: string,
-  options: NiftiSinkOptions,
-): WritableStreamDefaultWriter<ArrayLike<number>> {
-  return createNiftiWriter(path, {
-    shape: [...options.shape],
-    datatype: "uint8",
-    reference: options.reference,
-    affine: options.affine,
-  }).getWriter();
-}
-
-async function rewrite(
-  from: string,
-  to: string,
-  fix: Relabel,
-  options: NiftiSinkOptions,
-): Promise<void> {
-  const reader = await openNiftiSlices(from);
-  const writer = labelWriter(to, options);
-  const area = options.shape[0] * options.shape[1];
-  const indices = [...fix.indices].sort((a, b) => a - b);
-  let at = 0;
-  try {
-    let z = 0;
-    for await (const slice of reader.slices()) {
-      for (; at < indices.length && indices[at] < (z + 1) * area; at++) {
-        const i = indices[at] - z * area;
-        if (slice[i] === fix.from) slice[i] = fix.to;
-      }
-      await writer.write(slice);
-      z++;
-    }
-    await writer.close();
-  } catch (error) {
-    await writer.abort(error).catch(() => {});
-    throw error;
-  } finally {
-    await reader.close();
+/** Applies a relabelling to held slices of `area` voxels each. */
+function applyRelabel(slices: Uint8Array[], fix: Relabel, area: number): void {
+  for (const i of fix.indices) {
+    const slice = slices[Math.floor(i / area)];
+    if (slice[i % area] === fix.from) slice[i % area] = fix.to;
   }
 }
 
 /**
- * A `WritableStream` of {@linkcode LabelSlice}s (in depth order) that writes
- * `path` as uint8 NIfTI (gzipped when it ends in `.gz`). Aborting it (e.g.
- * through `pipeTo`'s signal) deletes every temporary file.
+ * A `WritableStream` of {@linkcode LabelSlice}s (in depth order) that
+ * writes a uint8 NIfTI file's bytes to `output`. A failure or an abort
+ * (e.g. through `pipeTo`'s signal) aborts `output`, so `io`'s atomic file
+ * is removed.
  *
  * @example
  * ```ts
  * import { NiftiSink } from "./nifti_sink.ts";
- * import { readNiftiHeader } from "../data/nifti_reader.ts";
- * const reference = await readNiftiHeader("case/x_flair.nii.gz");
- * await labels.pipeTo(new NiftiSink("out/x.nii.gz", { shape: [240, 240, 155], reference }));
+ * const collected = new TransformStream<Uint8Array, Uint8Array>();
+ * const bytes = new Response(collected.readable).arrayBuffer();
+ * const writer = new NiftiSink(collected.writable, { shape: [4, 3, 1] }).getWriter();
+ * await writer.write({ z: 0, labels: new Uint8Array(12) });
+ * await writer.close();
+ * console.log((await bytes).byteLength);
  * ```
  */
 export class NiftiSink extends WritableStream<LabelSlice> {
   #written = 0;
 
-  /** Makes a sink writing `path`. */
-  constructor(path: string, options: NiftiSinkOptions) {
-    const firstPass = options.relabel
-      ? `${dirname(path)}/.${basename(path)}.pass1-${crypto.randomUUID().slice(0, 8)}` +
-        (/\.gz$/i.test(path) ? ".nii.gz" : ".nii")
-      : path;
-    const inner = labelWriter(firstPass, options);
-    const timed = async (work: () => Promise<void>) => {
+  /** Makes a sink writing to `output`. */
+  constructor(output: WritableStream<Uint8Array>, options: NiftiSinkOptions) {
+    const name = options.name ?? "<labels>";
+    const encoder = new NiftiEncoder({
+      shape: [...options.shape],
+      datatype: "uint8",
+      reference: options.reference,
+      affine: options.affine,
+      gzip: options.gzip ?? true,
+      name,
+    });
+    const piped = encoder.readable.pipeTo(output);
+    piped.catch(() => {}); // reported through the writer's calls
+    const inner = encoder.writable.getWriter();
+    const held: Uint8Array[] | null = options.relabel ? [] : null;
+    const fail = async (reason: unknown) => {
+      await inner.abort(reason).catch(() => {});
+      await piped.catch(() => {});
+    };
+    // Times the work; on failure aborts the output (and waits for it) before rethrowing.
+    const guarded = async (work: () => Promise<void>) => {
       const t0 = performance.now();
       try {
         await work();
+      } catch (error) {
+        await fail(error);
+        throw error;
       } finally {
         if (options.times) options.times.write += performance.now() - t0;
       }
     };
-    const removeFirstPass = async () => {
-      if (firstPass !== path) await Deno.remove(firstPass).catch(() => {});
-    };
     super({
       write: (slice) =>
-        timed(async () => {
+        guarded(async () => {
           if (slice.z !== this.#written) {
-            throw new RangeError(`${path}: slice ${slice.z} arrived when ${this.#written} was due`);
+            throw new RangeError(`${name}: slice ${slice.z} arrived when ${this.#written} was due`);
           }
-          await inner.write(slice.labels);
+          if (held) held.push(slice.labels);
+          else await inner.write(slice.labels);
           this.#written++;
           options.onSlice?.(this.#written);
         }),
       close: () =>
-        timed(async () => {
-          await inner.close();
-          if (firstPass === path) return;
-          try {
+        guarded(async () => {
+          if (held) {
             const fix = options.relabel!();
-            if (fix) await rewrite(firstPass, path, fix, options);
-            else await Deno.rename(firstPass, path);
-          } finally {
-            await removeFirstPass();
+            if (fix) applyRelabel(held, fix, options.shape[0] * options.shape[1]);
+            for (const slice of held.splice(0)) await inner.write(slice);
           }
+          await inner.close();
+          await piped;
         }),
-      abort: async (reason) => {
-        await inner.abort(reason).catch(() => {});
-        await removeFirstPass();
-      },
+      abort: (reason) => fail(reason),
     });
   }
 
-  /** Number of slices written so far. */
+  /** Number of slices taken so far. */
   get written(): number {
     return this.#written;
   }

@@ -21,21 +21,8 @@ export interface ScoreSlice {
   argmax?: Uint8Array;
 }
 
-/** Where the original slice sits inside the padded one. */
-export interface Crop {
-  /** Original width (x size). */
-  width: number;
-  /** Original height (y size). */
-  height: number;
-  /** Padded width. */
-  paddedWidth: number;
-  /** Padded height. */
-  paddedHeight: number;
-  /** Columns of padding before the original's first column. */
-  left: number;
-  /** Rows of padding before the original's first row. */
-  top: number;
-}
+/** Where the original slice sits inside the padded one (the preprocessing's record). */
+export type { Crop } from "../data/preprocess.ts";
 
 /** One output slice of labels, cropped back to the volume's in-plane size. */
 export interface LabelSlice {

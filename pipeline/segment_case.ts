@@ -1,16 +1,20 @@
+// This module is browser compatible.
 /**
  * One case end to end: volume source -> model stage -> label stage -> NIfTI
  * sink, joined with `pipeThrough`/`pipeTo` so backpressure holds end to end
- * and an abort signal cancels every stage and removes temporary output.
+ * and an abort signal cancels every stage and aborts the output. Inputs are
+ * sources (bytes, `Blob`s/`File`s, `io`'s file sources), the output a byte
+ * stream; `io`'s `segmentCase` is the face that takes paths.
  *
  * @module
  */
 
-import type { Case } from "../data/cases.ts";
+import { MODALITIES, type Modality } from "../data/cases.ts";
 import type { LabelConvention } from "../data/labels.ts";
-import { readMhaHeader } from "../data/mha.ts";
+import { mhaHeaderFromStream } from "../data/mha.ts";
 import type { NiftiHeader } from "../data/nifti_header.ts";
-import { readNiftiHeader } from "../data/nifti_reader.ts";
+import { niftiHeaderFromStream } from "../data/nifti_reader.ts";
+import { type NamedSource, namedSource, type SourceInput, toBytes } from "../data/source.ts";
 import { LabelStage } from "./label_stage.ts";
 import { type InferenceMode, ModelStage } from "./model_stage.ts";
 import { NiftiSink } from "./nifti_sink.ts";
@@ -39,12 +43,19 @@ export interface InferenceOptions {
   labels?: LabelConvention;
 }
 
-/** Options of {@linkcode segmentCase}. */
+/** A case's four modality volumes (unnamed ones are named by their modality in errors). */
+export type CaseSources = Readonly<Record<Modality, SourceInput>>;
+
+/** Options of {@linkcode segmentSources}. */
 export interface SegmentCaseOptions<State> extends InferenceOptions {
   /** The network. */
   model: SliceModel<State>;
-  /** Aborting stops the case and removes its temporary files. */
+  /** Aborting stops the case and aborts its output (no file is left). */
   signal?: AbortSignal;
+  /** Gzip the output (default true: `.nii.gz`). */
+  gzip?: boolean;
+  /** Names the output in error messages. */
+  name?: string;
   /** Called after each slice is written: slices done, slices in the volume. */
   onSlice?: (done: number, total: number) => void;
 }
@@ -53,7 +64,7 @@ export interface SegmentCaseOptions<State> extends InferenceOptions {
 export interface SegmentCaseResult {
   /** Volume size [x, y, z]. */
   shape: [number, number, number];
-  /** Wall-clock seconds from opening the inputs to the renamed output. */
+  /** Wall-clock seconds from opening the inputs to the finished output. */
   seconds: number;
   /** Milliseconds spent in each stage (they overlap in time). */
   times: StageTimes;
@@ -95,49 +106,107 @@ export function windowing(options: InferenceOptions): { depth: number; overlap: 
   return { depth, overlap };
 }
 
+/** The geometry the output copies from the FLAIR: its header, or a MetaImage's affine. */
+async function flairGeometry(
+  flair: NamedSource,
+): Promise<{ affine?: number[][]; reference?: NiftiHeader }> {
+  if (/\.mh[ad]$/i.test(flair.name)) {
+    return { affine: (await mhaHeaderFromStream(flair, flair.name)).affine };
+  }
+  return { reference: await niftiHeaderFromStream(flair, { name: flair.name }) };
+}
+
 /**
- * Segments one case into `outPath` (uint8 NIfTI, gzipped if it ends in
- * `.gz`, with the FLAIR's geometry). The file appears only when complete.
+ * Segments one case from its four modalities into `output`: the bytes of a
+ * uint8 NIfTI (gzipped by default) with the FLAIR's geometry. On failure or
+ * abort `output` is aborted.
  *
- * @throws {InputError} for bad input files; an `AbortError` when aborted.
+ * @throws {InputError} for bad inputs; an `AbortError` when aborted.
  * @example
  * ```ts
- * import { segmentCase } from "./segment_case.ts";
+ * import { segmentSources } from "./segment_case.ts";
  * import { NetworkSliceModel } from "../model/network_slice_model.ts";
- * const model = await NetworkSliceModel.load("models/default.safetensors");
- * const result = await segmentCase(kase, "out/BraTS_001.nii.gz", { model, tta: true });
- * console.log(result.seconds, result.times);
+ * import { encodeNifti } from "../data/nifti_encoder.ts";
+ * import { generatePhantom } from "../data/phantom.ts";
+ * // Four `File`s, as a page gets them from <input type="file">.
+ * const p = generatePhantom({ size: [32, 32, 8], seed: 1 });
+ * const [flair, t1, t1ce, t2] = (["flair", "t1", "t1ce", "t2"] as const).map((m) => {
+ *   const bytes = encodeNifti(p.modalities[m], { shape: p.shape, datatype: "int16", affine: p.affine });
+ *   return new File([bytes], `x_${m}.nii.gz`);
+ * });
+ * const response = await fetch(new URL("../models/default.safetensors", import.meta.url));
+ * const model = await NetworkSliceModel.fromBytes(new Uint8Array(await response.arrayBuffer()));
+ * const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+ * const download = new Response(readable).blob();
+ * await segmentSources({ flair, t1, t1ce, t2 }, writable, { model });
+ * console.log((await download).size);
+ * model.release();
  * ```
  */
-export async function segmentCase<State>(
-  input: Pick<Case, "modalities">,
-  outPath: string,
+export async function segmentSources<State>(
+  sources: CaseSources,
+  output: WritableStream<Uint8Array>,
   options: SegmentCaseOptions<State>,
 ): Promise<SegmentCaseResult> {
   const t0 = performance.now();
-  options.signal?.throwIfAborted();
   const times = newStageTimes();
-  const model = options.model;
-  const flair = input.modalities.flair;
-  const geometry = /\.mh[ad]$/i.test(flair)
-    ? { affine: (await readMhaHeader(flair)).affine }
-    : { reference: await readNiftiHeader(flair) };
-  const source = await VolumeSource.open(input.modalities, {
-    ...windowing(options),
-    multiple: model.multiple,
-    times,
-  });
+  let source: VolumeSource | undefined;
   try {
-    return await run(source, outPath, geometry, { ...options, times, t0 });
+    options.signal?.throwIfAborted();
+    const named = Object.fromEntries(
+      MODALITIES.map((m) => [m, namedSource(sources[m], m)]),
+    ) as Record<Modality, NamedSource>;
+    const geometry = await flairGeometry(named.flair);
+    source = await VolumeSource.open(named, {
+      ...windowing(options),
+      multiple: options.model.multiple,
+      times,
+    });
+    return await run(source, output, geometry, { ...options, times, t0 });
   } catch (error) {
-    await source.cancel(error).catch(() => {});
+    await source?.cancel(error).catch(() => {});
+    // Before the sink took the output, nothing else can abort it.
+    if (!output.locked) await output.abort(error).catch(() => {});
     throw error;
   }
 }
 
+/**
+ * {@linkcode segmentSources} into memory: the output file's bytes with the result.
+ *
+ * @example
+ * ```ts
+ * import { segmentToBytes } from "./segment_case.ts";
+ * import { NetworkSliceModel } from "../model/network_slice_model.ts";
+ * import { encodeNifti } from "../data/nifti_encoder.ts";
+ * import { generatePhantom } from "../data/phantom.ts";
+ * // Four `File`s, as a page gets them from <input type="file">.
+ * const p = generatePhantom({ size: [32, 32, 8], seed: 1 });
+ * const [flair, t1, t1ce, t2] = (["flair", "t1", "t1ce", "t2"] as const).map((m) => {
+ *   const bytes = encodeNifti(p.modalities[m], { shape: p.shape, datatype: "int16", affine: p.affine });
+ *   return new File([bytes], `x_${m}.nii.gz`);
+ * });
+ * const response = await fetch(new URL("../models/default.safetensors", import.meta.url));
+ * const model = await NetworkSliceModel.fromBytes(new Uint8Array(await response.arrayBuffer()));
+ * const { bytes, seconds } = await segmentToBytes({ flair, t1, t1ce, t2 }, { model });
+ * console.log(bytes.length, seconds);
+ * model.release();
+ * ```
+ */
+export async function segmentToBytes<State>(
+  sources: CaseSources,
+  options: SegmentCaseOptions<State>,
+): Promise<SegmentCaseResult & { bytes: Uint8Array }> {
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const bytes = toBytes(readable);
+  bytes.catch(() => {}); // a failure is segmentSources' to report
+  const result = await segmentSources(sources, writable, options);
+  return { ...result, bytes: await bytes };
+}
+
 async function run<State>(
   source: VolumeSource,
-  outPath: string,
+  output: WritableStream<Uint8Array>,
   geometry: { affine?: number[][]; reference?: NiftiHeader },
   options: SegmentCaseOptions<State> & { times: StageTimes; t0: number },
 ): Promise<SegmentCaseResult> {
@@ -152,9 +221,19 @@ async function run<State>(
   const minEnhancing = options.minEnhancing ?? 0;
   let relabelled = false;
   const total = source.shape[2];
-  const sink = new NiftiSink(outPath, {
+  const scores = source.pipeThrough(
+    new ModelStage(model, {
+      mode: options.mode ?? DEFAULT_INFERENCE.mode,
+      tta: options.tta,
+      times,
+    }),
+  );
+  // The sink comes last: once it exists, only the pipe below (which aborts it on failure) may fail.
+  const sink = new NiftiSink(output, {
     shape: source.shape,
     ...geometry,
+    gzip: options.gzip,
+    name: options.name,
     times,
     onSlice: (done) => options.onSlice?.(done, total),
     relabel: minEnhancing > 0
@@ -165,13 +244,6 @@ async function run<State>(
       }
       : undefined,
   });
-  const scores = source.pipeThrough(
-    new ModelStage(model, {
-      mode: options.mode ?? DEFAULT_INFERENCE.mode,
-      tta: options.tta,
-      times,
-    }),
-  );
   await scores.pipeThrough(labels).pipeTo(sink, { signal: options.signal });
   return {
     shape: source.shape,

@@ -1,17 +1,19 @@
 /**
- * The pipeline's source: a case's four modalities read in lockstep, each
- * z-score normalised over the brain with its own statistics (a first pass
- * over the slices gathers them), padded in-plane to the network's multiple
- * and emitted as depth-ordered windows of `T` slices.
+ * The pipeline's source: a case's four modalities read in lockstep (from
+ * files, or from volumes in memory), each z-score normalised over the brain
+ * with its own statistics (a first pass over the slices gathers them),
+ * padded in-plane to the network's multiple (`data/preprocess.ts`) and
+ * emitted as depth-ordered windows of `T` slices.
  *
  * @module
  */
 
 import { InputError } from "../data/input_error.ts";
 import { MODALITIES, type Modality } from "../data/cases.ts";
-import { normaliseSlice, ZScoreAccumulator, type ZScoreStats } from "../data/normalise.ts";
-import { cropFor, padInto } from "./_geometry.ts";
+import { ZScoreAccumulator, type ZScoreStats } from "../data/normalise.ts";
+import { cropFor, preprocessSlice, SLICE_MULTIPLE } from "../data/preprocess.ts";
 import { type MhaCache, type ModalityReader, openModality } from "./_modality_reader.ts";
+import type { SourceInput } from "../data/source.ts";
 import type { SliceWindow } from "../model/slice_model.ts";
 import type { Crop, StageTimes } from "./records.ts";
 
@@ -21,7 +23,7 @@ export interface VolumeSourceOptions {
   depth?: number;
   /** Slices shared by consecutive windows (default 0; must be below `depth`). */
   overlap?: number;
-  /** In-plane sizes are padded up to a multiple of this (default 16). */
+  /** In-plane sizes are padded up to a multiple of this (default {@linkcode SLICE_MULTIPLE}). */
   multiple?: number;
   /** Time spent reading and normalising is added to `times.decode`. */
   times?: StageTimes;
@@ -39,7 +41,7 @@ function strideOf(depth: number, overlap: number): number {
 }
 
 async function openAll(
-  files: Readonly<Record<Modality, string>>,
+  files: Readonly<Record<Modality, SourceInput>>,
   cache: MhaCache,
 ): Promise<ModalityReader[]> {
   const readers: ModalityReader[] = [];
@@ -60,6 +62,23 @@ async function openAll(
     await closeEach(readers);
     throw error;
   }
+}
+
+/** A volume in memory read as slices, like a file's. */
+function arrayReader(
+  path: string,
+  shape: [number, number, number],
+  data: Float32Array,
+): ModalityReader {
+  const plane = shape[0] * shape[1];
+  return {
+    path,
+    shape,
+    async *slices() {
+      for (let k = 0; k < shape[2]; k++) yield data.subarray(k * plane, (k + 1) * plane);
+    },
+    close: () => Promise.resolve(),
+  };
 }
 
 /** Closes every reader, even if one fails to close. */
@@ -99,7 +118,7 @@ export class VolumeSource extends ReadableStream<SliceWindow> {
     options: { depth: number; stride: number; multiple: number; times?: StageTimes },
   ) {
     const [x, y, z] = readers[0].shape;
-    const crop = cropFor(x, y, options.multiple);
+    const crop = cropFor(x, y, { multiple: options.multiple });
     const iterators = readers.map((r) => r.slices());
     const plane = crop.paddedWidth * crop.paddedHeight;
     const channels = readers.length;
@@ -114,8 +133,7 @@ export class VolumeSource extends ReadableStream<SliceWindow> {
         if (result.done) {
           throw new InputError(readers[m].path, `ended after ${k} of ${z} slices`);
         }
-        const normalised = normaliseSlice(result.value, stats[m]);
-        padInto(normalised, crop, out, m * plane);
+        preprocessSlice(result.value, stats[m], crop, { out, offset: m * plane });
       });
       return out;
     };
@@ -165,7 +183,8 @@ export class VolumeSource extends ReadableStream<SliceWindow> {
   }
 
   /**
-   * Opens a case's four modalities (checking that their dims agree), gathers
+   * Opens a case's four modality sources (bytes, `Blob`s/`File`s, `io`'s
+   * file sources; checking that their dims agree), gathers
    * each one's brain statistics in a first pass, and returns the stream of
    * windows of the second pass.
    *
@@ -174,31 +193,76 @@ export class VolumeSource extends ReadableStream<SliceWindow> {
    * @example
    * ```ts
    * import { VolumeSource } from "./volume_source.ts";
-   * const source = await VolumeSource.open(
-   *   { flair: "c_flair.nii.gz", t1: "c_t1.nii.gz", t1ce: "c_t1ce.nii.gz", t2: "c_t2.nii.gz" },
-   *   { depth: 8 },
+   * import { encodeNifti } from "../data/nifti_encoder.ts";
+   * import { generatePhantom } from "../data/phantom.ts";
+   * const p = generatePhantom({ size: [40, 36, 10], seed: 1 });
+   * const [flair, t1, t1ce, t2] = (["flair", "t1", "t1ce", "t2"] as const).map((m) =>
+   *   new Blob([encodeNifti(p.modalities[m], { shape: p.shape, datatype: "int16" })])
    * );
+   * const source = await VolumeSource.open({ flair, t1, t1ce, t2 }, { depth: 8 });
    * for await (const w of source) console.log(w.start, w.depth, w.height, w.width);
    * ```
    */
-  static async open(
-    files: Readonly<Record<Modality, string>>,
+  static open(
+    files: Readonly<Record<Modality, SourceInput>>,
     options: VolumeSourceOptions = {},
+  ): Promise<VolumeSource> {
+    const cache: MhaCache = new Map();
+    return VolumeSource.#fromReaders(() => openAll(files, cache), options);
+  }
+
+  /**
+   * The same stream over volumes already in memory (one per modality, in
+   * channel order, each `[z][y][x]` with x fastest), e.g. validation cases
+   * during training: the slices go through exactly what {@linkcode open}'s do.
+   *
+   * @throws {RangeError} when a volume's length disagrees with `shape`, for
+   *   non-finite voxels, or for a bad window length/overlap.
+   * @example
+   * ```ts
+   * import { VolumeSource } from "./volume_source.ts";
+   * const volume = new Float32Array(40 * 36 * 5).fill(1);
+   * const source = await VolumeSource.fromArrays([volume, volume, volume, volume], [40, 36, 5], {
+   *   depth: 3,
+   * });
+   * for await (const w of source) console.log(w.start, w.valid, w.width); // 0 3 48, then 3 2 48
+   * ```
+   */
+  static async fromArrays(
+    volumes: readonly Float32Array[],
+    shape: readonly [number, number, number],
+    options: VolumeSourceOptions & { names?: readonly string[] } = {},
+  ): Promise<VolumeSource> {
+    const [x, y, z] = shape;
+    const names = volumes.map((_, m) => options.names?.[m] ?? MODALITIES[m] ?? `channel ${m}`);
+    volumes.forEach((v, m) => {
+      if (v.length !== x * y * z) {
+        throw new RangeError(`${names[m]}: ${v.length} voxels, expected ${x}×${y}×${z}`);
+      }
+    });
+    const readers = () =>
+      Promise.resolve(volumes.map((v, m) => arrayReader(names[m], [x, y, z], v)));
+    return await VolumeSource.#fromReaders(readers, options);
+  }
+
+  /** Statistics pass over one set of readers, then the stream over a second set. */
+  static async #fromReaders(
+    openReaders: () => Promise<ModalityReader[]>,
+    options: VolumeSourceOptions,
   ): Promise<VolumeSource> {
     const depth = options.depth ?? 1;
     const stride = strideOf(depth, options.overlap ?? 0);
-    const multiple = options.multiple ?? 16;
+    const multiple = options.multiple ?? SLICE_MULTIPLE;
     const t0 = performance.now();
-    const cache: MhaCache = new Map();
     const stats: ZScoreStats[] = [];
     // Statistics pass: one modality at a time, each reader closed after its pass.
-    const first = await openAll(files, cache);
+    const first = await openReaders();
     try {
       for (const reader of first) stats.push(await statsOf(reader));
     } finally {
       await closeEach(first);
     }
-    const readers = await openAll(files, cache);
+    const readers = await openReaders();
     if (options.times) options.times.decode += performance.now() - t0;
     return new VolumeSource(readers, stats, { depth, stride, multiple, times: options.times });
   }

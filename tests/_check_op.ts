@@ -1,20 +1,12 @@
 // Shared op checker: GPU against the CPU reference, and reference backward against finite differences.
 import assert from "node:assert/strict";
+import { Random } from "../data/random.ts";
 import { Tape } from "../gpu/autograd.ts";
 import { Tensor } from "../gpu/tensor.ts";
 
-/** Deterministic uniform numbers in [lo, hi) (mulberry32). */
+/** Deterministic uniform numbers in [lo, hi): the shared generator started from the raw `seed`. */
 export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float64Array {
-  let s = seed >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
-  return out;
+  return new Random(seed).uniforms(n, lo, hi);
 }
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);

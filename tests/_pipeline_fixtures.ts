@@ -1,5 +1,5 @@
 // Shared fixtures of the pipeline tests: a CPU stand-in model with a recurrent state, and case writing.
-import { createNiftiHeader, serializeNiftiHeader } from "../data/nifti_header.ts";
+import { createNiftiHeader, serializeNiftiHeader } from "../data/nifti_header_create.ts";
 import type { Modality } from "../data/cases.ts";
 import type { SliceModel, SliceStepResult, SliceWindow } from "../model/slice_model.ts";
 

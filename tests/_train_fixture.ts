@@ -1,46 +1,66 @@
-// In-memory phantom cases as a TrainingSource, for the training tests (no files needed).
+// In-memory phantom cases as a TrainingSource, and checkpoint files for the trainer, for the training tests.
 import { labelsToClasses } from "../data/labels.ts";
 import { ZScoreAccumulator } from "../data/normalise.ts";
 import { generatePhantom } from "../data/phantom.ts";
+import { cropFor, preprocessSlice } from "../data/preprocess.ts";
 import { MedianFrequencyAccumulator } from "../train/class_weights.ts";
-import type { LoadedCase, TrainingSource } from "../train/training_data.ts";
+import type { LoadedCase, TrainingSource, ValidationCase } from "../train/training_data.ts";
 
-/** A loaded, normalised phantom of `size` (x and y multiples of 16). */
-export function phantomCase(seed: number, size: [number, number, number]): LoadedCase {
+const MODALITIES = ["flair", "t1", "t1ce", "t2"] as const;
+
+/** A held-out phantom of `size` as read: raw modalities (as float) and truth labels. */
+export function phantomValidationCase(
+  seed: number,
+  size: [number, number, number],
+): ValidationCase {
   const p = generatePhantom({ size, seed });
+  return {
+    id: `phantom_${seed}`,
+    shape: size,
+    modalities: MODALITIES.map((m) => Float32Array.from(p.modalities[m])),
+    labels: p.label,
+  };
+}
+
+/** A phantom of `size` preprocessed for training (normalised, padded like every other path). */
+export function phantomCase(seed: number, size: [number, number, number]): LoadedCase {
+  const raw = phantomValidationCase(seed, size);
   const [X, Y, Z] = size;
-  const plane = X * Y;
+  const crop = cropFor(X, Y);
+  const plane = crop.paddedWidth * crop.paddedHeight;
   const image = new Float32Array(Z * 4 * plane);
-  (["flair", "t1", "t1ce", "t2"] as const).forEach((m, c) => {
-    const data = p.modalities[m];
+  raw.modalities.forEach((data, c) => {
     const acc = new ZScoreAccumulator();
-    acc.add(data);
-    const { mean, std } = acc.stats();
+    for (let z = 0; z < Z; z++) acc.add(data.subarray(z * X * Y, (z + 1) * X * Y));
+    const stats = acc.stats();
     for (let z = 0; z < Z; z++) {
-      for (let i = 0; i < plane; i++) {
-        const v = data[z * plane + i];
-        image[(z * 4 + c) * plane + i] = v === 0 ? 0 : (v - mean) / std;
-      }
+      preprocessSlice(data.subarray(z * X * Y, (z + 1) * X * Y), stats, crop, {
+        out: image,
+        offset: (z * 4 + c) * plane,
+      });
     }
   });
   return {
-    id: `phantom_${seed}`,
-    width: X,
-    height: Y,
+    id: raw.id,
+    width: crop.paddedWidth,
+    height: crop.paddedHeight,
     depth: Z,
-    original: [X, Y],
+    crop,
     image,
-    classes: labelsToClasses(p.label, "brats2017"),
+    classes: labelsToClasses(raw.labels, "brats2017"),
     modalities: 4,
   };
 }
 
-/** A source of `train` + `val` phantoms; counts loads in `loads`. */
+/** A source of `train` + `val` phantoms (sizes multiples of 16); counts loads in `loads`. */
 export function phantomSource(
   options: { train: number; val: number; size: [number, number, number] },
 ): TrainingSource & { loads: number } {
   const train = Array.from({ length: options.train }, (_, i) => phantomCase(100 + i, options.size));
-  const val = Array.from({ length: options.val }, (_, i) => phantomCase(200 + i, options.size));
+  const val = Array.from(
+    { length: options.val },
+    (_, i) => phantomValidationCase(200 + i, options.size),
+  );
   const mfb = new MedianFrequencyAccumulator(4);
   const plane = options.size[0] * options.size[1];
   const index = train.map((c) => {
@@ -67,3 +87,13 @@ export function phantomSource(
   };
   return source;
 }
+
+/** The trainer's `write` and `read` on plain files (tests write into their own temporary folders). */
+export const trainFiles = {
+  write: (path: string, bytes: Uint8Array): Promise<void> => Deno.writeFile(path, bytes),
+  read: (path: string): Promise<Uint8Array | null> =>
+    Deno.readFile(path).catch((error) => {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }),
+};

@@ -6,12 +6,12 @@ import {
   type Conv2dDims,
   type Conv2dOptions,
   conv2dReference,
-  prepackConv2d,
 } from "../gpu/ops/conv2d.ts";
+import { prepackConv2d } from "../gpu/ops/conv2d_prepack.ts";
 import { checkGradient, checkOp } from "./_check_op.ts";
 import { gpuTest } from "./_gpu.ts";
 
-// [n, cin, h, w, cout, k]: odd sizes, single channels, channel counts not multiples of the blocks.
+// [n, cin, h, w, cout, k]: odd sizes, single channels, channel counts not multiples of the tiles.
 const CASES: number[][] = [
   [1, 1, 1, 1, 1, 3],
   [1, 1, 5, 7, 1, 3],
@@ -75,22 +75,22 @@ Deno.test("conv2d: reference backward matches finite differences", () => {
 
 const VARIANTS: Conv2dOptions[] = [
   { algorithm: "direct" },
-  { algorithm: "direct", block: { px: 4, co: 4, padded: true } },
-  { algorithm: "direct", block: { px: 8, co: 8, padded: false } },
+  { algorithm: "direct", tile: { px: 4, co: 4, padded: true } },
+  { algorithm: "direct", tile: { px: 8, co: 8, padded: false } },
   {
     algorithm: "direct",
-    block: { px: 5, co: 12 },
+    tile: { px: 5, co: 12 },
     gradAlgorithm: "chunked",
-    gradBlock: { px: 3, co: 4, ci: 4 },
+    chunkedGradTile: { px: 3, co: 4, ci: 4 },
   },
-  { gradAlgorithm: "window", windowBlock: { px: 3, co: 12 } },
-  { gradAlgorithm: "window", windowBlock: { px: 4, co: 8, padded: true } },
-  { algorithm: "winograd", winograd: { tiles: 3, co: 12 } },
-  { algorithm: "winograd", winograd: { tiles: 2, co: 8, padded: true } },
-  { algorithm: "winograd", winograd: { tiles: 4, co: 4, padded: true } },
+  { gradAlgorithm: "window", windowGradTile: { px: 3, co: 12 } },
+  { gradAlgorithm: "window", windowGradTile: { px: 4, co: 8, padded: true } },
+  { algorithm: "winograd", winogradTile: { tiles: 3, co: 12 } },
+  { algorithm: "winograd", winogradTile: { tiles: 2, co: 8, padded: true } },
+  { algorithm: "winograd", winogradTile: { tiles: 4, co: 4, padded: true } },
 ];
 
-gpuTest("conv2d: direct and Winograd kernels, other register blocks, agree", async () => {
+gpuTest("conv2d: direct and Winograd kernels, other register tiles, agree", async () => {
   for (
     const c of [[2, 6, 7, 11, 13, 3], [1, 1, 1, 2, 1, 3], [2, 17, 6, 5, 14, 3], [1, 20, 3, 4, 5, 1]]
   ) {

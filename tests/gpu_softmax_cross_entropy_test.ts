@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import {
-  softmax,
   softmaxCrossEntropy,
   softmaxCrossEntropyBackwardReference,
   softmaxCrossEntropyReference,
-  softmaxReference,
 } from "../gpu/ops/softmax_cross_entropy.ts";
+import { softmax, softmaxReference } from "../gpu/ops/softmax.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { assertClose, checkGradient, checkOp, randomArray } from "./_check_op.ts";
 import { gpuTest } from "./_gpu.ts";

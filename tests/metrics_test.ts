@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  CaseScorer,
-  EMPTY_REGION_RULE,
-  percentile,
-  scoreCase,
-  summariseScores,
-} from "../data/metrics.ts";
+import { CaseScorer, EMPTY_REGION_RULE, scoreCase } from "../data/metrics.ts";
+import { percentile } from "../data/hd95.ts";
+import { summariseScores } from "../data/score_summary.ts";
 
 const close = (a: number, b: number, eps = 1e-9) =>
   assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);

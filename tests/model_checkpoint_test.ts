@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { InputError } from "../data/input_error.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { encodeCheckpoint } from "../model/checkpoint.ts";
-import { loadCheckpoint, loadCheckpointInto, saveCheckpoint } from "../model/checkpoint_file.ts";
+import { loadCheckpoint, loadCheckpointInto, saveCheckpoint } from "../io/checkpoint.ts";
 import { modelConfig } from "../model/config.ts";
 import { releaseState, SegmentationNetwork } from "../model/network.ts";
 import { encodeSafetensors } from "../model/safetensors.ts";

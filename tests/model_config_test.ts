@@ -9,7 +9,8 @@ import {
   PRESETS,
   validateConfig,
 } from "../model/config.ts";
-import { orthogonal, Random } from "../model/init.ts";
+import { Random } from "../data/random.ts";
+import { orthogonal } from "../model/init.ts";
 import { initialValues, networkPlan, parameterCount } from "../model/plan.ts";
 
 /** Trainable parameters counted layer by layer from the channel plan (independent of plan.ts). */

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  InputError,
-  openNiftiSlices,
-  parseNifti,
-  readNifti,
-  readNiftiHeader,
-} from "../data/mod.ts";
+import { InputError, parseNifti } from "../data/mod.ts";
+import { openNiftiSlices, readNifti, readNiftiHeader } from "../io/nifti.ts";
 import { BAD_DIR, badFiles, buildNifti, gzip, runCli, tempDir } from "./_nifti_fixtures.ts";
 
 /** Asserts `promise` rejects with one line of InputError naming `path`; returns the problem. */

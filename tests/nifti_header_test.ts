@@ -4,9 +4,9 @@ import {
   createNiftiHeader,
   type NiftiHeader,
   parseNiftiHeader,
-  readNiftiHeader,
   serializeNiftiHeader,
 } from "../data/mod.ts";
+import { readNiftiHeader } from "../io/nifti.ts";
 import { parseNifti } from "../data/nifti_reader.ts";
 import { gunzipSync } from "fflate";
 import { NIFTI_DIR, referenceEntries } from "./_nifti_fixtures.ts";

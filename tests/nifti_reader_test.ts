@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { InputError, parseNifti, readNifti, readNiftiHeader } from "../data/mod.ts";
+import { InputError, parseNifti } from "../data/mod.ts";
+import { readNifti, readNiftiHeader } from "../io/nifti.ts";
 import { buildNifti, closeRel, gzip, NIFTI_DIR, referenceEntries } from "./_nifti_fixtures.ts";
 
 function assertAffine(actual: number[][], expected: number[][], label: string): void {

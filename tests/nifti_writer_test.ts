@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createNiftiWriter, readNifti, readNiftiHeader, writeNifti } from "../data/mod.ts";
+import { createNiftiWriter, readNifti, readNiftiHeader, writeNifti } from "../io/nifti.ts";
 import { NIFTI_DIR, tempDir } from "./_nifti_fixtures.ts";
 
 /** Geometry fields a written file must copy from its reference. */

@@ -12,7 +12,6 @@ import { InputError } from "../data/input_error.ts";
 import type { LabelConvention } from "../data/labels.ts";
 import type { OptimizerState } from "../gpu/parameters.ts";
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from "../model/checkpoint.ts";
-import { readBytes } from "../model/checkpoint_file.ts";
 import type { SegmentationNetwork } from "../model/network.ts";
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "../model/safetensors.ts";
 
@@ -68,16 +67,17 @@ export async function encodeTrainingCheckpoint(
 }
 
 /**
- * Restores a last checkpoint into `network` (parameters, running statistics,
- * Adam state) and returns its history and resume position.
+ * Restores a last checkpoint's bytes into `network` (parameters, running
+ * statistics, Adam state) and returns its history and resume position.
  *
- * @throws {InputError} when the file is missing, not a checkpoint, or lacks the resume data.
+ * @throws {InputError} naming `options.path` when the bytes are not a checkpoint or lack the resume data.
  */
-export async function restoreTrainingCheckpoint(
-  path: string,
+export function restoreTrainingCheckpoint(
+  bytes: Uint8Array,
   network: SegmentationNetwork,
-): Promise<{ history: unknown[]; resume: ResumeState }> {
-  const bytes = await readBytes(path, "no checkpoint to resume from (run without --resume first)");
+  options: { path: string },
+): { history: unknown[]; resume: ResumeState } {
+  const path = options.path;
   const checkpoint = decodeCheckpoint(bytes, { path });
   restoreCheckpoint(network, checkpoint, { path });
   const { tensors, metadata } = decodeSafetensors(bytes, { path });

@@ -7,12 +7,14 @@
  */
 
 import { labelConvention, REGIONS } from "../data/labels.ts";
-import { type CaseScores, summariseScores } from "../data/metrics.ts";
-import { loadCheckpoint } from "../model/checkpoint_file.ts";
+import type { CaseScores } from "../data/metrics.ts";
+import { summariseScores } from "../data/score_summary.ts";
+import { networkFromCheckpoint } from "../model/checkpoint.ts";
 import { modelConfig, type PresetName } from "../model/config.ts";
 import { train, type TrainOptions, type TrainRecord } from "./trainer.ts";
 import type { TrainingSource } from "./training_data.ts";
-import { validate } from "./validate.ts";
+import { NetworkSliceModel } from "../model/network_slice_model.ts";
+import { trainerValidation, validate } from "./validate.ts";
 
 /** One row of the ablation: a preset, trained with or without two phases. */
 export interface AblationVariant {
@@ -73,8 +75,12 @@ export interface AblationRow {
  *
  * @example
  * ```ts
+ * import { runAblation } from "./ablation.ts";
+ * import type { TrainingSource } from "./training_data.ts";
+ * declare const source: TrainingSource; // e.g. openTrainingCases(train, { labels, val })
  * const table = await runAblation(source, {
  *   out: "run/ablation.safetensors", widths: [8, 16, 16, 16], classes: 4, timeBudget: 300,
+ *   write: (path, bytes) => Deno.writeFile(path, bytes),
  * });
  * console.log(table);
  * ```
@@ -92,11 +98,16 @@ export async function runAblation(
       classes: options.classes,
     });
     const display = options.report?.(variant.name);
+    let best: Uint8Array | null = null; // the best checkpoint's bytes, scored below without reading them back
     // Equal budgets: one-phase rows train as many epochs as both phases together.
     const result = await train(source, {
       ...options,
       config,
       out,
+      write: (path, bytes) => {
+        if (path === out) best = bytes;
+        return options.write(path, bytes);
+      },
       singlePhase: !variant.twoPhase,
       epochs: variant.twoPhase
         ? options.epochs
@@ -104,7 +115,7 @@ export async function runAblation(
       ...display?.callbacks,
     });
     display?.done();
-    const scores = await scoreCheckpoint(out, source, { slices: options.seq ?? 3 });
+    const scores = best ? await scoreCheckpoint(best, out, source, options) : [];
     const row = { variant, best: result.best, scores };
     rows.push(row);
     options.onRow?.(row);
@@ -112,17 +123,19 @@ export async function runAblation(
   return ablationTable(rows, source.labels);
 }
 
-/** Scores a checkpoint on every validation case of `source`. */
+/** Scores a checkpoint's bytes on every validation case of `source`, as the trainer validates. */
 async function scoreCheckpoint(
+  bytes: Uint8Array,
   path: string,
   source: TrainingSource,
-  options: { slices: number },
+  options: Pick<TrainOptions, "valMode" | "seq">,
 ): Promise<CaseScores[]> {
-  const { network } = await loadCheckpoint(path);
+  const { network, info } = networkFromCheckpoint(bytes, { path });
+  const model = new NetworkSliceModel(network, info);
   try {
-    return (await validate(network, source, options)).cases.map((c) => c.scores);
+    return (await validate(model, source, trainerValidation(options))).cases.map((c) => c.scores);
   } finally {
-    network.release();
+    model.release();
   }
 }
 
@@ -132,7 +145,8 @@ async function scoreCheckpoint(
  *
  * @example
  * ```ts
- * console.log(ablationTable(rows, "brats2017"));
+ * import { ablationTable } from "./ablation.ts";
+ * console.log(ablationTable([], "brats2017")); // the header rows of an empty table
  * ```
  */
 export function ablationTable(

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { KeyedRng } from "./_rng.ts";
+import { Random } from "../data/random.ts";
 
 /** A window of slices on the CPU, layout [seq][channels][height][width] (x fastest). */
 export interface WindowData {
@@ -66,7 +66,7 @@ export function augmentWindow(
   key: readonly [number, number, number, number],
   options: AugmentOptions = {},
 ): AugmentDraw {
-  const rng = new KeyedRng(key[0], key[1], key[2], key[3]);
+  const rng = Random.forKey(key[0], key[1], key[2], key[3]);
   const s = options.scale ?? 0.1;
   const t = options.shift ?? 0.1;
   const draw: AugmentDraw = {

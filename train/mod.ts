@@ -29,6 +29,7 @@ export {
   type BatchArrays,
   type LoadedCase,
   type TrainingSource,
+  type ValidationCase,
 } from "./training_data.ts";
 export {
   type StepProgress,
@@ -40,9 +41,9 @@ export {
 } from "./trainer.ts";
 export {
   predictCase,
-  type PredictOptions,
-  scoreLoaded,
+  scorePrediction,
   validate,
+  type ValidationOptions,
   type ValidationResult,
 } from "./validate.ts";
 export {
@@ -54,4 +55,9 @@ export {
   runAblation,
 } from "./ablation.ts";
 export { curvesSvg, type EpochRecord } from "./curves_svg.ts";
-export { loadCase, openTrainingCases, type TrainingCasesOptions } from "./training_cases.ts";
+export {
+  loadCase,
+  loadValidationCase,
+  openTrainingCases,
+  type TrainingCasesOptions,
+} from "./training_cases.ts";

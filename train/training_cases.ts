@@ -2,36 +2,34 @@
  * Case files as a {@linkcode TrainingSource} for the trainer: one streaming
  * pass over the training label volumes builds the per-slice tumour index and
  * the median-frequency class weights; cases are then loaded one at a time
- * (z-scored per modality over the brain, padded in-plane to a multiple of
- * 16) when the trainer asks, so the dataset is never held whole.
+ * when the trainer asks (through `data/preprocess.ts`, the preprocessing
+ * `segment` uses), so the dataset is never held whole.
  *
  * @module
  */
 
 import { type Case, MODALITIES } from "../data/cases.ts";
+import type { SourceInput } from "../data/source.ts";
 import { InputError } from "../data/input_error.ts";
 import { type LabelConvention, labelConvention, labelsToClasses } from "../data/labels.ts";
-import { normaliseSlice, ZScoreAccumulator } from "../data/normalise.ts";
+import { ZScoreAccumulator, type ZScoreStats } from "../data/normalise.ts";
+import { cropFor, padSlice, preprocessSlice, roundUp } from "../data/preprocess.ts";
 import { MedianFrequencyAccumulator } from "./class_weights.ts";
-import type { LoadedCase, TrainingSource } from "./training_data.ts";
+import type { LoadedCase, TrainingSource, ValidationCase } from "./training_data.ts";
 import type { CaseSliceIndex } from "./window_sampler.ts";
-import { type MhaCache, openModality } from "../pipeline/_modality_reader.ts";
-
-const MULTIPLE = 16;
+import { type MhaCache, type ModalityReader, openModality } from "../pipeline/_modality_reader.ts";
 
 /** Options of {@linkcode openTrainingCases}. */
 export interface TrainingCasesOptions {
   /** Label convention of the label volumes. */
   labels: LabelConvention;
   /** Held-out cases for validation (need label volumes too). */
-  val?: readonly Case[];
+  val?: readonly Case<SourceInput>[];
   /** Called after each training case is indexed (for progress). */
   onIndexed?: (done: number, total: number) => void;
   /** Free-form description recorded in checkpoints (e.g. the data folder). */
   description?: Record<string, unknown>;
 }
-
-const roundUp = (n: number) => Math.ceil(n / MULTIPLE) * MULTIPLE;
 
 /**
  * Indexes the training cases and returns them as a lazily loading source.
@@ -39,15 +37,16 @@ const roundUp = (n: number) => Math.ceil(n / MULTIPLE) * MULTIPLE;
  * @throws {InputError} for a case without a label volume, a bad file, or label values outside the convention.
  * @example
  * ```ts
- * import { discoverCases } from "../data/cases.ts";
+ * import { caseSources, discoverCases } from "../io/cases.ts";
  * import { openTrainingCases } from "./training_cases.ts";
- * const { cases } = await discoverCases("phantoms", { requireLabel: true });
+ * const found = await discoverCases("phantoms", { requireLabel: true });
+ * const cases = await Promise.all(found.cases.map(caseSources));
  * const source = await openTrainingCases(cases.slice(2), { labels: "brats2017", val: cases.slice(0, 2) });
  * console.log(source.classWeights);
  * ```
  */
 export async function openTrainingCases(
-  train: readonly Case[],
+  train: readonly Case<SourceInput>[],
   options: TrainingCasesOptions,
 ): Promise<TrainingSource> {
   const classes = labelConvention(options.labels).labels.length;
@@ -72,7 +71,7 @@ export async function openTrainingCases(
     classWeights: mfb.weights(),
     // Training cases share one padded size so they can share a batch.
     loadTrain: (i) => loadCase(train[i], { labels: options.labels, width, height }),
-    loadVal: (i) => loadCase(val[i], { labels: options.labels }),
+    loadVal: (i) => loadValidationCase(val[i], { labels: options.labels }),
     describe: () => ({
       ...options.description,
       train: train.map((c) => c.id),
@@ -83,7 +82,7 @@ export async function openTrainingCases(
 
 /** Streams one case's label volume: which slices hold tumour, and class counts into `mfb`. */
 async function indexCase(
-  c: Case,
+  c: Case<SourceInput>,
   convention: LabelConvention,
   mfb: MedianFrequencyAccumulator,
 ): Promise<{ index: CaseSliceIndex; shape: [number, number, number] }> {
@@ -97,8 +96,8 @@ async function indexCase(
     let k = 0;
     const out = new Uint8Array(reader.shape[0] * reader.shape[1]);
     for await (const slice of reader.slices()) {
-      const cls = labelsToClasses(slice, convention, { path: c.label, out });
-      mfb.add(cls, { path: c.label });
+      const cls = labelsToClasses(slice, convention, { path: reader.path, out });
+      mfb.add(cls, { path: reader.path });
       tumour[k++] = cls.some((v) => v !== 0) ? 1 : 0;
     }
     return { index: { id: c.id, depth: z, tumour }, shape: reader.shape };
@@ -108,109 +107,145 @@ async function indexCase(
 }
 
 /**
- * Reads one case whole: modalities z-scored over the brain (background 0),
- * labels as classes, both padded at the high end to `width`×`height` (default:
- * the case's own size rounded up to a multiple of 16).
+ * Reads one training case whole through the one preprocessing path
+ * (`data/preprocess.ts`): modalities z-scored over the brain (background 0),
+ * labels as classes, both centred in `width`×`height` planes (default: the
+ * case's own size rounded up to the network's multiple).
  *
  * @throws {InputError} for bad files, mismatched shapes, or labels outside the convention.
  * @example
  * ```ts
- * const loaded = await loadCase(kase, { labels: "brats2017" });
+ * import { caseSources, discoverCases } from "../io/cases.ts";
+ * import { loadCase } from "./training_cases.ts";
+ * const { cases } = await discoverCases("phantoms", { requireLabel: true });
+ * const loaded = await loadCase(await caseSources(cases[0]), { labels: "brats2017" });
  * loaded.image.length; // depth * 4 * height * width
  * ```
  */
 export async function loadCase(
-  c: Case,
+  c: Case<SourceInput>,
   options: { labels: LabelConvention; width?: number; height?: number },
 ): Promise<LoadedCase> {
   const cache: MhaCache = new Map();
-  let image: Float32Array | null = null;
-  let shape: [number, number, number] = [0, 0, 0];
-  let W = 0, H = 0;
-  for (const [m, name] of MODALITIES.entries()) {
-    const reader = await openModality(c.modalities[name], cache);
-    try {
-      if (m === 0) {
-        shape = reader.shape;
-        W = options.width ?? roundUp(shape[0]);
-        H = options.height ?? roundUp(shape[1]);
-        if (shape[0] > W || shape[1] > H) {
-          throw new InputError(
-            reader.path,
-            `slices ${shape[0]}×${shape[1]} exceed the training size ${W}×${H}`,
-          );
-        }
-        image = new Float32Array(shape[2] * MODALITIES.length * W * H);
-      } else if (reader.shape.join() !== shape.join()) {
-        throw new InputError(
-          reader.path,
-          `is ${reader.shape.join("×")}, the FLAIR is ${shape.join("×")}`,
-        );
-      }
-      const acc = new ZScoreAccumulator({ path: reader.path });
-      let z = 0;
-      for await (const slice of reader.slices()) {
-        acc.add(slice);
-        placeSlice(slice, image!, ((z++ * MODALITIES.length) + m) * W * H, shape[0], shape[1], W);
-      }
-      const stats = acc.stats();
-      for (let k = 0; k < shape[2]; k++) {
-        const plane = image!.subarray(
-          (k * MODALITIES.length + m) * W * H,
-          (k * MODALITIES.length + m + 1) * W * H,
-        );
-        normaliseSlice(plane, stats, { out: plane }); // in place: each value is read before written
-      }
-    } finally {
-      await reader.close();
-    }
+  const flair = await readModality(c.modalities.flair, cache, null);
+  const [x, y, z] = flair.shape;
+  const W = options.width ?? roundUp(x), H = options.height ?? roundUp(y);
+  if (x > W || y > H) {
+    throw new InputError(flair.path, `slices ${x}×${y} exceed the training size ${W}×${H}`);
   }
-  const classes = new Uint8Array(shape[2] * W * H);
-  const reader = await openModality(c.label!, cache);
+  const crop = cropFor(x, y, { size: [W, H] });
+  const plane = W * H, channels = MODALITIES.length;
+  const image = new Float32Array(z * channels * plane);
+  for (const [m, name] of MODALITIES.entries()) {
+    const { slices, stats } = m === 0
+      ? flair
+      : await readModality(c.modalities[name], cache, flair.shape);
+    slices.forEach((slice, k) => {
+      preprocessSlice(slice, stats, crop, { out: image, offset: (k * channels + m) * plane });
+    });
+  }
+  const classes = new Uint8Array(z * plane);
+  await readLabels(
+    c.label!,
+    cache,
+    { shape: flair.shape, convention: options.labels },
+    (k, cls) => {
+      padSlice(cls, crop, classes, k * plane);
+    },
+  );
+  return { id: c.id, width: W, height: H, depth: z, crop, image, classes, modalities: channels };
+}
+
+/**
+ * Reads one held-out case as it is (raw modality volumes and truth labels),
+ * for validation through the inference path.
+ *
+ * @throws {InputError} for bad files, mismatched shapes, or labels outside the convention.
+ * @example
+ * ```ts
+ * import { caseSources, discoverCases } from "../io/cases.ts";
+ * import { loadValidationCase } from "./training_cases.ts";
+ * const { cases } = await discoverCases("phantoms", { requireLabel: true });
+ * const held = await loadValidationCase(await caseSources(cases[0]), { labels: "brats2017" });
+ * held.shape; // [x, y, z]
+ * ```
+ */
+export async function loadValidationCase(
+  c: Case<SourceInput>,
+  options: { labels: LabelConvention },
+): Promise<ValidationCase> {
+  const cache: MhaCache = new Map();
+  const modalities: Float32Array[] = [];
+  let shape: [number, number, number] | null = null;
+  for (const name of MODALITIES) {
+    const read = await readModality(c.modalities[name], cache, shape);
+    shape = read.shape;
+    modalities.push(stack(read.slices, shape[0] * shape[1]));
+  }
+  const [x, y, z] = shape!;
+  const labels = new Uint8Array(x * y * z);
+  await readLabels(c.label!, cache, { shape: shape!, convention: options.labels }, (k, _, raw) => {
+    labels.set(raw, k * x * y);
+  });
+  return { id: c.id, shape: shape!, modalities, labels };
+}
+
+/** A modality's slices and brain statistics, checking its dims against the FLAIR's `shape`. */
+async function readModality(
+  source: SourceInput,
+  cache: MhaCache,
+  shape: readonly number[] | null,
+): Promise<{ slices: Float32Array[]; stats: ZScoreStats; path: string; shape: Shape }> {
+  const reader = await openModality(source, cache);
   try {
-    if (reader.shape.join() !== shape.join()) {
-      throw new InputError(
-        reader.path,
-        `is ${reader.shape.join("×")}, the FLAIR is ${shape.join("×")}`,
-      );
-    }
-    let z = 0;
-    const out = new Uint8Array(shape[0] * shape[1]);
+    checkShape(reader, shape);
+    const acc = new ZScoreAccumulator({ path: reader.path });
+    const slices: Float32Array[] = [];
     for await (const slice of reader.slices()) {
-      placeSlice(
-        labelsToClasses(slice, options.labels, { path: reader.path, out }),
-        classes,
-        z++ * W * H,
-        shape[0],
-        shape[1],
-        W,
-      );
+      acc.add(slice);
+      slices.push(slice);
+    }
+    return { slices, stats: acc.stats(), path: reader.path, shape: reader.shape };
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Streams a label volume, calling `each` with each slice's classes and raw label values. */
+async function readLabels(
+  source: SourceInput,
+  cache: MhaCache,
+  options: { shape: Shape; convention: LabelConvention },
+  each: (z: number, classes: Uint8Array, labels: Uint8Array) => void,
+): Promise<void> {
+  const reader = await openModality(source, cache);
+  try {
+    checkShape(reader, options.shape);
+    const out = new Uint8Array(options.shape[0] * options.shape[1]);
+    let z = 0;
+    for await (const slice of reader.slices()) {
+      const classes = labelsToClasses(slice, options.convention, { path: reader.path, out });
+      each(z++, classes, Uint8Array.from(slice));
     }
   } finally {
     await reader.close();
   }
-  return {
-    id: c.id,
-    width: W,
-    height: H,
-    depth: shape[2],
-    original: [shape[0], shape[1]],
-    image: image!,
-    classes,
-    modalities: MODALITIES.length,
-  };
 }
 
-/** Copies an x×y slice into a padded plane of row length `W` starting at `base`. */
-function placeSlice(
-  slice: ArrayLike<number>,
-  into: Float32Array | Uint8Array,
-  base: number,
-  x: number,
-  y: number,
-  W: number,
-): void {
-  for (let j = 0; j < y; j++) {
-    for (let i = 0; i < x; i++) into[base + j * W + i] = slice[j * x + i];
+type Shape = [number, number, number];
+
+function checkShape(reader: ModalityReader, shape: readonly number[] | null): void {
+  if (shape && reader.shape.join() !== shape.join()) {
+    throw new InputError(
+      reader.path,
+      `is ${reader.shape.join("×")}, the FLAIR is ${shape.join("×")}`,
+    );
   }
+}
+
+/** Slices of `plane` voxels stacked into one volume. */
+function stack(slices: readonly Float32Array[], plane: number): Float32Array {
+  const volume = new Float32Array(slices.length * plane);
+  slices.forEach((slice, z) => volume.set(slice, z * plane));
+  return volume;
 }

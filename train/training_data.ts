@@ -1,18 +1,23 @@
 /**
  * What the trainer needs of a dataset (an index of which slices hold tumour,
- * class weights, and lazy loading of one normalised case at a time), and the
- * assembly of a batch of windows into network input and label arrays.
- * File reading lives outside `model/` (see `pipeline/training_cases.ts`), so
- * the trainer also runs on in-memory data, e.g. in tests or a browser.
+ * class weights, lazy loading of one preprocessed training case at a time,
+ * and held-out cases as read), and the assembly of a batch of windows into
+ * network input and label arrays. File reading lives in
+ * `training_cases.ts`, so the trainer also runs on in-memory data, e.g. in
+ * tests or a browser.
  *
  * @module
  */
 
 import type { LabelConvention } from "../data/labels.ts";
+import type { Crop } from "../data/preprocess.ts";
 import { type AugmentOptions, augmentWindow } from "./augment.ts";
 import type { CaseSliceIndex, TrainingWindow } from "./window_sampler.ts";
 
-/** One case in memory, normalised and padded in-plane to a multiple of 16. */
+/**
+ * One training case in memory, preprocessed as `data/preprocess.ts` does for
+ * every path: normalised and padded in-plane, centred, to the training size.
+ */
 export interface LoadedCase {
   /** Case identifier. */
   id: string;
@@ -22,8 +27,8 @@ export interface LoadedCase {
   height: number;
   /** Number of axial slices. */
   depth: number;
-  /** The original in-plane size [x, y] (the rest is zero padding at the high end). */
-  original: [number, number];
+  /** Where the original slices sit in the padded ones. */
+  crop: Crop;
   /** Normalised modalities, layout [depth][modalities][height][width], x fastest. */
   image: Float32Array;
   /** Class indices (0..classes-1), layout [depth][height][width]. */
@@ -44,10 +49,22 @@ export interface TrainingSource {
   classWeights: readonly number[];
   /** Loads training case `i` (in the order of `train`). */
   loadTrain(i: number): Promise<LoadedCase>;
-  /** Loads validation case `i` (in the order of `val`). */
-  loadVal(i: number): Promise<LoadedCase>;
+  /** Reads validation case `i` (in the order of `val`) as it is, for the inference path. */
+  loadVal(i: number): Promise<ValidationCase>;
   /** A description of the data for checkpoint metadata (e.g. folder and case ids). */
   describe(): Record<string, unknown>;
+}
+
+/** A held-out case as read: raw modality volumes and truth labels, neither normalised nor padded. */
+export interface ValidationCase {
+  /** Case identifier. */
+  id: string;
+  /** Volume size [x, y, z]. */
+  shape: [number, number, number];
+  /** The modalities in channel order (FLAIR, T1, T1c, T2), each `[z][y][x]`, x fastest. */
+  modalities: readonly Float32Array[];
+  /** Truth label values in the source's convention, same layout. */
+  labels: Uint8Array;
 }
 
 /** A batch ready for the GPU. */
@@ -76,8 +93,16 @@ export interface BatchArrays {
  * @throws {RangeError} when the cases of one batch differ in slice size.
  * @example
  * ```ts
- * const cases = await Promise.all(batch.map((w) => cache.get(w.caseIndex)));
- * const arrays = assembleBatch(batch, { cases, seq: 3, key: [seed, epoch, step] });
+ * import { cropFor } from "../data/preprocess.ts";
+ * import { assembleBatch, type LoadedCase } from "./training_data.ts";
+ * const plane = 16 * 16;
+ * const loaded: LoadedCase = {
+ *   id: "a", width: 16, height: 16, depth: 4, crop: cropFor(16, 16), modalities: 4,
+ *   image: new Float32Array(4 * 4 * plane), classes: new Uint8Array(4 * plane),
+ * };
+ * const batch = [{ caseIndex: 0, start: 1, tumour: false }];
+ * const arrays = assembleBatch(batch, { cases: [loaded], seq: 3, key: [1, 0, 0] });
+ * arrays.image.length; // 3 * 4 * 16 * 16
  * ```
  */
 export function assembleBatch(

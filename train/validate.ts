@@ -1,17 +1,21 @@
 /**
- * Validation through the inference path: each held-out case is streamed
- * through `SegmentationNetwork.step` (batch norm folded; windows from a fresh
- * convLSTM state or the state carried over the whole depth, as `segment`
- * does) and scored with the data layer's streaming metrics.
+ * Validation through `segment`'s inference: each held-out case streams from
+ * its volumes in memory through the pipeline's own stages (volume source,
+ * model stage, label stage) with `segment`'s windowing and options, and is
+ * scored with the data layer's streaming metrics as `eval` scores the
+ * written labels, so a validation Dice is what `segment` + `eval` report.
  *
  * @module
  */
 
-import { classesToLabels, REGIONS } from "../data/labels.ts";
+import { REGIONS } from "../data/labels.ts";
 import { CaseScorer, type CaseScores, type RegionScores } from "../data/metrics.ts";
-import { Tensor } from "../gpu/tensor.ts";
-import { releaseState, type SegmentationNetwork, type StreamState } from "../model/network.ts";
-import type { LoadedCase, TrainingSource } from "./training_data.ts";
+import type { SliceModel } from "../model/slice_model.ts";
+import { LabelStage } from "../pipeline/label_stage.ts";
+import { ModelStage } from "../pipeline/model_stage.ts";
+import { DEFAULT_INFERENCE, type InferenceOptions, windowing } from "../pipeline/segment_case.ts";
+import { VolumeSource } from "../pipeline/volume_source.ts";
+import type { TrainingSource, ValidationCase } from "./training_data.ts";
 
 /** Validation result: mean Dice over cases, and each case's scores. */
 export interface ValidationResult {
@@ -21,81 +25,104 @@ export interface ValidationResult {
   cases: { id: string; scores: CaseScores }[];
 }
 
-/** How validation runs the network over a case's depth. */
-export interface PredictOptions {
-  /** Slices per inference step (default 3). */
-  slices?: number;
-  /**
-   * false (default): each step starts from a fresh convLSTM state, as in
-   * training and `segment`'s default windowed mode; true: the state runs
-   * through the whole depth (`segment --stateful`).
-   */
-  stateful?: boolean;
-}
+/**
+ * How validation runs inference: `segment`'s options (default
+ * {@linkcode DEFAULT_INFERENCE}), labels always in the model's convention.
+ */
+export type ValidationOptions = Omit<InferenceOptions, "labels">;
 
 /**
- * Predicted class indices of a loaded case, slice by slice ([depth][height][width], padded).
+ * The `segment` options the trainer validates with: `windowed` is `segment
+ * --window SEQ` (with seq 3, `segment`'s default), `stateful` is `segment --stateful`.
  *
  * @example
  * ```ts
- * const classes = await predictCase(network, loaded, { slices: 3 });
+ * import { trainerValidation } from "./validate.ts";
+ * trainerValidation({ valMode: "windowed", seq: 3 }); // { mode: "windowed", window: 3 }
  * ```
  */
-export async function predictCase(
-  network: SegmentationNetwork,
-  loaded: LoadedCase,
-  options: PredictOptions = {},
+export function trainerValidation(
+  options: { valMode?: "windowed" | "stateful"; seq?: number },
+): ValidationOptions {
+  return options.valMode === "stateful"
+    ? { mode: "stateful" }
+    : { mode: "windowed", window: options.seq ?? 3 };
+}
+
+/**
+ * The label volume `segment` would write for a held-out case
+ * (`[z][y][x]`, x fastest, in the model's convention).
+ *
+ * @example
+ * ```ts
+ * import { NetworkSliceModel } from "../model/network_slice_model.ts";
+ * import { predictCase } from "./validate.ts";
+ * const response = await fetch(new URL("../models/default.safetensors", import.meta.url));
+ * const model = await NetworkSliceModel.fromBytes(new Uint8Array(await response.arrayBuffer()));
+ * const volume = new Float32Array(48 * 48 * 6).fill(1);
+ * const labels = await predictCase(model, {
+ *   id: "flat",
+ *   shape: [48, 48, 6],
+ *   modalities: [volume, volume, volume, volume],
+ *   labels: new Uint8Array(48 * 48 * 6),
+ * });
+ * labels.length; // 48 * 48 * 6
+ * ```
+ */
+export async function predictCase<State>(
+  model: SliceModel<State>,
+  held: ValidationCase,
+  options: ValidationOptions = DEFAULT_INFERENCE,
 ): Promise<Uint8Array> {
-  const n = Math.max(1, options.slices ?? 3);
-  const { width, height, depth, modalities } = loaded;
-  const plane = width * height;
-  const out = new Uint8Array(depth * plane);
-  let state: StreamState | null = null;
-  try {
-    for (let z0 = 0; z0 < depth; z0 += n) {
-      const t = Math.min(n, depth - z0);
-      const input = Tensor.from(
-        loaded.image.subarray(z0 * modalities * plane, (z0 + t) * modalities * plane),
-        [t, modalities, height, width],
-        { label: "validate.window" },
-      );
-      const result = network.step(input, state, { output: "labels" });
-      input.release();
-      releaseState(state);
-      state = result.state;
-      if (!options.stateful) {
-        releaseState(state);
-        state = null;
-      }
-      const labels = await result.labels!.read();
-      result.labels!.release();
-      for (let i = 0; i < labels.length; i++) out[z0 * plane + i] = labels[i];
-    }
-  } finally {
-    releaseState(state);
-  }
+  const [x, y, z] = held.shape;
+  const source = await VolumeSource.fromArrays(held.modalities, held.shape, {
+    ...windowing(options),
+    multiple: model.multiple,
+    names: held.modalities.map((_, m) => `${held.id} channel ${m}`),
+  });
+  const labels = new LabelStage({
+    convention: model.convention,
+    crop: source.crop,
+    minEnhancing: options.minEnhancing,
+  });
+  const out = new Uint8Array(x * y * z);
+  await source
+    .pipeThrough(
+      new ModelStage(model, { mode: options.mode ?? DEFAULT_INFERENCE.mode, tta: options.tta }),
+    )
+    .pipeThrough(labels)
+    .pipeTo(new WritableStream({ write: (slice) => out.set(slice.labels, slice.z * x * y) }));
+  // The small-enhancing rule, as the NIfTI sink applies it once the volume is complete.
+  const fix = labels.relabel();
+  for (const i of fix?.indices ?? []) if (out[i] === fix!.from) out[i] = fix!.to;
   return out;
 }
 
 /**
- * Scores the network on every validation case of `source`.
+ * Scores the model on every validation case of `source`.
  *
  * @example
  * ```ts
- * const { dice } = await validate(network, source);
+ * import { NetworkSliceModel } from "../model/network_slice_model.ts";
+ * import type { TrainingSource } from "./training_data.ts";
+ * import { validate } from "./validate.ts";
+ * declare const source: TrainingSource; // e.g. openTrainingCases(train, { labels, val })
+ * const response = await fetch(new URL("../models/default.safetensors", import.meta.url));
+ * const model = await NetworkSliceModel.fromBytes(new Uint8Array(await response.arrayBuffer()));
+ * const { dice } = await validate(model, source);
  * console.log(dice.whole, dice.core, dice.enhancing);
  * ```
  */
-export async function validate(
-  network: SegmentationNetwork,
+export async function validate<State>(
+  model: SliceModel<State>,
   source: TrainingSource,
-  options: PredictOptions = {},
+  options: ValidationOptions = DEFAULT_INFERENCE,
 ): Promise<ValidationResult> {
   const cases: ValidationResult["cases"] = [];
   for (let i = 0; i < source.val.length; i++) {
-    const loaded = await source.loadVal(i);
-    const predicted = await predictCase(network, loaded, options);
-    cases.push({ id: loaded.id, scores: scoreLoaded(loaded, predicted, source.labels) });
+    const held = await source.loadVal(i);
+    const predicted = await predictCase(model, held, options);
+    cases.push({ id: held.id, scores: scorePrediction(held, predicted, source.labels) });
   }
   const dice = { whole: 0, core: 0, enhancing: 0 };
   for (const r of REGIONS) {
@@ -105,30 +132,30 @@ export async function validate(
 }
 
 /**
- * Scores predicted classes against a loaded case's truth on the unpadded region.
+ * Scores a predicted label volume against a held-out case's truth, slice by
+ * slice as `eval` does.
  *
  * @example
  * ```ts
- * const scores = scoreLoaded(loaded, await predictCase(network, loaded), "brats2017");
- * scores.dice.whole;
+ * import { scorePrediction } from "./validate.ts";
+ * const truth = new Uint8Array([0, 2, 2, 0]);
+ * const held = { id: "a", shape: [2, 2, 1] as [number, number, number], modalities: [], labels: truth };
+ * scorePrediction(held, truth, "brats2017").dice.whole; // 1
  * ```
  */
-export function scoreLoaded(
-  loaded: LoadedCase,
+export function scorePrediction(
+  held: ValidationCase,
   predicted: Uint8Array,
   convention: TrainingSource["labels"],
 ): CaseScores {
-  const [X, Y] = loaded.original;
-  const { width, height, depth } = loaded;
-  const scorer = new CaseScorer([X, Y, depth], { convention });
-  const pred = new Uint8Array(X * Y), truth = new Uint8Array(X * Y);
-  for (let z = 0; z < depth; z++) {
-    for (let y = 0; y < Y; y++) {
-      const at = (z * height + y) * width;
-      pred.set(predicted.subarray(at, at + X), y * X);
-      truth.set(loaded.classes.subarray(at, at + X), y * X);
-    }
-    scorer.addSlice(classesToLabels(pred, convention), classesToLabels(truth, convention));
+  const [x, y, z] = held.shape;
+  const plane = x * y;
+  const scorer = new CaseScorer([x, y, z], { convention });
+  for (let k = 0; k < z; k++) {
+    scorer.addSlice(
+      predicted.subarray(k * plane, (k + 1) * plane),
+      held.labels.subarray(k * plane, (k + 1) * plane),
+    );
   }
   return scorer.finish();
 }

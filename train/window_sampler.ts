@@ -9,7 +9,7 @@
  * @module
  */
 
-import { hash32, KeyedRng } from "./_rng.ts";
+import { hash32, Random } from "../data/random.ts";
 
 /** Which slices of a case hold tumour: all the sampler needs to know of it. */
 export interface CaseSliceIndex {
@@ -113,7 +113,7 @@ export class WindowSampler {
    * probability `emptySkip` (drawn afresh per epoch).
    */
   windows(epoch: number, phase: TrainingPhase): TrainingWindow[] {
-    const order = new KeyedRng(this.#seed, epoch, 1).shuffle([...this.cases.keys()]);
+    const order = Random.forKey(this.#seed, epoch, 1).shuffle([...this.cases.keys()]);
     const out: TrainingWindow[] = [];
     for (let g = 0; g < order.length; g += this.#groupCases) {
       const group: TrainingWindow[] = [];
@@ -124,7 +124,7 @@ export class WindowSampler {
           group.push(w);
         }
       }
-      out.push(...new KeyedRng(this.#seed, epoch, 2, g).shuffle(group));
+      out.push(...Random.forKey(this.#seed, epoch, 2, g).shuffle(group));
     }
     return out;
   }
@@ -153,8 +153,11 @@ export class WindowSampler {
  *
  * @example
  * ```ts
- * const cache = new CaseCache((i: number) => loadCase(paths[i]), { capacity: 4 });
- * const volume = await cache.get(0);
+ * import { CaseCache } from "./window_sampler.ts";
+ * const cache = new CaseCache((i: number) => Promise.resolve(`case ${i}`), { capacity: 4 });
+ * await cache.get(0); // "case 0", loaded once
+ * await cache.get(0);
+ * cache.loads; // 1
  * ```
  */
 export class CaseCache<T> {

@@ -1,10 +1,10 @@
 // Winograd F(2×2, 3×3) convolution kernel (private to gpu/ops): 2.25× fewer multiplies than direct.
 import { dispatch, type Kernel } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
-import { padInput, type SliceLayout, UNIFORM_FLOATS } from "./_conv_wgsl.ts";
+import { padInput, type SliceLayout, UNIFORM_FLOATS } from "./_conv_layout.ts";
 
-/** Register block: 2×2 output tiles along x per invocation × output channels (multiple of 4). */
-export interface WinogradBlock {
+/** Register tile of the Winograd kernel: 2×2 output tiles along x × output channels. */
+export interface WinogradTile {
   /** 2×2 output tiles along x per invocation. */
   tiles: number;
   /** Output channels per invocation (multiple of 4). */
@@ -13,8 +13,8 @@ export interface WinogradBlock {
   padded?: boolean;
 }
 
-/** Block measured fastest on llvmpipe (see bench/README.md). */
-export const DEFAULT_WINOGRAD: WinogradBlock = { tiles: 2, co: 8 };
+/** Tile measured fastest on llvmpipe (see bench/README.md). */
+export const DEFAULT_WINOGRAD_TILE: WinogradTile = { tiles: 2, co: 8 };
 
 const cache = new Map<string, Kernel>();
 
@@ -23,30 +23,10 @@ function bt(d: string[]): string[] {
   return [`${d[0]} - ${d[2]}`, `${d[1]} + ${d[2]}`, `${d[2]} - ${d[1]}`, `${d[1]} - ${d[3]}`];
 }
 
-/**
- * Each invocation computes `tiles` 2×2 output tiles along x × `co` output channels: per input
- * channel it loads the 4×(2·tiles+2) input patch, transforms each tile (adds only), and
- * accumulates 16 products per tile and channel with transformed weights from a uniform slice.
- *
- * @example
- * ```ts
- * const kernel = winogradKernel({ tiles: 2, co: 8 });
- * ```
- */
-export function winogradKernel(block: WinogradBlock): Kernel {
-  const padded = isPadded(block);
-  const key = `${block.tiles}/${block.co}/${padded}`;
-  const cached = cache.get(key);
-  if (cached) return cached;
-  const { tiles, co } = block;
-  const q = co / 4;
+// The 4×(2·tiles+2) input patch of one input channel as d{row}_{col}: aligned vec4 loads from the
+// zero-padded copy, or bounds-checked per-lane loads.
+function patchLoads(tiles: number, padded: boolean): string[] {
   const cols = 2 * tiles + 2;
-  const decl: string[] = [];
-  for (let t = 0; t < tiles; t++) {
-    for (let e = 0; e < 16; e++) {
-      for (let j = 0; j < q; j++) decl.push(`var m${t}_${e}_${j} = vec4f(0.0);`);
-    }
-  }
   const body: string[] = [];
   for (let r = 0; r < 4 && padded; r++) {
     for (let m = 0; m < cols / 4; m++) {
@@ -62,6 +42,12 @@ export function winogradKernel(block: WinogradBlock): Kernel {
       body.push(`let d${r}_${c} = select(0.0, x[row${r} + cx${c}], okr${r} && okc${c});`);
     }
   }
+  return body;
+}
+
+// Input transform V = Bᵀ·d·B of each tile (adds only), as v{tile}_{0..15}.
+function inputTransforms(tiles: number): string[] {
+  const body: string[] = [];
   for (let t = 0; t < tiles; t++) {
     // Rows first: r_i[c] = (Bᵀ d)[i][c], then columns: V[i][j] = (r_i Bᵀ-transformed)[j].
     const rowsT: string[][] = [];
@@ -75,6 +61,12 @@ export function winogradKernel(block: WinogradBlock): Kernel {
       for (let j = 0; j < 4; j++) body.push(`let v${t}_${i * 4 + j} = ${v[j]};`);
     }
   }
+  return body;
+}
+
+// The 16 element-wise products per tile and output vec4, with transformed weights from the uniform.
+function products(tiles: number, q: number): string[] {
+  const body: string[] = [];
   for (let e = 0; e < 16; e++) {
     for (let j = 0; j < q; j++) {
       body.push(`{ let wv = wt[wi + ${e}u * gq + ${j}u];`);
@@ -84,6 +76,11 @@ export function winogradKernel(block: WinogradBlock): Kernel {
       body.push(`}`);
     }
   }
+  return body;
+}
+
+// Output transform Aᵀ·M·A of each tile and output vec4, then bias (first slice only) and stores.
+function tileStores(tiles: number, q: number): string[] {
   const stores: string[] = [];
   for (let t = 0; t < tiles; t++) {
     for (let j = 0; j < q; j++) {
@@ -121,6 +118,36 @@ export function winogradKernel(block: WinogradBlock): Kernel {
       }
     }
   }
+  return stores;
+}
+
+/**
+ * Each invocation computes `tiles` 2×2 output tiles along x × `co` output channels: per input
+ * channel it loads the 4×(2·tiles+2) input patch, transforms each tile (adds only), and
+ * accumulates 16 products per tile and channel with transformed weights from a uniform slice.
+ *
+ * @example
+ * ```ts
+ * import { winogradKernel } from "./_winograd_wgsl.ts";
+ * const kernel = winogradKernel({ tiles: 2, co: 8 });
+ * ```
+ */
+export function winogradKernel(tile: WinogradTile): Kernel {
+  const padded = isPadded(tile);
+  const key = `${tile.tiles}/${tile.co}/${padded}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const { tiles, co } = tile;
+  const q = co / 4;
+  const cols = 2 * tiles + 2;
+  const decl: string[] = [];
+  for (let t = 0; t < tiles; t++) {
+    for (let e = 0; e < 16; e++) {
+      for (let j = 0; j < q; j++) decl.push(`var m${t}_${e}_${j} = vec4f(0.0);`);
+    }
+  }
+  const body = [...patchLoads(tiles, padded), ...inputTransforms(tiles), ...products(tiles, q)];
+  const stores = tileStores(tiles, q);
   const colDecl: string[] = [];
   for (let c = 0; c < cols; c++) {
     colDecl.push(
@@ -169,23 +196,31 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
  *
  * @example
  * ```ts
- * runWinograd(x, y, { cout: 64, packed, layout, block: DEFAULT_WINOGRAD });
+ * import { Tensor } from "../tensor.ts";
+ * import { packWeights, sliceLayout } from "./_conv_layout.ts";
+ * import { DEFAULT_WINOGRAD_TILE, runWinograd } from "./_winograd_wgsl.ts";
+ * const x = Tensor.zeros([1, 64, 16, 16]);
+ * const y = Tensor.empty([1, 64, 16, 16]);
+ * const layout = sliceLayout({ cout: 64, cin: 64, k: 3, taps: 16 }, DEFAULT_WINOGRAD_TILE);
+ * const dims = { cout: 64, cin: 64, k: 3, layout, mode: 0 as const, winograd: true };
+ * const packed = packWeights(Tensor.zeros([64, 64, 3, 3]), dims);
+ * runWinograd(x, y, { cout: 64, packed, layout, tile: DEFAULT_WINOGRAD_TILE });
  * ```
  */
 export function runWinograd(
   x: Tensor,
   y: Tensor,
-  dims: { cout: number; packed: Tensor; layout: SliceLayout; block: WinogradBlock },
+  dims: { cout: number; packed: Tensor; layout: SliceLayout; tile: WinogradTile },
 ): void {
   const [n, cin, h, w] = x.shape;
-  const { cout, packed, layout, block } = dims;
-  const kernel = winogradKernel(block);
-  const groupsX = Math.ceil(Math.ceil(w / 2) / block.tiles);
+  const { cout, packed, layout, tile } = dims;
+  const kernel = winogradKernel(tile);
+  const groupsX = Math.ceil(Math.ceil(w / 2) / tile.tiles);
   const pixelGroups = Math.ceil((Math.ceil(h / 2) * groupsX) / 64);
-  const padded = isPadded(block);
+  const padded = isPadded(tile);
   // Padded rows cover every tile's 4 input rows, columns every group's aligned vec4 loads.
   const hp = 2 * Math.ceil(h / 2) + 2;
-  const wp = groupsX * 2 * block.tiles + 4;
+  const wp = groupsX * 2 * tile.tiles + 4;
   const input = padded ? padInput(x, { pad: 1, wp, hp }) : x;
   if (pixelGroups > 65535 || n > 65535) throw new RangeError(`conv: image [${x.shape}] too large`);
   for (let cs = 0; cs < layout.ciSlices; cs++) {
@@ -218,13 +253,13 @@ export function runWinograd(
           hp,
           wp,
         ],
-        workgroups: [pixelGroups, Math.ceil(Math.min(layout.group, cout - coBase) / block.co), n],
+        workgroups: [pixelGroups, Math.ceil(Math.min(layout.group, cout - coBase) / tile.co), n],
       });
     }
   }
   if (input !== x) input.release();
 }
 
-function isPadded(block: WinogradBlock): boolean {
-  return (block.padded ?? false) && block.tiles % 2 === 0;
+function isPadded(tile: WinogradTile): boolean {
+  return (tile.padded ?? false) && tile.tiles % 2 === 0;
 }

@@ -9,34 +9,6 @@
 import { dispatch, f32Bits, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import type { ParameterStore } from "../parameters.ts";
 
-// Bias correction is folded into the step size and epsilon on the CPU:
-// lr·m̂/(√v̂+ε) = a·m/(√v+ε̂) with a = lr·√(1−β2ᵗ)/(1−β1ᵗ), ε̂ = ε·√(1−β2ᵗ).
-const STEP: Kernel = {
-  name: "adam.step",
-  code: /* wgsl */ `
-struct P { n4: u32, step_size: u32, beta1: u32, beta2: u32, eps_hat: u32, decay: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read_write> param: array<vec4f>;
-@group(0) @binding(2) var<storage, read> grad: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> m: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> v: array<vec4f>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = ${LINEAR_INDEX};
-  if (i >= p.n4) { return; }
-  let b1 = bitcast<f32>(p.beta1);
-  let b2 = bitcast<f32>(p.beta2);
-  let g = grad[i];
-  let mi = b1 * m[i] + (1.0 - b1) * g;
-  let vi = b2 * v[i] + (1.0 - b2) * g * g;
-  m[i] = mi;
-  v[i] = vi;
-  let w = param[i];
-  param[i] = w - bitcast<f32>(p.decay) * w -
-    bitcast<f32>(p.step_size) * mi / (sqrt(vi) + bitcast<f32>(p.eps_hat));
-}`,
-};
-
 /** Hyper-parameters of {@linkcode adamStep}. */
 export interface AdamOptions {
   /** Learning rate. */
@@ -66,41 +38,6 @@ function resolve(options: AdamOptions): Required<AdamOptions> {
     : "";
   if (bad) throw new RangeError(`adamStep: invalid ${bad}`);
   return o;
-}
-
-/**
- * One Adam step over all parameters of `store`, using the gradients in its
- * flat gradient buffer (it does not clear them: call `store.zeroGrad()`).
- * Increments `store.step`, which drives the bias correction. Encoded, not
- * submitted: nothing is read back.
- *
- * @example
- * ```ts
- * import { adamStep } from "./adam.ts";
- * import { ParameterStore } from "../parameters.ts";
- * const store = new ParameterStore({ capacity: 1024 });
- * store.add("w", [3], [1, 2, 3]);
- * // ... forward and backward fill the gradients ...
- * adamStep(store, { lr: 1e-3 });
- * ```
- */
-export function adamStep(store: ParameterStore, options: AdamOptions): void {
-  const o = resolve(options);
-  store.step += 1;
-  const c1 = 1 - o.beta1 ** store.step;
-  const c2 = Math.sqrt(1 - o.beta2 ** store.step);
-  const n4 = store.length / 4;
-  if (n4 === 0) return;
-  const params = [
-    n4,
-    f32Bits(o.lr * c2 / c1),
-    f32Bits(o.beta1),
-    f32Bits(o.beta2),
-    f32Bits(o.eps * c2),
-    f32Bits(o.lr * o.weightDecay),
-  ];
-  const b = store.bindings;
-  dispatch(STEP, [b.param, b.grad, b.m, b.v], { params, workgroups: gridFor(n4) });
 }
 
 /** Parameters, gradients and moments for {@linkcode adamReference}. */
@@ -147,4 +84,67 @@ export function adamReference(
     param[i] = w - o.lr * o.weightDecay * w - o.lr * mHat / (Math.sqrt(vHat) + o.eps);
   }
   return { param, m, v };
+}
+
+// Bias correction is folded into the step size and epsilon on the CPU:
+// lr·m̂/(√v̂+ε) = a·m/(√v+ε̂) with a = lr·√(1−β2ᵗ)/(1−β1ᵗ), ε̂ = ε·√(1−β2ᵗ).
+const STEP: Kernel = {
+  name: "adam.step",
+  code: /* wgsl */ `
+struct P { n4: u32, step_size: u32, beta1: u32, beta2: u32, eps_hat: u32, decay: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read_write> param: array<vec4f>;
+@group(0) @binding(2) var<storage, read> grad: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> m: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> v: array<vec4f>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = ${LINEAR_INDEX};
+  if (i >= p.n4) { return; }
+  let b1 = bitcast<f32>(p.beta1);
+  let b2 = bitcast<f32>(p.beta2);
+  let g = grad[i];
+  let mi = b1 * m[i] + (1.0 - b1) * g;
+  let vi = b2 * v[i] + (1.0 - b2) * g * g;
+  m[i] = mi;
+  v[i] = vi;
+  let w = param[i];
+  param[i] = w - bitcast<f32>(p.decay) * w -
+    bitcast<f32>(p.step_size) * mi / (sqrt(vi) + bitcast<f32>(p.eps_hat));
+}`,
+};
+
+/**
+ * One Adam step over all parameters of `store`, using the gradients in its
+ * flat gradient buffer (it does not clear them: call `store.zeroGrad()`).
+ * Increments `store.step`, which drives the bias correction. Encoded, not
+ * submitted: nothing is read back.
+ *
+ * @example
+ * ```ts
+ * import { adamStep } from "./adam.ts";
+ * import { ParameterStore } from "../parameters.ts";
+ * const store = new ParameterStore({ capacity: 1024 });
+ * store.add("w", [3], [1, 2, 3]);
+ * // ... forward and backward fill the gradients ...
+ * adamStep(store, { lr: 1e-3 });
+ * ```
+ */
+export function adamStep(store: ParameterStore, options: AdamOptions): void {
+  const o = resolve(options);
+  store.step += 1;
+  const c1 = 1 - o.beta1 ** store.step;
+  const c2 = Math.sqrt(1 - o.beta2 ** store.step);
+  const n4 = store.length / 4;
+  if (n4 === 0) return;
+  const params = [
+    n4,
+    f32Bits(o.lr * c2 / c1),
+    f32Bits(o.beta1),
+    f32Bits(o.beta2),
+    f32Bits(o.eps * c2),
+    f32Bits(o.lr * o.weightDecay),
+  ];
+  const b = store.bindings;
+  dispatch(STEP, [b.param, b.grad, b.m, b.v], { params, workgroups: gridFor(n4) });
 }

@@ -9,6 +9,32 @@ import { recordOp } from "../autograd.ts";
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
 
+/**
+ * Reference forward: `a + b`.
+ *
+ * @example
+ * ```ts
+ * import { addReference } from "./add.ts";
+ * addReference(new Float64Array([1]), new Float64Array([2])); // [3]
+ * ```
+ */
+export function addReference(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
+  return Float64Array.from(a, (v, i) => v + b[i]);
+}
+
+/**
+ * Reference backward: both inputs receive the output gradient unchanged.
+ *
+ * @example
+ * ```ts
+ * import { addBackwardReference } from "./add.ts";
+ * const [ga, gb] = addBackwardReference(new Float64Array([1, 2]));
+ * ```
+ */
+export function addBackwardReference(grad: ArrayLike<number>): [Float64Array, Float64Array] {
+  return [Float64Array.from(grad), Float64Array.from(grad)];
+}
+
 const FORWARD: Kernel = {
   name: "add.forward",
   code: /* wgsl */ `
@@ -59,8 +85,11 @@ export interface AddOptions {
  * @example
  * ```ts
  * import { add } from "./add.ts";
- * const y = add(a, b);
- * add(acc, g, { into: acc }); // acc += g
+ * import { Tensor } from "../tensor.ts";
+ * const a = Tensor.from([1, 2], [2]);
+ * const b = Tensor.from([3, 4], [2]);
+ * const y = add(a, b); // [4, 6]
+ * add(y, b, { into: y }); // y += b: [7, 10]
  * ```
  */
 export function add(a: Tensor, b: Tensor, options: AddOptions = {}): Tensor {
@@ -80,30 +109,4 @@ export function add(a: Tensor, b: Tensor, options: AddOptions = {}): Tensor {
 function copyOf(t: Tensor): Tensor {
   const zero = Tensor.zeros(t.shape, { label: "add.grad" });
   return add(zero, t, { into: zero });
-}
-
-/**
- * Reference forward: `a + b`.
- *
- * @example
- * ```ts
- * import { addReference } from "./add.ts";
- * addReference(new Float64Array([1]), new Float64Array([2])); // [3]
- * ```
- */
-export function addReference(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
-  return Float64Array.from(a, (v, i) => v + b[i]);
-}
-
-/**
- * Reference backward: both inputs receive the output gradient unchanged.
- *
- * @example
- * ```ts
- * import { addBackwardReference } from "./add.ts";
- * const [ga, gb] = addBackwardReference(new Float64Array([1, 2]));
- * ```
- */
-export function addBackwardReference(grad: ArrayLike<number>): [Float64Array, Float64Array] {
-  return [Float64Array.from(grad), Float64Array.from(grad)];
 }

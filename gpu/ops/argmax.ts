@@ -8,6 +8,31 @@
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
 
+/**
+ * Reference argmax over channels (ties to the lowest index), in float64.
+ *
+ * @example
+ * ```ts
+ * import { argmaxChannelsReference } from "./argmax.ts";
+ * argmaxChannelsReference([0, 2, 1, 1], { dims: [1, 2, 1, 2] }); // [1, 0]
+ * ```
+ */
+export function argmaxChannelsReference(
+  x: ArrayLike<number>,
+  options: { dims: readonly number[] },
+): Float64Array {
+  const [n, k, h, w] = options.dims;
+  const hw = h * w;
+  const out = new Float64Array(n * hw);
+  for (let px = 0; px < n * hw; px++) {
+    const base = Math.floor(px / hw) * k * hw + (px % hw);
+    let arg = 0;
+    for (let c = 1; c < k; c++) if (x[base + c * hw] > x[base + arg * hw]) arg = c;
+    out[px] = arg;
+  }
+  return out;
+}
+
 const FORWARD: Kernel = {
   name: "argmax.forward",
   code: /* wgsl */ `
@@ -50,29 +75,4 @@ export function argmaxChannels(x: Tensor): Tensor {
   const y = Tensor.empty([n, 1, h, w], { label: "argmax" });
   dispatch(FORWARD, [x, y], { params: [pixels, h * w, k], workgroups: gridFor(pixels) });
   return y;
-}
-
-/**
- * Reference argmax over channels (ties to the lowest index), in float64.
- *
- * @example
- * ```ts
- * import { argmaxChannelsReference } from "./argmax.ts";
- * argmaxChannelsReference([0, 2, 1, 1], { dims: [1, 2, 1, 2] }); // [1, 0]
- * ```
- */
-export function argmaxChannelsReference(
-  x: ArrayLike<number>,
-  options: { dims: readonly number[] },
-): Float64Array {
-  const [n, k, h, w] = options.dims;
-  const hw = h * w;
-  const out = new Float64Array(n * hw);
-  for (let px = 0; px < n * hw; px++) {
-    const base = Math.floor(px / hw) * k * hw + (px % hw);
-    let arg = 0;
-    for (let c = 1; c < k; c++) if (x[base + c * hw] > x[base + arg * hw]) arg = c;
-    out[px] = arg;
-  }
-  return out;
 }

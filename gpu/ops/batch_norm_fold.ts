@@ -9,6 +9,39 @@ import { dispatch, f32Bits, gridFor, type Kernel, LINEAR_INDEX } from "../kernel
 import { Tensor } from "../tensor.ts";
 import type { BatchNormParams, BatchNormReferenceParams } from "./batch_norm.ts";
 
+/** Options of {@linkcode foldBatchNorm}. */
+export interface FoldBatchNormOptions {
+  /** The batch norm's epsilon (default 1e-5). */
+  eps?: number;
+}
+
+/**
+ * Reference of {@linkcode foldBatchNorm} in float64, for a weight [Cout, ...]
+ * and an optional bias [Cout].
+ *
+ * @example
+ * ```ts
+ * import { foldBatchNormReference } from "./batch_norm_fold.ts";
+ * const bn = { gamma: [2], beta: [1], runningMean: [0], runningVar: [1] };
+ * const { weight, bias } = foldBatchNormReference([1, 1], null, { params: bn, eps: 0 }); // [2, 2], [1]
+ * ```
+ */
+export function foldBatchNormReference(
+  weight: ArrayLike<number>,
+  bias: ArrayLike<number> | null,
+  options: { params: BatchNormReferenceParams; eps?: number },
+): { weight: Float64Array; bias: Float64Array } {
+  const { gamma, beta, runningMean, runningVar } = options.params;
+  const cout = gamma.length;
+  const per = weight.length / cout;
+  const eps = options.eps ?? 1e-5;
+  const scale = Float64Array.from(runningVar, (v, c) => gamma[c] / Math.sqrt(v + eps));
+  return {
+    weight: Float64Array.from(weight, (v, i) => v * scale[Math.floor(i / per)]),
+    bias: Float64Array.from(scale, (s, c) => ((bias?.[c] ?? 0) - runningMean[c]) * s + beta[c]),
+  };
+}
+
 const FOLD_WEIGHT: Kernel = {
   name: "batch_norm.fold_weight",
   code: /* wgsl */ `
@@ -47,12 +80,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 }`,
 };
 
-/** Options of {@linkcode foldBatchNorm}. */
-export interface FoldBatchNormOptions {
-  /** The batch norm's epsilon (default 1e-5). */
-  eps?: number;
-}
-
 /**
  * Folds an inference-mode batch norm into the convolution before it:
  * `conv(x; weight, bias) → BN` equals `conv(x; result.weight, result.bias)`.
@@ -61,7 +88,13 @@ export interface FoldBatchNormOptions {
  * @example
  * ```ts
  * import { foldBatchNorm } from "./batch_norm_fold.ts";
- * const folded = foldBatchNorm(conv.weight, conv.bias, bn, { eps: 1e-5 });
+ * import { Tensor } from "../tensor.ts";
+ * const weight = Tensor.zeros([8, 4, 3, 3]);
+ * const bn = {
+ *   gamma: Tensor.from(new Float32Array(8).fill(1), [8]), beta: Tensor.zeros([8]),
+ *   runningMean: Tensor.zeros([8]), runningVar: Tensor.from(new Float32Array(8).fill(1), [8]),
+ * };
+ * const folded = foldBatchNorm(weight, null, bn, { eps: 1e-5 });
  * // conv2d(x, folded.weight, { bias: folded.bias }) == batchNorm(conv2d(x, ...), bn, { training: false })
  * ```
  */
@@ -93,31 +126,4 @@ export function foldBatchNorm(
   });
   if (!convBias) b.release();
   return { weight, bias };
-}
-
-/**
- * Reference of {@linkcode foldBatchNorm} in float64, for a weight [Cout, ...]
- * and an optional bias [Cout].
- *
- * @example
- * ```ts
- * import { foldBatchNormReference } from "./batch_norm_fold.ts";
- * const bn = { gamma: [2], beta: [1], runningMean: [0], runningVar: [1] };
- * const { weight, bias } = foldBatchNormReference([1, 1], null, { params: bn, eps: 0 }); // [2, 2], [1]
- * ```
- */
-export function foldBatchNormReference(
-  weight: ArrayLike<number>,
-  bias: ArrayLike<number> | null,
-  options: { params: BatchNormReferenceParams; eps?: number },
-): { weight: Float64Array; bias: Float64Array } {
-  const { gamma, beta, runningMean, runningVar } = options.params;
-  const cout = gamma.length;
-  const per = weight.length / cout;
-  const eps = options.eps ?? 1e-5;
-  const scale = Float64Array.from(runningVar, (v, c) => gamma[c] / Math.sqrt(v + eps));
-  return {
-    weight: Float64Array.from(weight, (v, i) => v * scale[Math.floor(i / per)]),
-    bias: Float64Array.from(scale, (s, c) => ((bias?.[c] ?? 0) - runningMean[c]) * s + beta[c]),
-  };
 }

@@ -25,6 +25,58 @@ function concatShape(shapes: readonly (readonly number[])[]): number[] {
 }
 
 /**
+ * Reference forward: the concatenation along dim 1 of row-major arrays of the given shapes.
+ *
+ * @example
+ * ```ts
+ * import { concatChannelsReference } from "./concat.ts";
+ * concatChannelsReference([[1, 2], [3]], [[1, 2], [1, 1]]); // Float64Array [1, 2, 3]
+ * ```
+ */
+export function concatChannelsReference(
+  inputs: readonly ArrayLike<number>[],
+  shapes: readonly (readonly number[])[],
+): Float64Array {
+  const shape = concatShape(shapes);
+  const outer = shape[0];
+  const y = new Float64Array(shape.reduce((a, b) => a * b, 1));
+  let pos = 0;
+  for (let n = 0; n < outer; n++) {
+    for (const x of inputs) {
+      const block = x.length / outer;
+      for (let j = 0; j < block; j++) y[pos++] = x[n * block + j];
+    }
+  }
+  return y;
+}
+
+/**
+ * Reference backward: the output gradient cut back into one slice per input.
+ *
+ * @example
+ * ```ts
+ * import { concatChannelsBackwardReference } from "./concat.ts";
+ * concatChannelsBackwardReference([1, 2, 3], [[1, 2], [1, 1]]); // [[1, 2], [3]]
+ * ```
+ */
+export function concatChannelsBackwardReference(
+  grad: ArrayLike<number>,
+  shapes: readonly (readonly number[])[],
+): Float64Array[] {
+  const shape = concatShape(shapes);
+  const outer = shape[0];
+  const out = shapes.map((s) => new Float64Array(s.reduce((a, b) => a * b, 1)));
+  let pos = 0;
+  for (let n = 0; n < outer; n++) {
+    for (const dx of out) {
+      const block = dx.length / outer;
+      for (let j = 0; j < block; j++) dx[n * block + j] = grad[pos++];
+    }
+  }
+  return out;
+}
+
+/**
  * Concatenates tensors along dim 1; all other dims must match.
  *
  * @example
@@ -76,56 +128,4 @@ export function concatChannels(tensors: readonly Tensor[]): Tensor {
       return dx;
     }));
   return y;
-}
-
-/**
- * Reference forward: the concatenation along dim 1 of row-major arrays of the given shapes.
- *
- * @example
- * ```ts
- * import { concatChannelsReference } from "./concat.ts";
- * concatChannelsReference([[1, 2], [3]], [[1, 2], [1, 1]]); // Float64Array [1, 2, 3]
- * ```
- */
-export function concatChannelsReference(
-  inputs: readonly ArrayLike<number>[],
-  shapes: readonly (readonly number[])[],
-): Float64Array {
-  const shape = concatShape(shapes);
-  const outer = shape[0];
-  const y = new Float64Array(shape.reduce((a, b) => a * b, 1));
-  let pos = 0;
-  for (let n = 0; n < outer; n++) {
-    for (const x of inputs) {
-      const block = x.length / outer;
-      for (let j = 0; j < block; j++) y[pos++] = x[n * block + j];
-    }
-  }
-  return y;
-}
-
-/**
- * Reference backward: the output gradient cut back into one slice per input.
- *
- * @example
- * ```ts
- * import { concatChannelsBackwardReference } from "./concat.ts";
- * concatChannelsBackwardReference([1, 2, 3], [[1, 2], [1, 1]]); // [[1, 2], [3]]
- * ```
- */
-export function concatChannelsBackwardReference(
-  grad: ArrayLike<number>,
-  shapes: readonly (readonly number[])[],
-): Float64Array[] {
-  const shape = concatShape(shapes);
-  const outer = shape[0];
-  const out = shapes.map((s) => new Float64Array(s.reduce((a, b) => a * b, 1)));
-  let pos = 0;
-  for (let n = 0; n < outer; n++) {
-    for (const dx of out) {
-      const block = dx.length / outer;
-      for (let j = 0; j < block; j++) dx[n * block + j] = grad[pos++];
-    }
-  }
-  return out;
 }

@@ -1,72 +1,30 @@
 /**
  * 2-D convolution, stride 1, kernel 3×3 (padding 1) or 1×1, NCHW, optional bias:
- * forward, backward to the input (the same kernel with flipped, transposed
- * weights) and to the weights and bias (chunked partial sums, then a sum
- * over chunks), with plain-TypeScript float64 references.
+ * the plain-TypeScript float64 references, then forward, backward to the input
+ * (the same kernel with flipped, transposed weights) and to the weights and
+ * bias (windowed, or chunked partial sums then a sum over chunks).
  *
  * The kernels are written for speed on CPU adapters (llvmpipe) without
- * hurting GPUs: each invocation computes a run of output pixels × a block of
+ * hurting GPUs: each invocation computes a run of output pixels × a tile of
  * output channels in registers, weights come from a uniform buffer at
- * addresses shared by the whole workgroup, and nothing uses barriers.
+ * addresses shared by the whole workgroup, and nothing uses barriers. The
+ * WGSL lives in the private files beside this one: `_conv_wgsl.ts` (direct),
+ * `_winograd_wgsl.ts`, `_weight_grad_window_wgsl.ts`,
+ * `_weight_grad_chunked_wgsl.ts`, with operand layouts in `_conv_layout.ts`
+ * and the forward algorithm choice in `_conv_forward.ts`.
  *
  * @module
  */
 
 import { isRecording, recordOp } from "../autograd.ts";
 import { Tensor } from "../tensor.ts";
-import {
-  type ConvBlock,
-  DEFAULT_BLOCK,
-  packWeights,
-  runConv,
-  type SliceLayout,
-  sliceLayout,
-} from "./_conv_wgsl.ts";
-import { biasGrad, type GradBlock, weightGrad } from "./_chunked_grad_wgsl.ts";
-import { DEFAULT_WINOGRAD, runWinograd, type WinogradBlock } from "./_winograd_wgsl.ts";
-import { type WindowGradBlock, windowWeightGrad } from "./_weight_grad_wgsl.ts";
-
-/** Options of {@linkcode conv2d}. */
-export interface Conv2dOptions {
-  /** Bias [Cout], added to every pixel of its channel. */
-  bias?: Tensor | null;
-  /** Zero padding on each side; only (K − 1) / 2 ("same" output size) is supported. */
-  padding?: number;
-  /** Register block of the forward and input-gradient kernels (for benchmarks). */
-  block?: ConvBlock;
-  /** Register block of the weight-gradient kernel (for benchmarks). */
-  gradBlock?: GradBlock;
-  /** 3×3 kernels: Winograd F(2×2, 3×3) (default, fewer multiplies) or direct; also used for dx. */
-  algorithm?: "winograd" | "direct";
-  /** Register block of the Winograd kernel (for benchmarks). */
-  winograd?: WinogradBlock;
-  /**
-   * Weight gradient: "window" (dy read from uniform windows, the default where it applies:
-   * 16+ input channels) or "chunked" (per-chunk partial sums, any shape).
-   */
-  gradAlgorithm?: "window" | "chunked";
-  /** Register block of the "window" weight-gradient kernel (for benchmarks). */
-  windowBlock?: WindowGradBlock;
-  /**
-   * Weights packed once by {@linkcode prepackConv2d} from this very `weight` and `bias` (inference
-   * with fixed weights: skips the per-call repack). The caller re-packs after changing them.
-   */
-  prepacked?: PackedConv2d | null;
-}
-
-/** Conv weights (and bias) packed for the forward kernel by {@linkcode prepackConv2d}. */
-export interface PackedConv2d {
-  /** The weight it was packed from. */
-  readonly weight: Tensor;
-  /** The bias it was packed with. */
-  readonly bias: Tensor | null;
-  /** Packed uniform slices. */
-  readonly packed: Tensor;
-  /** Algorithm and register block the packing is laid out for. */
-  readonly key: string;
-  /** Returns the packed buffer to the pool. */
-  release(): void;
-}
+import type { ConvTile } from "./_conv_wgsl.ts";
+import type { WinogradTile } from "./_winograd_wgsl.ts";
+import { biasGrad } from "./_bias_grad_wgsl.ts";
+import { type ChunkedGradTile, weightGrad } from "./_weight_grad_chunked_wgsl.ts";
+import { type WindowGradTile, windowWeightGrad } from "./_weight_grad_window_wgsl.ts";
+import { algorithmKey, convInto } from "./_conv_forward.ts";
+import type { PackedConv2d } from "./conv2d_prepack.ts";
 
 /** Shapes of a conv for the references: input [n, cin, h, w], weight [cout, cin, k, k]. */
 export interface Conv2dDims {
@@ -82,208 +40,6 @@ export interface Conv2dDims {
   cout: number;
   /** Kernel size, 1 or 3 (padding (k − 1) / 2). */
   k: number;
-}
-
-/** Whether a conv of kernel size `k` runs the Winograd kernel under `options`. */
-function usesWinograd(k: number, options: Conv2dOptions): boolean {
-  return k === 3 && (options.algorithm ?? "winograd") === "winograd";
-}
-
-function algorithmKey(k: number, options: Conv2dOptions): string {
-  if (usesWinograd(k, options)) {
-    const b = options.winograd ?? DEFAULT_WINOGRAD;
-    return `winograd/${b.co}`;
-  }
-  const b = options.block ?? DEFAULT_BLOCK;
-  return `direct/${b.px}/${b.co}`;
-}
-
-/**
- * Packs `weight` (and `options.bias`) once for {@linkcode conv2d}'s forward kernel, so repeated
- * inference calls with fixed weights skip the repack. Pass the result as `prepacked` together
- * with the same weight, bias, algorithm and block; release it (and pack again) when the weights
- * change.
- *
- * @example
- * ```ts
- * import { conv2d, prepackConv2d } from "./conv2d.ts";
- * const packed = prepackConv2d(w, { bias: b });
- * const y = conv2d(x, w, { bias: b, prepacked: packed });
- * packed.release();
- * ```
- */
-export function prepackConv2d(weight: Tensor, options: Conv2dOptions = {}): PackedConv2d {
-  const [cout, cin, k] = weight.shape;
-  if (weight.shape.length !== 4 || (k !== 1 && k !== 3) || weight.shape[3] !== k) {
-    throw new RangeError(
-      `prepackConv2d: weight [${weight.shape}] is not [Cout, Cin, K, K], K 1 or 3`,
-    );
-  }
-  const bias = options.bias ?? null;
-  if (bias && bias.size !== cout) {
-    throw new RangeError(`prepackConv2d: bias [${bias.shape}] does not match ${cout} channels`);
-  }
-  const { packed } = packFor(weight, { bias, cout, cin, k, transposed: false, options });
-  packed.keep();
-  return {
-    weight,
-    bias,
-    packed,
-    key: algorithmKey(k, options),
-    release: () => packed.release(),
-  };
-}
-
-function checkShapes(x: Tensor, weight: Tensor, options: Conv2dOptions): Conv2dDims {
-  if (x.shape.length !== 4) throw new RangeError(`conv2d: input must be NCHW, got [${x.shape}]`);
-  const [n, cin, h, w] = x.shape;
-  const [cout, wcin, k, k2] = weight.shape;
-  if (weight.shape.length !== 4 || wcin !== cin || k !== k2 || (k !== 1 && k !== 3)) {
-    throw new RangeError(
-      `conv2d: weight [${weight.shape}] does not fit input [${x.shape}] (want [Cout, ${cin}, K, K], K 1 or 3)`,
-    );
-  }
-  if ((options.padding ?? (k - 1) / 2) !== (k - 1) / 2) {
-    throw new RangeError(
-      `conv2d: padding ${options.padding} unsupported for K=${k} (only ${(k - 1) / 2})`,
-    );
-  }
-  const bias = options.bias;
-  if (bias && (bias.size !== cout)) {
-    throw new RangeError(`conv2d: bias [${bias.shape}] does not match ${cout} output channels`);
-  }
-  return { n, cin, h, w, cout, k };
-}
-
-/**
- * Convolution `y = conv(x, weight) + bias`, stride 1, "same" padding. Records
- * on the tape: gradients flow to x, weight and bias.
- *
- * @example
- * ```ts
- * import { conv2d } from "./conv2d.ts";
- * import { Tensor } from "../tensor.ts";
- * const x = Tensor.zeros([1, 4, 16, 16]);
- * const w = Tensor.zeros([8, 4, 3, 3]);
- * const y = conv2d(x, w, { bias: Tensor.zeros([8]) }); // [1, 8, 16, 16]
- * ```
- */
-export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): Tensor {
-  const { n, h, w, cout, k } = checkShapes(x, weight, options);
-  const bias = options.bias ?? null;
-  const pre = options.prepacked ?? null;
-  if (
-    pre && (pre.weight !== weight || pre.bias !== bias || pre.key !== algorithmKey(k, options) ||
-      pre.packed.released)
-  ) {
-    throw new RangeError(
-      "conv2d: prepacked weights were packed from another weight, bias or block",
-    );
-  }
-  const y = Tensor.empty([n, cout, h, w], { label: "conv2d" });
-  convInto(x, y, { weight, bias, cout, k, transposed: false, options, packed: pre?.packed });
-  if (!isRecording()) return y;
-  const inputs = bias ? [x, weight, bias] : [x, weight];
-  recordOp("conv2d", inputs, y, ([gy]) => {
-    const grads = conv2dBackward({ x, weight, gy }, {
-      ...options,
-      wantInput: x.requiresGrad,
-      wantWeight: weight.requiresGrad,
-      wantBias: bias?.requiresGrad ?? false,
-    });
-    return bias ? [grads.dx, grads.dw, grads.db] : [grads.dx, grads.dw];
-  });
-  return y;
-}
-
-/** Options of {@linkcode conv2dBackward} (blocks and algorithm as for {@linkcode conv2d}). */
-export interface Conv2dBackwardOptions
-  extends Omit<Conv2dOptions, "bias" | "padding" | "prepacked"> {
-  /** Compute dx (default true). */
-  wantInput?: boolean;
-  /** Compute dw (default true). */
-  wantWeight?: boolean;
-  /** Compute db (default true). */
-  wantBias?: boolean;
-}
-
-/**
- * Gradients of {@linkcode conv2d} given the output gradient `gy`: fresh tensors
- * dx [n, cin, h, w], dw [cout, cin, k, k], db [cout] (null where not wanted).
- * Used by the tape; exported for benchmarks.
- *
- * @example
- * ```ts
- * import { conv2dBackward } from "./conv2d.ts";
- * const { dx, dw, db } = conv2dBackward({ x, weight: w, gy });
- * ```
- */
-export function conv2dBackward(
-  saved: { x: Tensor; weight: Tensor; gy: Tensor },
-  options: Conv2dBackwardOptions = {},
-): { dx: Tensor | null; dw: Tensor | null; db: Tensor | null } {
-  const { x, weight, gy } = saved;
-  const [n, cin, h, w] = x.shape;
-  const k = weight.shape[2];
-  let dx: Tensor | null = null;
-  if (options.wantInput ?? true) {
-    // dx = conv(gy, W transposed and flipped): the forward kernel with Cin and Cout swapped.
-    dx = Tensor.empty([n, cin, h, w], { label: "conv2d.dx" });
-    convInto(gy, dx, { weight, bias: null, cout: cin, k, transposed: true, options });
-  }
-  let dw: Tensor | null = null;
-  if (options.wantWeight ?? true) {
-    if ((options.gradAlgorithm ?? "window") === "window") {
-      dw = windowWeightGrad(x, gy, { k, block: options.windowBlock });
-    }
-    dw ??= weightGrad(x, gy, { k, block: options.gradBlock });
-  }
-  const db = (options.wantBias ?? true) ? biasGrad(gy) : null;
-  return { dx, dw, db };
-}
-
-interface PackSpec {
-  bias: Tensor | null;
-  cout: number;
-  cin: number;
-  k: number;
-  transposed: boolean;
-  options: Conv2dOptions;
-}
-
-/** Layout (and, unless `reuse` is given, freshly packed weights) for the chosen algorithm. */
-function packFor(
-  weight: Tensor,
-  spec: PackSpec,
-  reuse?: Tensor,
-): { packed: Tensor; layout: SliceLayout } {
-  const { bias, cout, cin, k, transposed, options } = spec;
-  const mode = transposed ? 1 : 0;
-  const winograd = usesWinograd(k, options);
-  const layout = winograd
-    ? sliceLayout({ cout, cin, k, taps: 16 }, {
-      px: 1,
-      co: (options.winograd ?? DEFAULT_WINOGRAD).co,
-    })
-    : sliceLayout({ cout, cin, k }, options.block ?? DEFAULT_BLOCK);
-  const packed = reuse ?? packWeights(weight, { cout, cin, k, layout, mode, bias, winograd });
-  return { packed, layout };
-}
-
-/** y = conv(x) with `weight` (transposed + flipped for dx), by the chosen algorithm. */
-function convInto(
-  x: Tensor,
-  y: Tensor,
-  spec: Omit<PackSpec, "cin"> & { weight: Tensor; packed?: Tensor },
-): void {
-  const { weight, cout, k, options } = spec;
-  const { packed, layout } = packFor(weight, { ...spec, cin: x.shape[1] }, spec.packed);
-  if (usesWinograd(k, options)) {
-    runWinograd(x, y, { cout, packed, layout, block: options.winograd ?? DEFAULT_WINOGRAD });
-  } else {
-    runConv(x, y, { cout, k, packed, layout, block: options.block ?? DEFAULT_BLOCK });
-  }
-  if (packed !== spec.packed) packed.release();
 }
 
 /**
@@ -374,5 +130,146 @@ export function conv2dBackwardReference(
       }
     }
   }
+  return { dx, dw, db };
+}
+
+/** Options of {@linkcode conv2d}. */
+export interface Conv2dOptions {
+  /** Bias [Cout], added to every pixel of its channel. */
+  bias?: Tensor | null;
+  /** Zero padding on each side; only (K − 1) / 2 ("same" output size) is supported. */
+  padding?: number;
+  /** Register tile of the direct forward and input-gradient kernels (for benchmarks). */
+  tile?: ConvTile;
+  /** 3×3 kernels: Winograd F(2×2, 3×3) (default, fewer multiplies) or direct; also used for dx. */
+  algorithm?: "winograd" | "direct";
+  /** Register tile of the Winograd kernel (for benchmarks). */
+  winogradTile?: WinogradTile;
+  /**
+   * Weight gradient: "window" (dy read from uniform windows, the default where it applies:
+   * 16+ input channels) or "chunked" (per-chunk partial sums, any shape).
+   */
+  gradAlgorithm?: "window" | "chunked";
+  /** Register tile of the "window" weight-gradient kernel (for benchmarks). */
+  windowGradTile?: WindowGradTile;
+  /** Register tile of the "chunked" weight-gradient kernel (for benchmarks). */
+  chunkedGradTile?: ChunkedGradTile;
+  /**
+   * Weights packed once by `prepackConv2d` (conv2d_prepack.ts) from this very `weight` and `bias`
+   * (inference with fixed weights: skips the per-call repack). The caller re-packs after changing
+   * them.
+   */
+  prepacked?: PackedConv2d | null;
+}
+
+function checkShapes(x: Tensor, weight: Tensor, options: Conv2dOptions): Conv2dDims {
+  if (x.shape.length !== 4) throw new RangeError(`conv2d: input must be NCHW, got [${x.shape}]`);
+  const [n, cin, h, w] = x.shape;
+  const [cout, wcin, k, k2] = weight.shape;
+  if (weight.shape.length !== 4 || wcin !== cin || k !== k2 || (k !== 1 && k !== 3)) {
+    throw new RangeError(
+      `conv2d: weight [${weight.shape}] does not fit input [${x.shape}] (want [Cout, ${cin}, K, K], K 1 or 3)`,
+    );
+  }
+  if ((options.padding ?? (k - 1) / 2) !== (k - 1) / 2) {
+    throw new RangeError(
+      `conv2d: padding ${options.padding} unsupported for K=${k} (only ${(k - 1) / 2})`,
+    );
+  }
+  const bias = options.bias;
+  if (bias && (bias.size !== cout)) {
+    throw new RangeError(`conv2d: bias [${bias.shape}] does not match ${cout} output channels`);
+  }
+  return { n, cin, h, w, cout, k };
+}
+
+/**
+ * Convolution `y = conv(x, weight) + bias`, stride 1, "same" padding. Records
+ * on the tape: gradients flow to x, weight and bias.
+ *
+ * @example
+ * ```ts
+ * import { conv2d } from "./conv2d.ts";
+ * import { Tensor } from "../tensor.ts";
+ * const x = Tensor.zeros([1, 4, 16, 16]);
+ * const w = Tensor.zeros([8, 4, 3, 3]);
+ * const y = conv2d(x, w, { bias: Tensor.zeros([8]) }); // [1, 8, 16, 16]
+ * ```
+ */
+export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): Tensor {
+  const { n, h, w, cout, k } = checkShapes(x, weight, options);
+  const bias = options.bias ?? null;
+  const pre = options.prepacked ?? null;
+  if (
+    pre && (pre.weight !== weight || pre.bias !== bias || pre.key !== algorithmKey(k, options) ||
+      pre.packed.released)
+  ) {
+    throw new RangeError(
+      "conv2d: prepacked weights were packed from another weight, bias or tile",
+    );
+  }
+  const y = Tensor.empty([n, cout, h, w], { label: "conv2d" });
+  convInto(x, y, { weight, bias, cout, k, transposed: false, options, packed: pre?.packed });
+  if (!isRecording()) return y;
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  recordOp("conv2d", inputs, y, ([gy]) => {
+    const grads = conv2dBackward({ x, weight, gy }, {
+      ...options,
+      wantInput: x.requiresGrad,
+      wantWeight: weight.requiresGrad,
+      wantBias: bias?.requiresGrad ?? false,
+    });
+    return bias ? [grads.dx, grads.dw, grads.db] : [grads.dx, grads.dw];
+  });
+  return y;
+}
+
+/** Options of {@linkcode conv2dBackward} (tiles and algorithm as for {@linkcode conv2d}). */
+export interface Conv2dBackwardOptions
+  extends Omit<Conv2dOptions, "bias" | "padding" | "prepacked"> {
+  /** Compute dx (default true). */
+  wantInput?: boolean;
+  /** Compute dw (default true). */
+  wantWeight?: boolean;
+  /** Compute db (default true). */
+  wantBias?: boolean;
+}
+
+/**
+ * Gradients of {@linkcode conv2d} given the output gradient `gy`: fresh tensors
+ * dx [n, cin, h, w], dw [cout, cin, k, k], db [cout] (null where not wanted).
+ * Used by the tape; exported for benchmarks.
+ *
+ * @example
+ * ```ts
+ * import { conv2dBackward } from "./conv2d.ts";
+ * import { Tensor } from "../tensor.ts";
+ * const x = Tensor.zeros([1, 4, 16, 16]);
+ * const weight = Tensor.zeros([8, 4, 3, 3]);
+ * const gy = Tensor.zeros([1, 8, 16, 16]);
+ * const { dx, dw, db } = conv2dBackward({ x, weight, gy });
+ * ```
+ */
+export function conv2dBackward(
+  saved: { x: Tensor; weight: Tensor; gy: Tensor },
+  options: Conv2dBackwardOptions = {},
+): { dx: Tensor | null; dw: Tensor | null; db: Tensor | null } {
+  const { x, weight, gy } = saved;
+  const [n, cin, h, w] = x.shape;
+  const k = weight.shape[2];
+  let dx: Tensor | null = null;
+  if (options.wantInput ?? true) {
+    // dx = conv(gy, W transposed and flipped): the forward kernel with Cin and Cout swapped.
+    dx = Tensor.empty([n, cin, h, w], { label: "conv2d.dx" });
+    convInto(gy, dx, { weight, bias: null, cout: cin, k, transposed: true, options });
+  }
+  let dw: Tensor | null = null;
+  if (options.wantWeight ?? true) {
+    if ((options.gradAlgorithm ?? "window") === "window") {
+      dw = windowWeightGrad(x, gy, { k, tile: options.windowGradTile });
+    }
+    dw ??= weightGrad(x, gy, { k, tile: options.chunkedGradTile });
+  }
+  const db = (options.wantBias ?? true) ? biasGrad(gy) : null;
   return { dx, dw, db };
 }

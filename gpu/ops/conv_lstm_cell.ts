@@ -13,6 +13,97 @@ import { recordOp } from "../autograd.ts";
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
 
+/** Dimensions of the cell state [N, C, H, W] for the references. */
+export interface ConvLstmDims {
+  /** Batch size. */
+  n: number;
+  /** Channels. */
+  c: number;
+  /** Height. */
+  h: number;
+  /** Width. */
+  w: number;
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** Activations of element `i` of the state: gate indices and values. */
+function activations(gates: ArrayLike<number>, i: number, chw: number) {
+  const b = Math.floor(i / chw) * 4 * chw + (i % chw);
+  const idx = [b, b + chw, b + 2 * chw, b + 3 * chw];
+  return {
+    idx,
+    i: sigmoid(gates[idx[0]]),
+    f: sigmoid(gates[idx[1]]),
+    o: sigmoid(gates[idx[2]]),
+    g: Math.tanh(gates[idx[3]]),
+  };
+}
+
+/**
+ * Reference forward in float64: the next hidden and cell states.
+ *
+ * @example
+ * ```ts
+ * import { convLstmCellReference } from "./conv_lstm_cell.ts";
+ * const { h, c } = convLstmCellReference(new Float64Array(4), new Float64Array(1), {
+ *   n: 1, c: 1, h: 1, w: 1,
+ * }); // h = [0], c = [0]
+ * ```
+ */
+export function convLstmCellReference(
+  gates: ArrayLike<number>,
+  c: ArrayLike<number>,
+  dims: ConvLstmDims,
+): { h: Float64Array; c: Float64Array } {
+  const chw = dims.c * dims.h * dims.w;
+  const size = dims.n * chw;
+  const h = new Float64Array(size);
+  const cNext = new Float64Array(size);
+  for (let k = 0; k < size; k++) {
+    const a = activations(gates, k, chw);
+    cNext[k] = a.f * c[k] + a.i * a.g;
+    h[k] = a.o * Math.tanh(cNext[k]);
+  }
+  return { h, c: cNext };
+}
+
+/**
+ * Reference backward in float64: gradients of the gate pre-activations and of
+ * the previous cell state, given the gradients of both outputs.
+ *
+ * @example
+ * ```ts
+ * import { convLstmCellBackwardReference } from "./conv_lstm_cell.ts";
+ * const { dgates, dc } = convLstmCellBackwardReference(
+ *   { gates: new Float64Array(4), c: new Float64Array(1) },
+ *   { h: new Float64Array([1]), c: new Float64Array([0]) },
+ *   { n: 1, c: 1, h: 1, w: 1 },
+ * );
+ * ```
+ */
+export function convLstmCellBackwardReference(
+  inputs: { gates: ArrayLike<number>; c: ArrayLike<number> },
+  grads: { h: ArrayLike<number>; c: ArrayLike<number> },
+  dims: ConvLstmDims,
+): { dgates: Float64Array; dc: Float64Array } {
+  const chw = dims.c * dims.h * dims.w;
+  const size = dims.n * chw;
+  const dgates = new Float64Array(4 * size);
+  const dc = new Float64Array(size);
+  for (let k = 0; k < size; k++) {
+    const a = activations(inputs.gates, k, chw);
+    const tc = Math.tanh(a.f * inputs.c[k] + a.i * a.g);
+    const dcn = grads.c[k] + grads.h[k] * a.o * (1 - tc * tc);
+    dgates[a.idx[0]] = dcn * a.g * a.i * (1 - a.i);
+    dgates[a.idx[1]] = dcn * inputs.c[k] * a.f * (1 - a.f);
+    dgates[a.idx[2]] = grads.h[k] * tc * a.o * (1 - a.o);
+    dgates[a.idx[3]] = dcn * a.i * (1 - a.g * a.g);
+    dc[k] = dcn * a.f;
+  }
+  return { dgates, dc };
+}
+
 // Shared WGSL: the inputs both passes read, index arithmetic and overflow-safe activations.
 const HELPERS = /* wgsl */ `
 struct P { n: u32, chw: u32 }
@@ -129,95 +220,4 @@ export function convLstmCell(gates: Tensor, c: Tensor): ConvLstmState {
     return [dgates, dc];
   });
   return { h, c: cNext };
-}
-
-/** Dimensions of the cell state [N, C, H, W] for the references. */
-export interface ConvLstmDims {
-  /** Batch size. */
-  n: number;
-  /** Channels. */
-  c: number;
-  /** Height. */
-  h: number;
-  /** Width. */
-  w: number;
-}
-
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
-/** Activations of element `i` of the state: gate indices and values. */
-function activations(gates: ArrayLike<number>, i: number, chw: number) {
-  const b = Math.floor(i / chw) * 4 * chw + (i % chw);
-  const idx = [b, b + chw, b + 2 * chw, b + 3 * chw];
-  return {
-    idx,
-    i: sigmoid(gates[idx[0]]),
-    f: sigmoid(gates[idx[1]]),
-    o: sigmoid(gates[idx[2]]),
-    g: Math.tanh(gates[idx[3]]),
-  };
-}
-
-/**
- * Reference forward in float64: the next hidden and cell states.
- *
- * @example
- * ```ts
- * import { convLstmCellReference } from "./conv_lstm_cell.ts";
- * const { h, c } = convLstmCellReference(new Float64Array(4), new Float64Array(1), {
- *   n: 1, c: 1, h: 1, w: 1,
- * }); // h = [0], c = [0]
- * ```
- */
-export function convLstmCellReference(
-  gates: ArrayLike<number>,
-  c: ArrayLike<number>,
-  dims: ConvLstmDims,
-): { h: Float64Array; c: Float64Array } {
-  const chw = dims.c * dims.h * dims.w;
-  const size = dims.n * chw;
-  const h = new Float64Array(size);
-  const cNext = new Float64Array(size);
-  for (let k = 0; k < size; k++) {
-    const a = activations(gates, k, chw);
-    cNext[k] = a.f * c[k] + a.i * a.g;
-    h[k] = a.o * Math.tanh(cNext[k]);
-  }
-  return { h, c: cNext };
-}
-
-/**
- * Reference backward in float64: gradients of the gate pre-activations and of
- * the previous cell state, given the gradients of both outputs.
- *
- * @example
- * ```ts
- * import { convLstmCellBackwardReference } from "./conv_lstm_cell.ts";
- * const { dgates, dc } = convLstmCellBackwardReference(
- *   { gates: new Float64Array(4), c: new Float64Array(1) },
- *   { h: new Float64Array([1]), c: new Float64Array([0]) },
- *   { n: 1, c: 1, h: 1, w: 1 },
- * );
- * ```
- */
-export function convLstmCellBackwardReference(
-  inputs: { gates: ArrayLike<number>; c: ArrayLike<number> },
-  grads: { h: ArrayLike<number>; c: ArrayLike<number> },
-  dims: ConvLstmDims,
-): { dgates: Float64Array; dc: Float64Array } {
-  const chw = dims.c * dims.h * dims.w;
-  const size = dims.n * chw;
-  const dgates = new Float64Array(4 * size);
-  const dc = new Float64Array(size);
-  for (let k = 0; k < size; k++) {
-    const a = activations(inputs.gates, k, chw);
-    const tc = Math.tanh(a.f * inputs.c[k] + a.i * a.g);
-    const dcn = grads.c[k] + grads.h[k] * a.o * (1 - tc * tc);
-    dgates[a.idx[0]] = dcn * a.g * a.i * (1 - a.i);
-    dgates[a.idx[1]] = dcn * inputs.c[k] * a.f * (1 - a.f);
-    dgates[a.idx[2]] = grads.h[k] * tc * a.o * (1 - a.o);
-    dgates[a.idx[3]] = dcn * a.i * (1 - a.g * a.g);
-    dc[k] = dcn * a.f;
-  }
-  return { dgates, dc };
 }

@@ -11,6 +11,50 @@
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
 
+/** Where {@linkcode copyBlocks} reads and writes, in the `[outer, dim, inner]` view of each tensor. */
+export interface BlockCopy {
+  /** Size of the outermost axis (shared by both tensors). */
+  outer: number;
+  /** Contiguous elements per block. */
+  inner: number;
+  /** Blocks copied per outer index. */
+  count: number;
+  /** Size of the middle axis of the source. */
+  srcDim: number;
+  /** Size of the middle axis of the destination. */
+  dstDim: number;
+  /** First source block along the middle axis. */
+  srcStart: number;
+  /** First destination block along the middle axis. */
+  dstStart: number;
+}
+
+/**
+ * Reference of {@linkcode copyBlocks}: copies into `dst` in place and returns it.
+ *
+ * @example
+ * ```ts
+ * import { copyBlocksReference } from "./copy_blocks.ts";
+ * const b = { outer: 1, inner: 2, count: 1, srcDim: 2, dstDim: 1, srcStart: 1, dstStart: 0 };
+ * copyBlocksReference([1, 2, 3, 4], new Float64Array(2), b); // Float64Array [3, 4]
+ * ```
+ */
+export function copyBlocksReference(
+  src: ArrayLike<number>,
+  dst: Float64Array,
+  blocks: BlockCopy,
+): Float64Array {
+  const { outer, inner, count, srcDim, dstDim, srcStart, dstStart } = blocks;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < count; j++) {
+      for (let r = 0; r < inner; r++) {
+        dst[(o * dstDim + dstStart + j) * inner + r] = src[(o * srcDim + srcStart + j) * inner + r];
+      }
+    }
+  }
+  return dst;
+}
+
 const COPY: Kernel = {
   name: "copy_blocks",
   code: /* wgsl */ `
@@ -29,24 +73,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   dst[(o * p.dstDim + p.dstStart + j) * p.inner + r] = src[(o * p.srcDim + p.srcStart + j) * p.inner + r];
 }`,
 };
-
-/** Where {@linkcode copyBlocks} reads and writes, in the `[outer, dim, inner]` view of each tensor. */
-export interface BlockCopy {
-  /** Size of the outermost axis (shared by both tensors). */
-  outer: number;
-  /** Contiguous elements per block. */
-  inner: number;
-  /** Blocks copied per outer index. */
-  count: number;
-  /** Size of the middle axis of the source. */
-  srcDim: number;
-  /** Size of the middle axis of the destination. */
-  dstDim: number;
-  /** First source block along the middle axis. */
-  srcStart: number;
-  /** First destination block along the middle axis. */
-  dstStart: number;
-}
 
 function checkSpan(t: { size: number }, dim: number, start: number, b: BlockCopy, what: string) {
   if (start < 0 || start + b.count > dim || b.outer * dim * b.inner !== t.size) {
@@ -78,30 +104,4 @@ export function copyBlocks(src: Tensor, dst: Tensor, blocks: BlockCopy): void {
     params: [n, b.inner, b.count, b.srcDim, b.dstDim, b.srcStart, b.dstStart],
     workgroups: gridFor(n),
   });
-}
-
-/**
- * Reference of {@linkcode copyBlocks}: copies into `dst` in place and returns it.
- *
- * @example
- * ```ts
- * import { copyBlocksReference } from "./copy_blocks.ts";
- * const b = { outer: 1, inner: 2, count: 1, srcDim: 2, dstDim: 1, srcStart: 1, dstStart: 0 };
- * copyBlocksReference([1, 2, 3, 4], new Float64Array(2), b); // Float64Array [3, 4]
- * ```
- */
-export function copyBlocksReference(
-  src: ArrayLike<number>,
-  dst: Float64Array,
-  blocks: BlockCopy,
-): Float64Array {
-  const { outer, inner, count, srcDim, dstDim, srcStart, dstStart } = blocks;
-  for (let o = 0; o < outer; o++) {
-    for (let j = 0; j < count; j++) {
-      for (let r = 0; r < inner; r++) {
-        dst[(o * dstDim + dstStart + j) * inner + r] = src[(o * srcDim + srcStart + j) * inner + r];
-      }
-    }
-  }
-  return dst;
 }

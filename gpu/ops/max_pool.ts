@@ -11,6 +11,80 @@ import { isRecording, recordOp } from "../autograd.ts";
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
 
+/** Options of the max-pool references. */
+export interface MaxPoolReferenceOptions {
+  /** Input shape [N, C, H, W]. */
+  shape: readonly number[];
+}
+
+function dims(
+  shape: readonly number[],
+): { h: number; w: number; oh: number; ow: number; planes: number } {
+  if (shape.length !== 4) throw new RangeError(`maxPool2x2: shape [${shape}] is not NCHW`);
+  const [n, c, h, w] = shape;
+  if (h < 2 || w < 2) throw new RangeError(`maxPool2x2: input [${shape}] is smaller than 2×2`);
+  return { h, w, oh: Math.floor(h / 2), ow: Math.floor(w / 2), planes: n * c };
+}
+
+/**
+ * Reference forward in float64 (same tie rule as the kernel).
+ *
+ * @example
+ * ```ts
+ * import { maxPool2x2Reference } from "./max_pool.ts";
+ * maxPool2x2Reference([1, 4, 3, 2], { shape: [1, 1, 2, 2] }); // Float64Array [4]
+ * ```
+ */
+export function maxPool2x2Reference(
+  x: ArrayLike<number>,
+  options: MaxPoolReferenceOptions,
+): Float64Array {
+  const { h, w, oh, ow, planes } = dims(options.shape);
+  const y = new Float64Array(planes * oh * ow);
+  for (let pl = 0; pl < planes; pl++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        y[(pl * oh + oy) * ow + ox] = x[winner(x, pl * h * w + 2 * oy * w + 2 * ox, w)];
+      }
+    }
+  }
+  return y;
+}
+
+/** Index of the first maximum of the 2×2 window whose top-left element is at `i`. */
+function winner(x: ArrayLike<number>, i: number, w: number): number {
+  let best = i;
+  for (const j of [i + 1, i + w, i + w + 1]) if (x[j] > x[best]) best = j;
+  return best;
+}
+
+/**
+ * Reference backward: each output gradient goes to its window's maximum; the
+ * rest (including a floored last row/column) get 0.
+ *
+ * @example
+ * ```ts
+ * import { maxPool2x2BackwardReference } from "./max_pool.ts";
+ * maxPool2x2BackwardReference([1, 4, 3, 2], [5], { shape: [1, 1, 2, 2] }); // [0, 5, 0, 0]
+ * ```
+ */
+export function maxPool2x2BackwardReference(
+  x: ArrayLike<number>,
+  grad: ArrayLike<number>,
+  options: MaxPoolReferenceOptions,
+): Float64Array {
+  const { h, w, oh, ow, planes } = dims(options.shape);
+  const dx = new Float64Array(x.length);
+  for (let pl = 0; pl < planes; pl++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        dx[winner(x, pl * h * w + 2 * oy * w + 2 * ox, w)] += grad[(pl * oh + oy) * ow + ox];
+      }
+    }
+  }
+  return dx;
+}
+
 // 8×8 tiles of outputs; grid z walks the planes (N·C).
 function forwardKernel(saveArgmax: boolean): Kernel {
   return {
@@ -160,21 +234,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }`,
 };
 
-/** Options of the max-pool references. */
-export interface MaxPoolReferenceOptions {
-  /** Input shape [N, C, H, W]. */
-  shape: readonly number[];
-}
-
-function dims(
-  shape: readonly number[],
-): { h: number; w: number; oh: number; ow: number; planes: number } {
-  if (shape.length !== 4) throw new RangeError(`maxPool2x2: shape [${shape}] is not NCHW`);
-  const [n, c, h, w] = shape;
-  if (h < 2 || w < 2) throw new RangeError(`maxPool2x2: input [${shape}] is smaller than 2×2`);
-  return { h, w, oh: Math.floor(h / 2), ow: Math.floor(w / 2), planes: n * c };
-}
-
 /**
  * 2×2 max-pooling, stride 2: [N, C, H, W] -> [N, C, ⌊H/2⌋, ⌊W/2⌋]. Ties go to
  * the first of (top-left, top-right, bottom-left, bottom-right).
@@ -229,63 +288,4 @@ function maxPoolVec4(x: Tensor, d: ReturnType<typeof dims>): Tensor {
     return [dx];
   });
   return y;
-}
-
-/**
- * Reference forward in float64 (same tie rule as the kernel).
- *
- * @example
- * ```ts
- * import { maxPool2x2Reference } from "./max_pool.ts";
- * maxPool2x2Reference([1, 4, 3, 2], { shape: [1, 1, 2, 2] }); // Float64Array [4]
- * ```
- */
-export function maxPool2x2Reference(
-  x: ArrayLike<number>,
-  options: MaxPoolReferenceOptions,
-): Float64Array {
-  const { h, w, oh, ow, planes } = dims(options.shape);
-  const y = new Float64Array(planes * oh * ow);
-  for (let pl = 0; pl < planes; pl++) {
-    for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++) {
-        y[(pl * oh + oy) * ow + ox] = x[winner(x, pl * h * w + 2 * oy * w + 2 * ox, w)];
-      }
-    }
-  }
-  return y;
-}
-
-/** Index of the first maximum of the 2×2 window whose top-left element is at `i`. */
-function winner(x: ArrayLike<number>, i: number, w: number): number {
-  let best = i;
-  for (const j of [i + 1, i + w, i + w + 1]) if (x[j] > x[best]) best = j;
-  return best;
-}
-
-/**
- * Reference backward: each output gradient goes to its window's maximum; the
- * rest (including a floored last row/column) get 0.
- *
- * @example
- * ```ts
- * import { maxPool2x2BackwardReference } from "./max_pool.ts";
- * maxPool2x2BackwardReference([1, 4, 3, 2], [5], { shape: [1, 1, 2, 2] }); // [0, 5, 0, 0]
- * ```
- */
-export function maxPool2x2BackwardReference(
-  x: ArrayLike<number>,
-  grad: ArrayLike<number>,
-  options: MaxPoolReferenceOptions,
-): Float64Array {
-  const { h, w, oh, ow, planes } = dims(options.shape);
-  const dx = new Float64Array(x.length);
-  for (let pl = 0; pl < planes; pl++) {
-    for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++) {
-        dx[winner(x, pl * h * w + 2 * oy * w + 2 * ox, w)] += grad[(pl * oh + oy) * ow + ox];
-      }
-    }
-  }
-  return dx;
 }

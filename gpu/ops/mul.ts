@@ -9,35 +9,6 @@ import { recordOp } from "../autograd.ts";
 import { elementwise, runElementwise } from "./_elementwise.ts";
 import { Tensor } from "../tensor.ts";
 
-const FORWARD = elementwise("mul.forward", ["a", "b"], [["y", "a * b"]]);
-// Both input gradients in one pass: g is read once.
-const BACKWARD = elementwise("mul.backward", ["a", "b", "g"], [["da", "g * b"], ["db", "g * a"]]);
-
-/**
- * `a ∘ b`, element-wise (shapes must be equal).
- *
- * @example
- * ```ts
- * import { mul } from "./mul.ts";
- * import { Tensor } from "../tensor.ts";
- * const y = mul(Tensor.from([2, 3], [2]), Tensor.from([4, 5], [2])); // [8, 15]
- * ```
- */
-export function mul(a: Tensor, b: Tensor): Tensor {
-  if (a.size !== b.size || a.shape.join() !== b.shape.join()) {
-    throw new RangeError(`mul: shapes [${a.shape}] and [${b.shape}] differ`);
-  }
-  const y = Tensor.empty(a.shape, { label: "mul" });
-  runElementwise(FORWARD, [a, b, y], a.size);
-  recordOp("mul", [a, b], y, ([g]) => {
-    const da = Tensor.empty(a.shape, { label: "mul.grad.a" });
-    const db = Tensor.empty(b.shape, { label: "mul.grad.b" });
-    runElementwise(BACKWARD, [a, b, g, da, db], a.size);
-    return [da, db];
-  });
-  return y;
-}
-
 /**
  * Reference forward: `a ∘ b` in float64.
  *
@@ -66,4 +37,33 @@ export function mulBackwardReference(
 ): [Float64Array, Float64Array] {
   const [a, b] = inputs;
   return [Float64Array.from(b, (v, i) => v * grad[i]), Float64Array.from(a, (v, i) => v * grad[i])];
+}
+
+const FORWARD = elementwise("mul.forward", ["a", "b"], [["y", "a * b"]]);
+// Both input gradients in one pass: g is read once.
+const BACKWARD = elementwise("mul.backward", ["a", "b", "g"], [["da", "g * b"], ["db", "g * a"]]);
+
+/**
+ * `a ∘ b`, element-wise (shapes must be equal).
+ *
+ * @example
+ * ```ts
+ * import { mul } from "./mul.ts";
+ * import { Tensor } from "../tensor.ts";
+ * const y = mul(Tensor.from([2, 3], [2]), Tensor.from([4, 5], [2])); // [8, 15]
+ * ```
+ */
+export function mul(a: Tensor, b: Tensor): Tensor {
+  if (a.size !== b.size || a.shape.join() !== b.shape.join()) {
+    throw new RangeError(`mul: shapes [${a.shape}] and [${b.shape}] differ`);
+  }
+  const y = Tensor.empty(a.shape, { label: "mul" });
+  runElementwise(FORWARD, [a, b, y], a.size);
+  recordOp("mul", [a, b], y, ([g]) => {
+    const da = Tensor.empty(a.shape, { label: "mul.grad.a" });
+    const db = Tensor.empty(b.shape, { label: "mul.grad.b" });
+    runElementwise(BACKWARD, [a, b, g, da, db], a.size);
+    return [da, db];
+  });
+  return y;
 }

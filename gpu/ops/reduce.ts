@@ -10,6 +10,37 @@ import { recordOp } from "../autograd.ts";
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
 
+/**
+ * Reference forward: the float64 sum, as a one-element array.
+ *
+ * @example
+ * ```ts
+ * import { sumReference } from "./reduce.ts";
+ * sumReference([1, 2, 3]); // Float64Array [6]
+ * ```
+ */
+export function sumReference(x: ArrayLike<number>): Float64Array {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  return Float64Array.of(s);
+}
+
+/**
+ * Reference backward: every element of `x` gets the output gradient `grad[0]`.
+ *
+ * @example
+ * ```ts
+ * import { sumBackwardReference } from "./reduce.ts";
+ * sumBackwardReference([1, 2, 3], [2]); // Float64Array [2, 2, 2]
+ * ```
+ */
+export function sumBackwardReference(
+  x: ArrayLike<number>,
+  grad: ArrayLike<number>,
+): Float64Array {
+  return new Float64Array(x.length).fill(grad[0]);
+}
+
 // Invocation t adds x[t], x[t + P], ...: neighbouring invocations read neighbouring words.
 const PARTIAL: Kernel = {
   name: "sum.partial",
@@ -85,35 +116,4 @@ export function sum(x: Tensor): Tensor {
     return [dx];
   });
   return y;
-}
-
-/**
- * Reference forward: the float64 sum, as a one-element array.
- *
- * @example
- * ```ts
- * import { sumReference } from "./reduce.ts";
- * sumReference([1, 2, 3]); // Float64Array [6]
- * ```
- */
-export function sumReference(x: ArrayLike<number>): Float64Array {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i];
-  return Float64Array.of(s);
-}
-
-/**
- * Reference backward: every element of `x` gets the output gradient `grad[0]`.
- *
- * @example
- * ```ts
- * import { sumBackwardReference } from "./reduce.ts";
- * sumBackwardReference([1, 2, 3], [2]); // Float64Array [2, 2, 2]
- * ```
- */
-export function sumBackwardReference(
-  x: ArrayLike<number>,
-  grad: ArrayLike<number>,
-): Float64Array {
-  return new Float64Array(x.length).fill(grad[0]);
 }

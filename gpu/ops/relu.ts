@@ -2,39 +2,18 @@
  * Rectified linear unit `y = max(x, 0)`, forward and backward, with its
  * plain-TypeScript reference.
  *
+ * The template every op in this folder follows, in this order: module doc,
+ * CPU reference (forward, then backward), WGSL, dispatch (recording the
+ * backward on the tape). Its test (tests/gpu_relu_test.ts) checks the GPU
+ * against the reference and the reference's backward against finite
+ * differences through `checkOp` and `checkGradient`.
+ *
  * @module
  */
 
 import { recordOp } from "../autograd.ts";
 import { elementwise, runElementwise } from "./_elementwise.ts";
 import { Tensor } from "../tensor.ts";
-
-const FORWARD = elementwise("relu.forward", ["x"], [["y", "max(x, T(0.0))"]]);
-const BACKWARD = elementwise("relu.backward", ["x", "g"], [[
-  "dx",
-  "select(T(0.0), g, x > T(0.0))",
-]]);
-
-/**
- * `max(x, 0)`, element-wise. On a tape, backward uses the input `x` (no extra copy).
- *
- * @example
- * ```ts
- * import { relu } from "./relu.ts";
- * import { Tensor } from "../tensor.ts";
- * const y = relu(Tensor.from([-1, 2], [2])); // [0, 2]
- * ```
- */
-export function relu(x: Tensor): Tensor {
-  const y = Tensor.empty(x.shape, { label: "relu" });
-  runElementwise(FORWARD, [x, y], x.size);
-  recordOp("relu", [x], y, ([g]) => {
-    const dx = Tensor.empty(x.shape, { label: "relu.grad" });
-    runElementwise(BACKWARD, [x, g, dx], x.size);
-    return [dx];
-  });
-  return y;
-}
 
 /**
  * Reference forward: `max(x, 0)` in float64.
@@ -63,4 +42,31 @@ export function reluBackwardReference(
   grad: ArrayLike<number>,
 ): Float64Array {
   return Float64Array.from(x, (v, i) => (v > 0 ? grad[i] : 0));
+}
+
+const FORWARD = elementwise("relu.forward", ["x"], [["y", "max(x, T(0.0))"]]);
+const BACKWARD = elementwise("relu.backward", ["x", "g"], [[
+  "dx",
+  "select(T(0.0), g, x > T(0.0))",
+]]);
+
+/**
+ * `max(x, 0)`, element-wise. On a tape, backward uses the input `x` (no extra copy).
+ *
+ * @example
+ * ```ts
+ * import { relu } from "./relu.ts";
+ * import { Tensor } from "../tensor.ts";
+ * const y = relu(Tensor.from([-1, 2], [2])); // [0, 2]
+ * ```
+ */
+export function relu(x: Tensor): Tensor {
+  const y = Tensor.empty(x.shape, { label: "relu" });
+  runElementwise(FORWARD, [x, y], x.size);
+  recordOp("relu", [x], y, ([g]) => {
+    const dx = Tensor.empty(x.shape, { label: "relu.grad" });
+    runElementwise(BACKWARD, [x, g, dx], x.size);
+    return [dx];
+  });
+  return y;
 }

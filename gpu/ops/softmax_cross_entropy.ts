@@ -3,8 +3,9 @@
  * logits [N, K, H, W] and labels [N, 1, H, W] (float class ids; < 0 or ≥ K
  * means "ignore", e.g. padding) the loss is
  * `Σ w_y · (−log softmax(z)_y) / Σ w_y` over the labelled pixels (0 when none).
- * The backward writes dlogits directly. Also the forward-only
- * {@linkcode softmax} used to average probabilities at inference.
+ * The backward writes dlogits directly. The plain-TypeScript references
+ * (forward, backward), the WGSL, the dispatch. The forward-only softmax of
+ * inference is softmax.ts.
  *
  * @module
  */
@@ -12,6 +13,69 @@
 import { isRecording, recordOp } from "../autograd.ts";
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
+import { checkLogits, eachPixel } from "./_softmax_pixels.ts";
+
+/** Shape and weights for the cross-entropy references. */
+export interface CrossEntropyReferenceOptions {
+  /** Logits shape [N, K, H, W]. */
+  dims: readonly number[];
+  /** Per-class weights (all 1 when absent). */
+  weights?: ArrayLike<number> | null;
+}
+
+/**
+ * Reference weighted mean cross-entropy in float64, as a one-element array.
+ *
+ * @example
+ * ```ts
+ * import { softmaxCrossEntropyReference } from "./softmax_cross_entropy.ts";
+ * softmaxCrossEntropyReference([0, 0], [1], { dims: [1, 2, 1, 1] }); // [ln 2]
+ * ```
+ */
+export function softmaxCrossEntropyReference(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  options: CrossEntropyReferenceOptions,
+): Float64Array {
+  let num = 0;
+  let den = 0;
+  eachPixel(logits, labels, options.dims, (y, idx, lse) => {
+    if (y < 0) return;
+    const wy = options.weights ? options.weights[y] : 1;
+    num += wy * (lse - logits[idx[y]]);
+    den += wy;
+  });
+  return Float64Array.of(den > 0 ? num / den : 0);
+}
+
+/**
+ * Reference gradient of the loss with respect to the logits, in float64, for
+ * an upstream gradient `grad` of the scalar loss (default 1).
+ *
+ * @example
+ * ```ts
+ * import { softmaxCrossEntropyBackwardReference } from "./softmax_cross_entropy.ts";
+ * softmaxCrossEntropyBackwardReference([0, 0], [1], { dims: [1, 2, 1, 1] }); // [0.5, -0.5]
+ * ```
+ */
+export function softmaxCrossEntropyBackwardReference(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  options: CrossEntropyReferenceOptions & { grad?: number },
+): Float64Array {
+  const out = new Float64Array(logits.length);
+  let den = 0;
+  eachPixel(logits, labels, options.dims, (y) => {
+    if (y >= 0) den += options.weights ? options.weights[y] : 1;
+  });
+  if (!(den > 0)) return out;
+  eachPixel(logits, labels, options.dims, (y, idx, lse) => {
+    if (y < 0) return;
+    const scale = (options.grad ?? 1) * (options.weights ? options.weights[y] : 1) / den;
+    idx.forEach((i, c) => out[i] = scale * (Math.exp(logits[i] - lse) - (c === y ? 1 : 0)));
+  });
+  return out;
+}
 
 // Per pixel p: its image n, offset s inside the plane, and its label (-1 when ignored). The class
 // count K is a constant of the generated code, so the channel loops unroll and z stays in registers.
@@ -43,7 +107,7 @@ fn max_of(z: array<f32, K>) -> f32 {
 }
 
 /** The kernels for `k` classes (cached: each distinct code string compiles once). */
-function kernelsFor(k: number): { partial: Kernel; backward: Kernel; softmax: Kernel } {
+function kernelsFor(k: number): { partial: Kernel; backward: Kernel } {
   let kernels = cache.get(k);
   if (kernels) return kernels;
   const pixel = pixelCode(k);
@@ -104,33 +168,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
 }`,
     },
-    softmax: {
-      name: "softmax.forward",
-      code: /* wgsl */ `
-const K = ${k}u;
-struct P { pixels: u32, hw: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> logits: array<f32>;
-@group(0) @binding(2) var<storage, read_write> probs: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let px = ${LINEAR_INDEX};
-  if (px >= p.pixels) { return; }
-  let base = (px / p.hw) * K * p.hw + px % p.hw;
-  var z: array<f32, K>;
-  var m = logits[base];
-  for (var k = 0u; k < K; k++) { z[k] = logits[base + k * p.hw]; m = max(m, z[k]); }
-  var s = 0.0;
-  for (var k = 0u; k < K; k++) { z[k] = exp(z[k] - m); s += z[k]; }
-  for (var k = 0u; k < K; k++) { probs[base + k * p.hw] = z[k] / s; }
-}`,
-    },
   };
   cache.set(k, kernels);
   return kernels;
 }
 
-const cache = new Map<number, { partial: Kernel; backward: Kernel; softmax: Kernel }>();
+const cache = new Map<number, { partial: Kernel; backward: Kernel }>();
 
 // One invocation adds the partial sums (a few thousand): no barriers, which llvmpipe runs slowly.
 const FINAL: Kernel = {
@@ -164,14 +207,6 @@ const MAX_THREADS = 8192;
 export interface SoftmaxCrossEntropyOptions {
   /** Per-class weights [K] (e.g. median frequency balancing); all 1 when absent. */
   weights?: Tensor | null;
-}
-
-function checkLogits(op: string, logits: Tensor): [number, number, number] {
-  if (logits.shape.length !== 4 || logits.size === 0) {
-    throw new RangeError(`${op}: logits [${logits.shape}] must be a non-empty [N, K, H, W]`);
-  }
-  const [n, k, h, w] = logits.shape;
-  return [n * h * w, h * w, k];
 }
 
 /**
@@ -230,126 +265,4 @@ export function softmaxCrossEntropy(
     return [dlogits];
   });
   return loss;
-}
-
-/**
- * Softmax over the channel axis of [N, K, H, W] (forward only: for averaging
- * class probabilities at inference).
- *
- * @example
- * ```ts
- * import { softmax } from "./softmax_cross_entropy.ts";
- * import { Tensor } from "../tensor.ts";
- * const probs = softmax(Tensor.from([0, 0], [1, 2, 1, 1])); // [0.5, 0.5]
- * ```
- */
-export function softmax(logits: Tensor): Tensor {
-  const [pixels, hw, k] = checkLogits("softmax", logits);
-  const probs = Tensor.empty(logits.shape, { label: "softmax" });
-  dispatch(kernelsFor(k).softmax, [logits, probs], {
-    params: [pixels, hw],
-    workgroups: gridFor(pixels),
-  });
-  return probs;
-}
-
-/** Shape and weights for the cross-entropy references. */
-export interface CrossEntropyReferenceOptions {
-  /** Logits shape [N, K, H, W]. */
-  dims: readonly number[];
-  /** Per-class weights (all 1 when absent). */
-  weights?: ArrayLike<number> | null;
-}
-
-/** Per-pixel walk shared by the references: label, logit indices, log-sum-exp. */
-function eachPixel(
-  logits: ArrayLike<number>,
-  labels: ArrayLike<number>,
-  dims: readonly number[],
-  fn: (y: number, idx: number[], lse: number) => void,
-): void {
-  const [n, k, h, w] = dims;
-  const hw = h * w;
-  for (let px = 0; px < n * hw; px++) {
-    const base = Math.floor(px / hw) * k * hw + (px % hw);
-    const idx = Array.from({ length: k }, (_, c) => base + c * hw);
-    const m = Math.max(...idx.map((i) => logits[i]));
-    const lse = m + Math.log(idx.reduce((s, i) => s + Math.exp(logits[i] - m), 0));
-    const l = labels[px];
-    fn(l >= 0 && l < k ? Math.round(l) : -1, idx, lse);
-  }
-}
-
-/**
- * Reference weighted mean cross-entropy in float64, as a one-element array.
- *
- * @example
- * ```ts
- * import { softmaxCrossEntropyReference } from "./softmax_cross_entropy.ts";
- * softmaxCrossEntropyReference([0, 0], [1], { dims: [1, 2, 1, 1] }); // [ln 2]
- * ```
- */
-export function softmaxCrossEntropyReference(
-  logits: ArrayLike<number>,
-  labels: ArrayLike<number>,
-  options: CrossEntropyReferenceOptions,
-): Float64Array {
-  let num = 0;
-  let den = 0;
-  eachPixel(logits, labels, options.dims, (y, idx, lse) => {
-    if (y < 0) return;
-    const wy = options.weights ? options.weights[y] : 1;
-    num += wy * (lse - logits[idx[y]]);
-    den += wy;
-  });
-  return Float64Array.of(den > 0 ? num / den : 0);
-}
-
-/**
- * Reference gradient of the loss with respect to the logits, in float64, for
- * an upstream gradient `grad` of the scalar loss (default 1).
- *
- * @example
- * ```ts
- * import { softmaxCrossEntropyBackwardReference } from "./softmax_cross_entropy.ts";
- * softmaxCrossEntropyBackwardReference([0, 0], [1], { dims: [1, 2, 1, 1] }); // [0.5, -0.5]
- * ```
- */
-export function softmaxCrossEntropyBackwardReference(
-  logits: ArrayLike<number>,
-  labels: ArrayLike<number>,
-  options: CrossEntropyReferenceOptions & { grad?: number },
-): Float64Array {
-  const out = new Float64Array(logits.length);
-  let den = 0;
-  eachPixel(logits, labels, options.dims, (y) => {
-    if (y >= 0) den += options.weights ? options.weights[y] : 1;
-  });
-  if (!(den > 0)) return out;
-  eachPixel(logits, labels, options.dims, (y, idx, lse) => {
-    if (y < 0) return;
-    const scale = (options.grad ?? 1) * (options.weights ? options.weights[y] : 1) / den;
-    idx.forEach((i, c) => out[i] = scale * (Math.exp(logits[i] - lse) - (c === y ? 1 : 0)));
-  });
-  return out;
-}
-
-/**
- * Reference softmax over channels in float64.
- *
- * @example
- * ```ts
- * import { softmaxReference } from "./softmax_cross_entropy.ts";
- * softmaxReference([0, Math.log(3)], { dims: [1, 2, 1, 1] }); // [0.25, 0.75]
- * ```
- */
-export function softmaxReference(
-  logits: ArrayLike<number>,
-  options: { dims: readonly number[] },
-): Float64Array {
-  const out = new Float64Array(logits.length);
-  eachPixel(logits, new Float64Array(logits.length), options.dims, (_, idx, lse) => {
-    for (const i of idx) out[i] = Math.exp(logits[i] - lse);
-  });
-  return out;
 }

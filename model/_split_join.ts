@@ -1,7 +1,7 @@
 /**
- * Differentiable block copies the network needs to split and join tensors:
- * one modality out of the input channels, one time step out of a batch of
- * sequences, and the time steps joined back, all on gpu/ops/copy_blocks.ts.
+ * Splitting and joining the network's tensors, differentiably: one modality
+ * out of the input channels, one time step out of a batch of sequences, and
+ * the time steps joined back, all as block copies (gpu/ops/copy_blocks.ts).
  *
  * Layout view: a tensor is seen as [outer, dim, inner] and a range of `dim` is copied.
  *
@@ -51,7 +51,10 @@ function take(
  *
  * @example
  * ```ts
- * const flair = narrowChannels(window, { start: 0, count: 1 }); // [T, 1, H, W]
+ * import { Tensor } from "../gpu/tensor.ts";
+ * import { narrowChannels } from "./_split_join.ts";
+ * const window = Tensor.zeros([3, 4, 32, 32]);
+ * const flair = narrowChannels(window, { start: 0, count: 1 }); // [3, 1, 32, 32]
  * ```
  */
 export function narrowChannels(x: Tensor, options: { start: number; count: number }): Tensor {
@@ -74,7 +77,10 @@ export function narrowChannels(x: Tensor, options: { start: number; count: numbe
  *
  * @example
  * ```ts
- * const x1 = stepOf(features, { steps: 3, t: 1 }); // [B, C, h, w]
+ * import { Tensor } from "../gpu/tensor.ts";
+ * import { stepOf } from "./_split_join.ts";
+ * const features = Tensor.zeros([6, 8, 2, 2]); // B = 2 sequences of T = 3
+ * const x1 = stepOf(features, { steps: 3, t: 1 }); // [2, 8, 2, 2]
  * ```
  */
 export function stepOf(x: Tensor, options: { steps: number; t: number }): Tensor {
@@ -98,7 +104,10 @@ export function stepOf(x: Tensor, options: { steps: number; t: number }): Tensor
  *
  * @example
  * ```ts
- * const h = joinSteps([h0, h1, h2]); // [3B, C, h, w]
+ * import { Tensor } from "../gpu/tensor.ts";
+ * import { joinSteps } from "./_split_join.ts";
+ * const [h0, h1, h2] = [0, 1, 2].map(() => Tensor.zeros([2, 8, 2, 2]));
+ * const h = joinSteps([h0, h1, h2]); // [6, 8, 2, 2]
  * ```
  */
 export function joinSteps(steps: readonly Tensor[]): Tensor {
@@ -137,6 +146,7 @@ export function joinSteps(steps: readonly Tensor[]): Tensor {
  *
  * @example
  * ```ts
+ * import { narrowChannelsReference } from "./_split_join.ts";
  * narrowChannelsReference([1, 2, 3, 4], { shape: [1, 2, 2], start: 1, count: 1 }); // [3, 4]
  * ```
  */
@@ -160,6 +170,7 @@ export function narrowChannelsReference(
  *
  * @example
  * ```ts
+ * import { stepOfReference } from "./_split_join.ts";
  * stepOfReference([1, 2, 3, 4], { shape: [4, 1], steps: 2, t: 1 }); // [2, 4]
  * ```
  */
@@ -184,6 +195,7 @@ export function stepOfReference(
  *
  * @example
  * ```ts
+ * import { joinStepsReference } from "./_split_join.ts";
  * joinStepsReference([[1, 3], [2, 4]], { inner: 1 }); // [1, 2, 3, 4]
  * ```
  */

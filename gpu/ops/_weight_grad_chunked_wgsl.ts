@@ -1,10 +1,10 @@
-// Chunked weight and bias gradients of the convolutions: per-chunk partial sums, then a sum over
-// chunks, with no barriers (private to gpu/ops).
+// Chunked weight gradient of the convs (private): per-tap partial sums over row chunks, then a sum
+// over chunks, no barriers. Any shape: used where the windowed one does not apply.
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
 
-/** Register block of the weight-gradient kernel: pixels per step × output × input channels. */
-export interface GradBlock {
+/** Register tile of the chunked weight gradient: pixels per step × output × input channels. */
+export interface ChunkedGradTile {
   /** Consecutive pixels per step. */
   px: number;
   /** Output channels per invocation (multiple of 4). */
@@ -13,83 +13,70 @@ export interface GradBlock {
   ci?: number;
 }
 
-/** Weight-gradient block measured fastest on llvmpipe (see bench/README.md). */
-export const DEFAULT_GRAD_BLOCK: GradBlock = { px: 2, co: 8, ci: 4 };
+/** Chunked weight-gradient tile measured fastest on llvmpipe (see bench/README.md). */
+export const DEFAULT_CHUNKED_GRAD_TILE: ChunkedGradTile = { px: 2, co: 8, ci: 4 };
 
 const gradCache = new Map<string, Kernel>();
 
-/**
- * Partial weight gradients: invocation (chunk, ci block, co block) sums dy·x over the image rows
- * of its chunk for `co` output × `ci` input channels × k² taps, into part[chunk][co][ci][tap].
- * No barriers: a second pass ({@linkcode sumChunks}) adds the chunks.
- *
- * @example
- * ```ts
- * const kernel = weightGradKernel(3, DEFAULT_GRAD_BLOCK);
- * ```
- */
-export function weightGradKernel(k: number, block: GradBlock): Kernel {
-  const cib = block.ci ?? 1;
-  const key = `${k}/${block.px}/${block.co}/${cib}`;
-  const cached = gradCache.get(key);
-  if (cached) return cached;
-  const { px, co } = block;
-  const pad = (k - 1) / 2;
-  const q = co / 4;
-  const taps = k * k;
-  const span = px + k - 1;
-  const decl: string[] = [];
-  for (let c = 0; c < cib; c++) {
-    for (let t = 0; t < taps; t++) {
-      for (let j = 0; j < q; j++) decl.push(`var a${c}_${t}_${j} = vec4f(0.0);`);
-    }
-  }
-  const dyLoads: string[] = [];
-  for (let p = 0; p < px; p++) {
-    dyLoads.push(`let ok${p} = x0 + ${p}u < p.w; let xi${p} = min(x0 + ${p}u, p.w - 1u);`);
-    for (let j = 0; j < q; j++) {
+/** What the code depends on: kernel size k, px pixels × q vec4s of co × cib inputs, span, pad. */
+interface Geometry {
+  k: number;
+  px: number;
+  q: number;
+  cib: number;
+  span: number;
+  pad: number;
+}
+
+// dy of the step's px pixels × the tile's output channels, as vec4s d{pixel}_{vec4} (0 outside).
+function dyLoads(g: Geometry): string[] {
+  const loads: string[] = [];
+  for (let p = 0; p < g.px; p++) {
+    loads.push(`let ok${p} = x0 + ${p}u < p.w; let xi${p} = min(x0 + ${p}u, p.w - 1u);`);
+    for (let j = 0; j < g.q; j++) {
       const comps = [0, 1, 2, 3].map((c) =>
         `select(0.0, dy[dyb + ${j * 4 + c}u * plane + xi${p}], ok${p} && ok_c${j * 4 + c})`
       );
-      dyLoads.push(`let d${p}_${j} = vec4f(${comps.join(", ")});`);
+      loads.push(`let d${p}_${j} = vec4f(${comps.join(", ")});`);
     }
   }
-  const rows: string[] = [];
-  for (let ky = 0; ky < k; ky++) {
-    const body: string[] = [];
-    for (let c = 0; c < cib; c++) {
-      for (let s = 0; s < span; s++) {
-        body.push(
-          `let v${c}_${s} = select(0.0, x[row + ${c}u * plane + u32(clamp(ix${s}, 0, wmax))], ok_x${s} && ok_i${c});`,
-        );
-      }
-      for (let kx = 0; kx < k; kx++) {
-        for (let p = 0; p < px; p++) {
-          for (let j = 0; j < q; j++) {
-            const a = `a${c}_${ky * k + kx}_${j}`;
-            body.push(`${a} = fma(vec4f(v${c}_${p + kx}), d${p}_${j}, ${a});`);
-          }
+  return loads;
+}
+
+// Kernel row ky: x of each input channel along the step, times dy, into the accumulators per tap.
+function tapRow(ky: number, g: Geometry): string {
+  const { k, px, q, cib, span, pad } = g;
+  const body: string[] = [];
+  for (let c = 0; c < cib; c++) {
+    for (let s = 0; s < span; s++) {
+      body.push(
+        `let v${c}_${s} = select(0.0, x[row + ${c}u * plane + u32(clamp(ix${s}, 0, wmax))], ok_x${s} && ok_i${c});`,
+      );
+    }
+    for (let kx = 0; kx < k; kx++) {
+      for (let p = 0; p < px; p++) {
+        for (let j = 0; j < q; j++) {
+          const a = `a${c}_${ky * k + kx}_${j}`;
+          body.push(`${a} = fma(vec4f(v${c}_${p + kx}), d${p}_${j}, ${a});`);
         }
       }
     }
-    rows.push(`{
+  }
+  return `{
         let iy = i32(yy) + ${ky - pad};
         if (iy >= 0 && iy < i32(p.h)) {
           let row = xb + u32(iy) * p.w;
           ${body.join("\n          ")}
         }
-      }`);
-  }
-  const xcols: string[] = [];
-  for (let s = 0; s < span; s++) {
-    xcols.push(`let ix${s} = i32(x0) + ${s - pad}; let ok_x${s} = ix${s} >= 0 && ix${s} <= wmax;`);
-  }
-  const okc: string[] = [];
-  for (let c = 0; c < co; c++) okc.push(`let ok_c${c} = cb + ${c}u < p.cout;`);
-  for (let c = 0; c < cib; c++) okc.push(`let ok_i${c} = ci0 + ${c}u < p.cin;`);
+      }`;
+}
+
+// The chunk's partial sums: part[chunk][co][ci][tap] for every valid channel pair of the tile.
+function partStores(g: Geometry): string[] {
+  const taps = g.k * g.k;
   const stores: string[] = [];
-  for (let c = 0; c < cib; c++) {
-    for (let j = 0; j < q; j++) {
+  for (let c = 0; c < g.cib; c++) {
+    for (let j = 0; j < g.q; j++) {
       for (let e = 0; e < 4; e++) {
         const cl = j * 4 + e;
         const writes = Array.from(
@@ -102,6 +89,47 @@ export function weightGradKernel(k: number, block: GradBlock): Kernel {
       }
     }
   }
+  return stores;
+}
+
+/**
+ * Partial weight gradients: invocation (chunk, ci tile, co tile) sums dy·x over the image rows
+ * of its chunk for `co` output × `ci` input channels × k² taps, into part[chunk][co][ci][tap].
+ * No barriers: a second pass ({@linkcode sumChunks}) adds the chunks.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CHUNKED_GRAD_TILE, weightGradKernel } from "./_weight_grad_chunked_wgsl.ts";
+ * const kernel = weightGradKernel(3, DEFAULT_CHUNKED_GRAD_TILE);
+ * ```
+ */
+export function weightGradKernel(k: number, tile: ChunkedGradTile): Kernel {
+  const cib = tile.ci ?? 1;
+  const key = `${k}/${tile.px}/${tile.co}/${cib}`;
+  const cached = gradCache.get(key);
+  if (cached) return cached;
+  const { px, co } = tile;
+  const pad = (k - 1) / 2;
+  const q = co / 4;
+  const taps = k * k;
+  const span = px + k - 1;
+  const g: Geometry = { k, px, q, cib, span, pad };
+  const decl: string[] = [];
+  for (let c = 0; c < cib; c++) {
+    for (let t = 0; t < taps; t++) {
+      for (let j = 0; j < q; j++) decl.push(`var a${c}_${t}_${j} = vec4f(0.0);`);
+    }
+  }
+  const rows = Array.from({ length: k }, (_, ky) => tapRow(ky, g));
+  const xcols: string[] = [];
+  for (let s = 0; s < span; s++) {
+    xcols.push(`let ix${s} = i32(x0) + ${s - pad}; let ok_x${s} = ix${s} >= 0 && ix${s} <= wmax;`);
+  }
+  const okc: string[] = [];
+  for (let c = 0; c < co; c++) okc.push(`let ok_c${c} = cb + ${c}u < p.cout;`);
+  for (let c = 0; c < cib; c++) okc.push(`let ok_i${c} = ci0 + ${c}u < p.cin;`);
+  const dyLoadLines = dyLoads(g);
+  const stores = partStores(g);
   const kernel: Kernel = {
     name: `conv${k}x${k}.weight_grad`,
     code: /* wgsl */ `
@@ -129,7 +157,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
     let dyb = (n * p.cout + min(cb, p.cout - 1u)) * plane + yy * p.w;
     for (var x0 = 0u; x0 < p.w; x0 += ${px}u) {
       ${xcols.join("\n      ")}
-      ${dyLoads.join("\n      ")}
+      ${dyLoadLines.join("\n      ")}
       ${rows.join("\n      ")}
     }
   }
@@ -163,6 +191,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
  *
  * @example
  * ```ts
+ * import { Tensor } from "../tensor.ts";
+ * import { sumChunks } from "./_weight_grad_chunked_wgsl.ts";
+ * const part = Tensor.zeros([64, 64, 64, 3, 3]);
  * const dw = sumChunks(part, { chunks: 64, shape: [64, 64, 3, 3] });
  * ```
  */
@@ -182,7 +213,9 @@ export function sumChunks(
  *
  * @example
  * ```ts
- * const { rowsPerChunk, chunks } = chunking({ rows: 1080, lanesPerChunk: 512, floatsPerChunk: 36864 });
+ * import { chunking } from "./_weight_grad_chunked_wgsl.ts";
+ * const rows = { rows: 1080, lanesPerChunk: 512, floatsPerChunk: 36864 };
+ * const { rowsPerChunk, chunks } = chunking(rows);
  * ```
  */
 export function chunking(
@@ -201,78 +234,38 @@ export function chunking(
  *
  * @example
  * ```ts
- * const dw = weightGrad(x, gy, { k: 3 }); // [cout, cin, 3, 3]
+ * import { Tensor } from "../tensor.ts";
+ * import { weightGrad } from "./_weight_grad_chunked_wgsl.ts";
+ * const x = Tensor.zeros([1, 4, 16, 16]);
+ * const gy = Tensor.zeros([1, 8, 16, 16]);
+ * const dw = weightGrad(x, gy, { k: 3 }); // [8, 4, 3, 3]
  * ```
  */
 export function weightGrad(
   x: Tensor,
   dy: Tensor,
-  options: { k: number; block?: GradBlock; shape?: readonly number[] },
+  options: { k: number; tile?: ChunkedGradTile; shape?: readonly number[] },
 ): Tensor {
   const { k } = options;
-  const block = options.block ?? DEFAULT_GRAD_BLOCK;
+  const tile = options.tile ?? DEFAULT_CHUNKED_GRAD_TILE;
   const [n, cin, h, w] = x.shape;
   const cout = dy.shape[1];
-  const coBlocks = Math.ceil(cout / block.co);
-  const ciBlocks = Math.ceil(cin / (block.ci ?? 1));
+  const coTiles = Math.ceil(cout / tile.co);
+  const ciTiles = Math.ceil(cin / (tile.ci ?? 1));
   const { rowsPerChunk, chunks } = chunking({
     rows: n * h,
-    lanesPerChunk: ciBlocks * coBlocks,
+    lanesPerChunk: ciTiles * coTiles,
     floatsPerChunk: cout * cin * k * k,
   });
-  if (Math.ceil(chunks / 64) > 65535 || ciBlocks > 65535 || coBlocks > 65535) {
+  if (Math.ceil(chunks / 64) > 65535 || ciTiles > 65535 || coTiles > 65535) {
     throw new RangeError(`conv: weight gradient of [${x.shape}] too large`);
   }
   const part = Tensor.empty([chunks, cout, cin, k, k], { label: "conv.dw.part" });
-  dispatch(weightGradKernel(k, block), [x, dy, part], {
+  dispatch(weightGradKernel(k, tile), [x, dy, part], {
     params: [n, cin, h, w, cout, rowsPerChunk, chunks],
-    workgroups: [Math.ceil(chunks / 64), ciBlocks, coBlocks],
+    workgroups: [Math.ceil(chunks / 64), ciTiles, coTiles],
   });
   const dw = sumChunks(part, { chunks, shape: options.shape ?? [cout, cin, k, k] });
   part.release();
   return dw;
-}
-
-// Partial bias gradients: invocation (chunk, co) sums dy over the rows of its chunk.
-const BIAS_GRAD: Kernel = {
-  name: "conv.bias_grad",
-  code: /* wgsl */ `
-struct P { n: u32, c: u32, h: u32, w: u32, rowsPerChunk: u32, chunks: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read_write> part: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let chunk = gid.x;
-  let c = gid.y;
-  if (chunk >= p.chunks) { return; }
-  var s = 0.0;
-  let r1 = min((chunk + 1u) * p.rowsPerChunk, p.n * p.h);
-  for (var r = chunk * p.rowsPerChunk; r < r1; r++) {
-    let base = ((r / p.h * p.c + c) * p.h + r % p.h) * p.w;
-    for (var i = 0u; i < p.w; i++) { s += dy[base + i]; }
-  }
-  part[chunk * p.c + c] = s;
-}`,
-};
-
-/**
- * Bias gradient [c]: dy [n, c, h, w] summed over n, h, w.
- *
- * @example
- * ```ts
- * const db = biasGrad(gy); // [cout]
- * ```
- */
-export function biasGrad(dy: Tensor): Tensor {
-  const [n, c, h, w] = dy.shape;
-  const { rowsPerChunk, chunks } = chunking({ rows: n * h, lanesPerChunk: c, floatsPerChunk: c });
-  const part = Tensor.empty([chunks, c], { label: "conv.db.part" });
-  dispatch(BIAS_GRAD, [dy, part], {
-    params: [n, c, h, w, rowsPerChunk, chunks],
-    workgroups: [Math.ceil(chunks / 64), c],
-  });
-  const db = sumChunks(part, { chunks, shape: [c] });
-  part.release();
-  return db;
 }

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { decodeSafetensors } from "../model/safetensors.ts";
 import { modelConfig } from "../model/config.ts";
-import { loadCheckpoint } from "../model/checkpoint_file.ts";
+import { loadCheckpoint } from "../io/checkpoint.ts";
 import { train, trainingPaths } from "../train/trainer.ts";
 import { gpuTest } from "./_gpu.ts";
-import { phantomSource } from "./_train_fixture.ts";
+import { phantomSource, trainFiles } from "./_train_fixture.ts";
 
 const source = phantomSource({ train: 3, val: 1, size: [32, 32, 12] });
 const config = modelConfig("mme+cmc+mrf+convlstm", { widths: [2, 4, 4, 4] });
@@ -17,6 +17,7 @@ const base = {
   seed: 3,
   lr: 0.01,
   emptySkip: 0.5,
+  ...trainFiles,
 };
 
 async function tensorsOf(path: string) {

@@ -1,10 +1,11 @@
-// Weight gradient of a stride-1 conv with the output gradient read from uniform windows (private).
+// Windowed weight gradient of the convolutions: dy cut into uniform windows that all lanes share,
+// one lane per input channel. The default for 16+ input channels; else the chunked one (private).
 import { dispatch, gridFor, type Kernel } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
-import { padInput, UNIFORM_FLOATS } from "./_conv_wgsl.ts";
+import { padInput, UNIFORM_FLOATS } from "./_conv_layout.ts";
 
-/** Register block: pixels per step × output channels (multiple of 4) per invocation. */
-export interface WindowGradBlock {
+/** Register tile of the windowed weight gradient: pixels per step × output channels. */
+export interface WindowGradTile {
   /** Consecutive pixels per step. */
   px: number;
   /** Output channels per invocation (multiple of 4). */
@@ -13,8 +14,8 @@ export interface WindowGradBlock {
   padded?: boolean;
 }
 
-/** Block measured fastest on llvmpipe (see bench/README.md). */
-export const DEFAULT_WINDOW_GRAD: WindowGradBlock = { px: 4, co: 8, padded: true };
+/** Tile measured fastest on llvmpipe (see bench/README.md). */
+export const DEFAULT_WINDOW_GRAD_TILE: WindowGradTile = { px: 4, co: 8, padded: true };
 
 /** How dy is cut into uniform windows of `rows` image rows × `group` channels. */
 interface Windows {
@@ -69,70 +70,69 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 const cache = new Map<string, Kernel>();
 
-/**
- * One window: invocation (ci, co block) accumulates x·dy over the window's pixels for `co`
- * output channels × 9 taps; dy comes from the uniform window (one scalar load for all lanes,
- * which differ only in ci), x by per-lane loads. Adds into dw unless `first`.
- */
-function windowKernel(k: number, block: WindowGradBlock): Kernel {
-  const padded = isPadded(block);
-  const key = `${k}/${block.px}/${block.co}/${padded}`;
-  const cached = cache.get(key);
-  if (cached) return cached;
-  const { px, co } = block;
-  const pad = (k - 1) / 2;
-  const q = co / 4;
-  const taps = k * k;
-  const span = px + k - 1;
-  const decl: string[] = [];
-  for (let t = 0; t < taps; t++) {
-    for (let j = 0; j < q; j++) decl.push(`var a${t}_${j} = vec4f(0.0);`);
-  }
+/** What the code depends on: kernel size k, px pixels × q vec4s of co, span px + k − 1, pad. */
+interface Geometry {
+  k: number;
+  px: number;
+  q: number;
+  span: number;
+  pad: number;
+}
+
+// Per step: the x columns it reads, and dy of its px pixels from the window (one load, all lanes).
+function stepLoads(g: Geometry): string[] {
   const step: string[] = [];
-  for (let s = 0; s < span; s++) {
+  for (let s = 0; s < g.span; s++) {
     step.push(
       `let ix${s} = i32(x0) + ${
-        s - pad
+        s - g.pad
       }; let okx${s} = ix${s} >= 0 && ix${s} <= wmax; let cx${s} = u32(clamp(ix${s}, 0, wmax));`,
     );
   }
-  for (let p = 0; p < px; p++) {
-    for (let j = 0; j < q; j++) {
+  for (let p = 0; p < g.px; p++) {
+    for (let j = 0; j < g.q; j++) {
       step.push(
         `let d${p}_${j} = select(vec4f(0.0), wnd[((r * p.w + min(x0 + ${p}u, p.w - 1u)) * p.group) / 4u + cq + ${j}u], x0 + ${p}u < p.w);`,
       );
     }
   }
-  for (let ky = 0; ky < k; ky++) {
-    const body: string[] = [];
-    if (padded) {
-      for (let m = 0; m < Math.ceil(span / 4); m++) {
-        body.push(`let q${m} = xv[(xb + (yy + ${ky}u) * p.wp + x0) / 4u + ${m}u];`);
-      }
-      for (let s = 0; s < span; s++) body.push(`let v${s} = q${s >> 2}[${s & 3}];`);
-    } else {
-      for (let s = 0; s < span; s++) {
-        body.push(`let v${s} = select(0.0, x[row + cx${s}], okx${s});`);
+  return step;
+}
+
+// Kernel row ky: x along the step (aligned vec4s if padded, else bounds-checked) times dy per tap.
+function tapRow(ky: number, g: Geometry, padded: boolean): string {
+  const { k, px, q, span, pad } = g;
+  const body: string[] = [];
+  if (padded) {
+    for (let m = 0; m < Math.ceil(span / 4); m++) {
+      body.push(`let q${m} = xv[(xb + (yy + ${ky}u) * p.wp + x0) / 4u + ${m}u];`);
+    }
+    for (let s = 0; s < span; s++) body.push(`let v${s} = q${s >> 2}[${s & 3}];`);
+  } else {
+    for (let s = 0; s < span; s++) {
+      body.push(`let v${s} = select(0.0, x[row + cx${s}], okx${s});`);
+    }
+  }
+  for (let kx = 0; kx < k; kx++) {
+    for (let p = 0; p < px; p++) {
+      for (let j = 0; j < q; j++) {
+        const a = `a${ky * k + kx}_${j}`;
+        body.push(`${a} = fma(vec4f(v${p + kx}), d${p}_${j}, ${a});`);
       }
     }
-    for (let kx = 0; kx < k; kx++) {
-      for (let p = 0; p < px; p++) {
-        for (let j = 0; j < q; j++) {
-          const a = `a${ky * k + kx}_${j}`;
-          body.push(`${a} = fma(vec4f(v${p + kx}), d${p}_${j}, ${a});`);
-        }
-      }
-    }
-    step.push(
-      padded ? `{ ${body.join("\n          ")} }` : `{ let iy = i32(yy) + ${ky - pad};
+  }
+  return padded ? `{ ${body.join("\n          ")} }` : `{ let iy = i32(yy) + ${ky - pad};
         if (iy >= 0 && iy < i32(p.h)) {
           let row = xb + u32(iy) * p.w;
           ${body.join("\n          ")}
-        } }`,
-    );
-  }
+        } }`;
+}
+
+// Adds (or, for the first window, writes) the accumulators into dw[co][ci][tap].
+function dwStores(g: Geometry): string[] {
+  const taps = g.k * g.k;
   const stores: string[] = [];
-  for (let j = 0; j < q; j++) {
+  for (let j = 0; j < g.q; j++) {
     for (let c = 0; c < 4; c++) {
       const writes = Array.from(
         { length: taps },
@@ -145,6 +145,31 @@ function windowKernel(k: number, block: WindowGradBlock): Kernel {
       );
     }
   }
+  return stores;
+}
+
+/**
+ * One window: invocation (ci, co tile) accumulates x·dy over the window's pixels for `co`
+ * output channels × 9 taps; dy comes from the uniform window (one scalar load for all lanes,
+ * which differ only in ci), x by per-lane loads. Adds into dw unless `first`.
+ */
+function windowKernel(k: number, tile: WindowGradTile): Kernel {
+  const padded = isPadded(tile);
+  const key = `${k}/${tile.px}/${tile.co}/${padded}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const { px, co } = tile;
+  const pad = (k - 1) / 2;
+  const q = co / 4;
+  const taps = k * k;
+  const g: Geometry = { k, px, q, span: px + k - 1, pad };
+  const decl: string[] = [];
+  for (let t = 0; t < taps; t++) {
+    for (let j = 0; j < q; j++) decl.push(`var a${t}_${j} = vec4f(0.0);`);
+  }
+  const step = stepLoads(g);
+  for (let ky = 0; ky < k; ky++) step.push(tapRow(ky, g, padded));
+  const stores = dwStores(g);
   const kernel: Kernel = {
     name: `conv${k}x${k}.weight_grad_window`,
     code: /* wgsl */ `
@@ -182,19 +207,24 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
  *
  * @example
  * ```ts
- * const dw = windowWeightGrad(x, gy, { k: 3 }) ?? weightGrad(x, gy, { k: 3 });
+ * import { Tensor } from "../tensor.ts";
+ * import { weightGrad } from "./_weight_grad_chunked_wgsl.ts";
+ * import { windowWeightGrad } from "./_weight_grad_window_wgsl.ts";
+ * const x = Tensor.zeros([1, 32, 16, 16]);
+ * const gy = Tensor.zeros([1, 8, 16, 16]);
+ * const dw = windowWeightGrad(x, gy, { k: 3 }) ?? weightGrad(x, gy, { k: 3 }); // [8, 32, 3, 3]
  * ```
  */
 export function windowWeightGrad(
   x: Tensor,
   dy: Tensor,
-  options: { k: number; block?: WindowGradBlock; shape?: readonly number[] },
+  options: { k: number; tile?: WindowGradTile; shape?: readonly number[] },
 ): Tensor | null {
   const [n, cin, h, w] = x.shape;
   const cout = dy.shape[1];
   const { k } = options;
-  const block = options.block ?? DEFAULT_WINDOW_GRAD;
-  const win = windows(cout, h, w, block.co);
+  const tile = options.tile ?? DEFAULT_WINDOW_GRAD_TILE;
+  const win = windows(cout, h, w, tile.co);
   if (!win || cin < 16 || Math.ceil(cin / 64) > 65535) return null;
   const count = n * win.bands * win.coGroups;
   const total = (count - 1) * win.stride + UNIFORM_FLOATS;
@@ -204,9 +234,9 @@ export function windowWeightGrad(
     workgroups: gridFor(total),
   });
   const dw = Tensor.empty(options.shape ?? [cout, cin, k, k], { label: "conv.dw" });
-  const kernel = windowKernel(k, block);
-  const wp = Math.ceil(w / block.px) * block.px + 4;
-  const input = isPadded(block) ? padInput(x, { pad: (k - 1) / 2, wp }) : x;
+  const kernel = windowKernel(k, tile);
+  const wp = Math.ceil(w / tile.px) * tile.px + 4;
+  const input = isPadded(tile) ? padInput(x, { pad: (k - 1) / 2, wp }) : x;
   for (let i = 0; i < n; i++) {
     for (let band = 0; band < win.bands; band++) {
       const y0 = band * win.rows;
@@ -237,7 +267,7 @@ export function windowWeightGrad(
           ],
           workgroups: [
             Math.ceil(cin / 64),
-            Math.ceil(Math.min(win.group, cout - coBase) / block.co),
+            Math.ceil(Math.min(win.group, cout - coBase) / tile.co),
           ],
         });
       }
@@ -248,6 +278,6 @@ export function windowWeightGrad(
   return dw;
 }
 
-function isPadded(block: WindowGradBlock): boolean {
-  return (block.padded ?? false) && block.px % 4 === 0;
+function isPadded(tile: WindowGradTile): boolean {
+  return (tile.padded ?? false) && tile.px % 4 === 0;
 }

@@ -1,0 +1,101 @@
+// How conv2d's forward kernel runs (private to gpu/ops): Winograd F(2×2, 3×3) for 3×3 unless told
+// direct, the weights packed for that kernel (or prepacked), and the dispatch; also used for dx.
+import type { Tensor } from "../tensor.ts";
+import { packWeights, type SliceLayout, sliceLayout } from "./_conv_layout.ts";
+import { DEFAULT_CONV_TILE, runConv } from "./_conv_wgsl.ts";
+import { DEFAULT_WINOGRAD_TILE, runWinograd } from "./_winograd_wgsl.ts";
+import type { Conv2dOptions } from "./conv2d.ts";
+
+/** Whether a conv of kernel size `k` runs the Winograd kernel under `options`. */
+function usesWinograd(k: number, options: Conv2dOptions): boolean {
+  return k === 3 && (options.algorithm ?? "winograd") === "winograd";
+}
+
+/**
+ * Names the forward kernel and tile a conv of kernel size `k` runs under `options` (a packing is
+ * only valid for the same key).
+ *
+ * @example
+ * ```ts
+ * import { algorithmKey } from "./_conv_forward.ts";
+ * algorithmKey(3, {}); // "winograd/8"
+ * ```
+ */
+export function algorithmKey(k: number, options: Conv2dOptions): string {
+  if (usesWinograd(k, options)) {
+    const b = options.winogradTile ?? DEFAULT_WINOGRAD_TILE;
+    return `winograd/${b.co}`;
+  }
+  const b = options.tile ?? DEFAULT_CONV_TILE;
+  return `direct/${b.px}/${b.co}`;
+}
+
+/** What the weights are packed for: bias, channels, kernel size, direction (dx) and options. */
+export interface PackSpec {
+  bias: Tensor | null;
+  cout: number;
+  cin: number;
+  k: number;
+  transposed: boolean;
+  options: Conv2dOptions;
+}
+
+/**
+ * Layout (and, unless `reuse` is given, freshly packed weights) for the chosen algorithm.
+ *
+ * @example
+ * ```ts
+ * import { Tensor } from "../tensor.ts";
+ * import { packFor } from "./_conv_forward.ts";
+ * const weight = Tensor.zeros([8, 4, 3, 3]);
+ * const spec = { bias: null, cout: 8, cin: 4, k: 3, transposed: false, options: {} };
+ * const { packed, layout } = packFor(weight, spec);
+ * ```
+ */
+export function packFor(
+  weight: Tensor,
+  spec: PackSpec,
+  reuse?: Tensor,
+): { packed: Tensor; layout: SliceLayout } {
+  const { bias, cout, cin, k, transposed, options } = spec;
+  const mode = transposed ? 1 : 0;
+  const winograd = usesWinograd(k, options);
+  const layout = winograd
+    ? sliceLayout({ cout, cin, k, taps: 16 }, options.winogradTile ?? DEFAULT_WINOGRAD_TILE)
+    : sliceLayout({ cout, cin, k }, options.tile ?? DEFAULT_CONV_TILE);
+  const packed = reuse ?? packWeights(weight, { cout, cin, k, layout, mode, bias, winograd });
+  return { packed, layout };
+}
+
+/**
+ * y = conv(x) with `weight` (transposed + flipped for dx), by the chosen algorithm.
+ *
+ * @example
+ * ```ts
+ * import { Tensor } from "../tensor.ts";
+ * import { convInto } from "./_conv_forward.ts";
+ * const x = Tensor.zeros([1, 4, 8, 8]);
+ * const y = Tensor.empty([1, 8, 8, 8]);
+ * const weight = Tensor.zeros([8, 4, 3, 3]);
+ * convInto(x, y, { weight, bias: null, cout: 8, k: 3, transposed: false, options: {} });
+ * ```
+ */
+export function convInto(
+  x: Tensor,
+  y: Tensor,
+  spec: Omit<PackSpec, "cin"> & { weight: Tensor; packed?: Tensor },
+): void {
+  const { weight, cout, k, options } = spec;
+  const { packed, layout } = packFor(weight, { ...spec, cin: x.shape[1] }, spec.packed);
+  if (usesWinograd(k, options)) {
+    runWinograd(x, y, {
+      cout,
+      packed,
+      layout,
+      tile: options.winogradTile ?? DEFAULT_WINOGRAD_TILE,
+    });
+  } else {
+    runConv(x, y, { cout, k, packed, layout, tile: options.tile ?? DEFAULT_CONV_TILE });
+  }
+  if (packed !== spec.packed) packed.release();
+}

@@ -1,0 +1,107 @@
+/**
+ * Checkpoint files: `model/checkpoint.ts`'s byte codec joined to the file
+ * system, saved atomically, loaded with one-line errors naming the file.
+ *
+ * @module
+ */
+
+import type { LabelConvention } from "../data/labels.ts";
+import { getDevice } from "../gpu/device.ts";
+import {
+  type CheckpointInfo,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  networkFromCheckpoint,
+  restoreCheckpoint,
+} from "../model/checkpoint.ts";
+import type { SegmentationNetwork } from "../model/network.ts";
+import { NetworkSliceModel } from "../model/network_slice_model.ts";
+import { readBytes, writeAtomic } from "./files.ts";
+
+/**
+ * Writes `network` to `path` as safetensors, atomically, so a crash never
+ * leaves a half-written checkpoint.
+ *
+ * @example
+ * ```ts
+ * import { saveCheckpoint } from "./checkpoint.ts";
+ * import { getDevice } from "../gpu/device.ts";
+ * await getDevice();
+ * const run = await Deno.makeTempDir();
+ * import { modelConfig } from "../model/config.ts";
+ * import { SegmentationNetwork } from "../model/network.ts";
+ * const net = SegmentationNetwork.create(modelConfig("mme+cmc+mrf+convlstm", { widths: [4, 4, 4, 4] }));
+ * await saveCheckpoint(`${run}/tiny.safetensors`, net, { labels: "brats2017", history: [] });
+ * ```
+ */
+export async function saveCheckpoint(
+  path: string,
+  network: SegmentationNetwork,
+  options: { labels: LabelConvention; history?: readonly unknown[] },
+): Promise<void> {
+  await writeAtomic(path, await encodeCheckpoint(network, options));
+}
+
+/**
+ * Reads a checkpoint file into a new network built from the file's config.
+ *
+ * @throws {InputError} one line naming the file and the problem.
+ * @example
+ * ```ts
+ * import { loadCheckpoint } from "./checkpoint.ts";
+ * import { getDevice } from "../gpu/device.ts";
+ * await getDevice();
+ * const { network, info } = await loadCheckpoint("models/default.safetensors");
+ * console.log(info.labels, network.config.widths);
+ * network.release();
+ * ```
+ */
+export async function loadCheckpoint(
+  path: string,
+): Promise<{ network: SegmentationNetwork; info: CheckpointInfo }> {
+  return networkFromCheckpoint(await readBytes(path), { path });
+}
+
+/**
+ * Reads a checkpoint file into an existing network (e.g. to resume training).
+ *
+ * @throws {InputError} when the file is bad or its config differs from the network's.
+ * @example
+ * ```ts
+ * import { loadCheckpoint, loadCheckpointInto } from "./checkpoint.ts";
+ * import { getDevice } from "../gpu/device.ts";
+ * await getDevice();
+ * const { network } = await loadCheckpoint("models/default.safetensors");
+ * const info = await loadCheckpointInto("models/default.safetensors", network);
+ * console.log(info.version);
+ * network.release();
+ * ```
+ */
+export async function loadCheckpointInto(
+  path: string,
+  network: SegmentationNetwork,
+): Promise<CheckpointInfo> {
+  const checkpoint = decodeCheckpoint(await readBytes(path), { path });
+  restoreCheckpoint(network, checkpoint, { path });
+  const { config, labels, history, version } = checkpoint;
+  return { config, labels, history, version };
+}
+
+/**
+ * Loads a checkpoint as the pipeline's slice model on the GPU, from a file
+ * or from bytes already in memory.
+ *
+ * @throws {InputError} for a missing or bad checkpoint; GpuUnavailableError without an adapter.
+ * @example
+ * ```ts
+ * import { loadModel } from "./checkpoint.ts";
+ * const model = await loadModel("models/default.safetensors");
+ * console.log(model.convention, model.classes);
+ * model.release();
+ * ```
+ */
+export async function loadModel(checkpoint: string | Uint8Array): Promise<NetworkSliceModel> {
+  if (typeof checkpoint !== "string") return await NetworkSliceModel.fromBytes(checkpoint);
+  await getDevice(); // without an adapter, that is the error to report, not the file's
+  return await NetworkSliceModel.fromBytes(await readBytes(checkpoint), { path: checkpoint });
+}

@@ -1,0 +1,70 @@
+/**
+ * Segmenting a case on disk: its files opened as sources, the pipeline's
+ * output written atomically to a path.
+ *
+ * @module
+ */
+
+import type { Case } from "../data/cases.ts";
+import {
+  type SegmentCaseOptions,
+  type SegmentCaseResult,
+  segmentSources,
+} from "../pipeline/segment_case.ts";
+import { fileSources } from "./cases.ts";
+import { writeAtomic } from "./files.ts";
+
+/**
+ * Segments one case into `outPath` (uint8 NIfTI, gzipped if it ends in
+ * `.gz`, with the FLAIR's geometry). The file appears only when complete;
+ * a failure or an abort leaves nothing behind.
+ *
+ * @throws {InputError} for bad input files; an `AbortError` when aborted.
+ * @example
+ * ```ts
+ * import { segmentCase } from "./segment.ts";
+ * import { loadModel } from "./checkpoint.ts";
+ * import { writeNifti } from "./nifti.ts";
+ * import { generatePhantom } from "../data/phantom.ts";
+ * const dir = await Deno.makeTempDir();
+ * const phantom = generatePhantom({ size: [32, 32, 8], seed: 1 });
+ * const modalities = {
+ *   flair: `${dir}/x_flair.nii.gz`,
+ *   t1: `${dir}/x_t1.nii.gz`,
+ *   t1ce: `${dir}/x_t1ce.nii.gz`,
+ *   t2: `${dir}/x_t2.nii.gz`,
+ * };
+ * for (const m of ["flair", "t1", "t1ce", "t2"] as const) {
+ *   const options = { shape: phantom.shape, datatype: "int16", affine: phantom.affine } as const;
+ *   await writeNifti(modalities[m], phantom.modalities[m], options);
+ * }
+ * const model = await loadModel("models/default.safetensors");
+ * const result = await segmentCase({ modalities }, `${dir}/x.nii.gz`, { model });
+ * console.log(result.shape, result.seconds); // [32, 32, 8] ...
+ * model.release();
+ * ```
+ */
+export async function segmentCase<State>(
+  input: Pick<Case, "modalities">,
+  outPath: string,
+  options: SegmentCaseOptions<State>,
+): Promise<SegmentCaseResult> {
+  const t0 = performance.now();
+  options.signal?.throwIfAborted();
+  const sources = await fileSources(input.modalities);
+  const file = new TransformStream<Uint8Array, Uint8Array>();
+  const written = writeAtomic(outPath, file.readable);
+  written.catch(() => {}); // awaited below either way
+  try {
+    const result = await segmentSources(sources, file.writable, {
+      gzip: /\.gz$/i.test(outPath),
+      name: outPath,
+      ...options,
+    });
+    await written;
+    return { ...result, seconds: (performance.now() - t0) / 1000 };
+  } catch (error) {
+    await written.catch(() => {}); // the temporary file is gone before the error is reported
+    throw error;
+  }
+}
