@@ -1,21 +1,80 @@
 /**
- * Brain-tumour segmentation of multi-modal MRI on WebGPU: NIfTI and MetaImage
- * input, the cross-modality convolution + convLSTM network of Tseng et al.
- * (CVPR 2017) written in WGSL, streaming inference and training.
+ * Brain-tumour segmentation of multi-modal MRI (FLAIR, T1, T1c, T2) on
+ * WebGPU: the cross-modality convolution + convLSTM network of Tseng et al.
+ * (CVPR 2017) in WGSL, streaming inference from NIfTI or MetaImage cases to
+ * NIfTI label volumes, scoring, and two-phase training.
  *
- * @example
+ * These are the names a user calls; the layers beneath have their own entry
+ * points: `./data` (codecs on bytes, labels, phantoms, metrics), `./gpu`
+ * (device, tensors, kernels), `./model` (network, configs, checkpoints),
+ * `./pipeline` (inference streams), `./train` (trainer and its parts),
+ * `./io` (files). Everything except `./io` and the path functions here
+ * works on bytes and web streams, so it runs in a browser with WebGPU.
+ *
+ * @example Segment every case of a folder, then score one against its labels
  * ```ts
- * import { readNifti } from "@webseg/brats";
- * const volume = await readNifti("BraTS2021_00000_flair.nii.gz");
- * console.log(volume.shape); // [240, 240, 155]
+ * import { discoverCases, loadModel, readNifti, scoreCase, segmentCase } from "./mod.ts";
+ * import { generatePhantom } from "./data/phantom.ts";
+ * import { writeNifti } from "./io/nifti.ts";
+ *
+ * // A tiny BraTS-style case to work on (your data: a folder of BraTS cases).
+ * const dir = await Deno.makeTempDir();
+ * const phantom = generatePhantom({ seed: 1, size: [96, 96, 24] });
+ * for (const [name, data] of Object.entries({ ...phantom.modalities, seg: phantom.label })) {
+ *   await writeNifti(`${dir}/case1_${name}.nii.gz`, data, {
+ *     shape: phantom.shape,
+ *     datatype: name === "seg" ? "uint8" : "int16",
+ *   });
+ * }
+ *
+ * const model = await loadModel("models/default.safetensors");
+ * const { cases } = await discoverCases(dir);
+ * for (const c of cases) await segmentCase(c, `${dir}/${c.id}.nii.gz`, { model });
+ * model.release();
+ *
+ * const prediction = await readNifti(`${dir}/case1.nii.gz`);
+ * const truth = await readNifti(`${dir}/case1_seg.nii.gz`);
+ * const scores = scoreCase(prediction.data, truth.data, {
+ *   shape: phantom.shape,
+ *   convention: "brats2017",
+ * });
+ * console.log(scores.dice.whole > 0.8); // true
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
  */
 
-export * from "./data/mod.ts";
-export * from "./gpu/mod.ts";
-export * from "./pipeline/mod.ts";
-export * from "./model/mod.ts";
-export * from "./train/mod.ts";
-export * from "./io/mod.ts";
+// Segmenting: a case from files, or from bytes (a browser's File or Blob too).
+export { segmentCase } from "./io/segment.ts";
+export {
+  type CaseSources,
+  type SegmentCaseOptions,
+  segmentToBytes,
+} from "./pipeline/segment_case.ts";
+// Models: a checkpoint from a path or bytes, as the network the pipeline runs.
+export { loadModel } from "./io/checkpoint.ts";
+export type { NetworkSliceModel } from "./model/network_slice_model.ts";
+// NIfTI volumes and cases.
+export { readNifti, writeNifti } from "./io/nifti.ts";
+export { type NiftiVolume, parseNifti } from "./data/nifti_reader.ts";
+export { encodeNifti } from "./data/nifti_encoder.ts";
+export { discoverCases } from "./io/cases.ts";
+export type { Case } from "./data/cases.ts";
+// Labels and scores.
+export {
+  LABEL_CONVENTIONS,
+  type LabelConvention,
+  labelConvention,
+  type Region,
+  REGIONS,
+} from "./data/labels.ts";
+export { type CaseScores, scoreCase } from "./data/metrics.ts";
+export { type ScoreSummary, summariseScores } from "./data/score_summary.ts";
+// Training.
+export { train, type TrainOptions, type TrainResult } from "./train/trainer.ts";
+export { openTrainingCases } from "./train/training_cases.ts";
+export { trainingFiles } from "./io/training_files.ts";
+// Errors: bad input (one line naming the file), and no WebGPU adapter.
+export { InputError } from "./data/input_error.ts";
+export { GpuUnavailableError } from "./gpu/device.ts";

@@ -3,10 +3,7 @@
 import { dispatch, f32Bits, type Kernel } from "../gpu/kernel.ts";
 import { conv2d, conv2dBackward } from "../gpu/ops/conv2d.ts";
 import { convTranspose2d, convTranspose2dBackward } from "../gpu/ops/conv_transpose2d.ts";
-import type { ConvTile } from "../gpu/ops/_conv_wgsl.ts";
-import type { ChunkedGradTile } from "../gpu/ops/_weight_grad_chunked_wgsl.ts";
-import type { WinogradTile } from "../gpu/ops/_winograd_wgsl.ts";
-import type { WindowGradTile } from "../gpu/ops/_weight_grad_window_wgsl.ts";
+import type { ChunkedGradTile, ConvTile, WindowGradTile, WinogradTile } from "../gpu/ops/tiles.ts";
 import { Tensor } from "../gpu/tensor.ts";
 
 /** One timed kernel run: `run` encodes the work (not submitted) and releases what it made. */

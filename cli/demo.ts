@@ -7,12 +7,13 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { usageExit } from "./_usage.ts";
-import { InputError } from "../data/input_error.ts";
-import { readNifti } from "../io/nifti.ts";
+import type { LabelConvention } from "../data/labels.ts";
 import { overlayPng } from "../data/overlay.ts";
+import { discoverCases } from "../io/cases.ts";
+import { makeDir, readBytes } from "../io/files.ts";
+import { readNifti } from "../io/nifti.ts";
 import { decodeCheckpoint } from "../model/checkpoint.ts";
+import { folderArg, parseCommand } from "./_usage.ts";
 import { run as evaluate } from "./eval.ts";
 import { DEFAULT_MODEL, run as segment } from "./segment.ts";
 import { run as synth } from "./synth.ts";
@@ -40,59 +41,68 @@ function largestTumourSlice(truth: ArrayLike<number>, shape: number[]): number {
   return best;
 }
 
+/** Writes `OUT/<id>_z<z>.png` for every case under `cases` (FLAIR | truth | prediction). */
+async function writeOverlays(
+  dirs: { cases: string; pred: string; overlays: string },
+  convention: LabelConvention,
+): Promise<void> {
+  const { cases } = await discoverCases(dirs.cases, { requireLabel: true });
+  for (const { id, modalities, label } of cases) {
+    const [flair, truth, prediction] = await Promise.all(
+      [modalities.flair, label!, `${dirs.pred}/${id}.nii.gz`].map((p) => readNifti(p)),
+    );
+    const [x, y] = flair.shape;
+    const z = largestTumourSlice(truth.data, truth.shape);
+    const slice = (d: Float32Array) => d.subarray(z * x * y, (z + 1) * x * y);
+    const png = overlayPng(slice(flair.data), {
+      width: x,
+      height: y,
+      truth: slice(truth.data),
+      prediction: slice(prediction.data),
+      convention,
+    });
+    await Deno.writeFile(`${dirs.overlays}/${id}_z${z}.png`, png);
+    console.log(`  ${dirs.overlays}/${id}_z${z}.png`);
+  }
+}
+
 /**
- * Runs the `demo` command; returns the exit code.
+ * Runs the `demo` command; returns the exit code (that of its scoring step,
+ * or of the first step that failed).
  *
  * @example
  * ```ts
- * const code = await run(["--out", "demo_output", "--cases", "2"]);
+ * import { run } from "./demo.ts";
+ * const code = await run(["--help"]);
+ * console.log(code); // 0
  * ```
  */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
+  const parsed = parseCommand(args, {
+    usage: USAGE,
     options: {
       out: { type: "string" },
       cases: { type: "string", default: "3" },
       size: { type: "string", default: "96,96,64" },
       model: { type: "string", default: DEFAULT_MODEL },
       tta: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
     },
   });
-  const exit = usageExit(USAGE, { help: values.help });
-  if (exit !== null) return exit;
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const started = performance.now();
   const model = values.model;
-  const bytes = await Deno.readFile(model).catch(() => {
-    throw new InputError(
-      model,
-      "no such checkpoint: train one with `deno task train` or pass --model FILE",
-    );
-  });
-  const checkpoint = decodeCheckpoint(bytes, { path: model });
-  const convention = checkpoint.labels;
-  const work = (values.out ?? await Deno.makeTempDir({ prefix: "webseg_demo_" })).replace(
-    /\/+$/,
-    "",
-  );
+  const missing = "no such checkpoint: train one with `deno task train` or pass --model FILE";
+  const convention = decodeCheckpoint(await readBytes(model, missing), { path: model }).labels;
+  const work = folderArg(values.out ?? await Deno.makeTempDir({ prefix: "webseg_demo_" }));
   const [cases, pred, overlays] = [`${work}/cases`, `${work}/pred`, `${work}/overlays`];
-  await Deno.mkdir(overlays, { recursive: true });
+  await makeDir(overlays);
 
   console.log(
     `1/4 synthesising ${values.cases} phantom cases (${values.size}, ${convention}) in ${cases}`,
   );
-  let code = await synth([
-    cases,
-    "--cases",
-    values.cases,
-    "--seed",
-    "9001",
-    "--size",
-    values.size,
-    "--labels",
-    convention,
-  ]);
+  const seeded = ["--cases", values.cases, "--seed", "9001", "--size", values.size];
+  let code = await synth([cases, ...seeded, "--labels", convention]);
   if (code !== 0) return code;
 
   console.log(`\n2/4 segmenting with ${model}`);
@@ -107,43 +117,11 @@ export async function run(args: string[]): Promise<number> {
   if (code !== 0) return code;
 
   console.log(`\n3/4 scoring against the truth`);
-  const evalCode = await evaluate([
-    pred,
-    cases,
-    "--labels",
-    convention,
-    "--json",
-    `${work}/scores.json`,
-  ]);
+  const json = `${work}/scores.json`;
+  const evalCode = await evaluate([pred, cases, "--labels", convention, "--json", json]);
 
   console.log(`\n4/4 writing overlays (FLAIR | truth | prediction) to ${overlays}`);
-  const ids = (await Array.fromAsync(Deno.readDir(cases))).filter((e) => e.isDirectory).map((e) =>
-    e.name
-  );
-  for (const id of ids.sort()) {
-    const seg = `${cases}/${id}/${id}_seg.nii.gz`;
-    const truthPath = (await Deno.stat(seg).catch(() => null))
-      ? seg
-      : `${cases}/${id}/${id}-seg.nii.gz`;
-    const flairPath = truthPath.endsWith("-seg.nii.gz")
-      ? `${cases}/${id}/${id}-t2f.nii.gz`
-      : `${cases}/${id}/${id}_flair.nii.gz`;
-    const [flair, truth, prediction] = await Promise.all(
-      [flairPath, truthPath, `${pred}/${id}.nii.gz`].map((p) => readNifti(p)),
-    );
-    const [x, y] = flair.shape;
-    const z = largestTumourSlice(truth.data, truth.shape);
-    const slice = (d: Float32Array) => d.subarray(z * x * y, (z + 1) * x * y);
-    const png = overlayPng(slice(flair.data), {
-      width: x,
-      height: y,
-      truth: slice(truth.data),
-      prediction: slice(prediction.data),
-      convention,
-    });
-    await Deno.writeFile(`${overlays}/${id}_z${z}.png`, png);
-    console.log(`  ${overlays}/${id}_z${z}.png`);
-  }
+  await writeOverlays({ cases, pred, overlays }, convention);
   const seconds = (performance.now() - started) / 1000;
   console.log(`\nDemo finished in ${seconds.toFixed(0)} s; everything is in ${work}`);
   return evalCode;

@@ -6,8 +6,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { usageExit } from "./_usage.ts";
+import { parseCommand } from "./_usage.ts";
 import { InputError } from "../data/input_error.ts";
 import type { NiftiHeader } from "../data/nifti_header.ts";
 import { openNiftiSlices } from "../io/nifti.ts";
@@ -48,8 +47,11 @@ export interface NiftiInfo {
  * @example
  * ```ts
  * import { describeNifti } from "./info.ts";
- * const { info } = await describeNifti("flair.nii.gz");
- * console.log(info.shape, info.stats.mean);
+ * import { writeNifti } from "../io/nifti.ts";
+ * const path = `${await Deno.makeTempDir()}/flair.nii.gz`;
+ * await writeNifti(path, new Uint8Array([1, 2, 3, 4]), { shape: [2, 2, 1], datatype: "uint8" });
+ * const { info } = await describeNifti(path);
+ * console.log(info.shape, info.stats.mean); // [2, 2, 1] 2.5
  * ```
  */
 export async function describeNifti(
@@ -160,7 +162,8 @@ function formatInfo(path: string, info: NiftiInfo, h: NiftiHeader, voxels: numbe
  * @example
  * ```ts
  * import { run } from "./info.ts";
- * Deno.exit(await run(["flair.nii.gz", "--json"]));
+ * const code = await run(["--help"]);
+ * console.log(code); // 0
  * ```
  */
 export async function run(args: string[]): Promise<number> {
@@ -169,13 +172,14 @@ export async function run(args: string[]): Promise<number> {
     console.log(await describeAdapter());
     return 0;
   }
-  const { values, positionals } = parseArgs({
-    args,
-    options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    allowPositionals: true,
+  const parsed = parseCommand(args, {
+    usage: USAGE,
+    options: { json: { type: "boolean" } },
+    min: 1,
+    max: Infinity,
   });
-  const exit = usageExit(USAGE, { help: values.help, positionals, min: 1, max: Infinity });
-  if (exit !== null) return exit;
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
   let failed = false;
   for (const [i, path] of positionals.entries()) {
     try {

@@ -13,7 +13,9 @@ export const BITS: Record<Region, number> = { whole: 1, core: 2, enhancing: 4 };
  * @example
  * ```ts
  * import { fromConfusion } from "./_confusion_scores.ts";
- * const s = fromConfusion([[3, 0], [1, 2]], [0, 1], Uint8Array.of(0, 7)); // s.dice.whole = 0.8
+ * // Labels 0 and 1 (1 is in every region); rows are truth, columns prediction.
+ * const s = fromConfusion([[3, 0], [1, 2]], [0, 1], Uint8Array.of(0, 7));
+ * console.log(s.dice.whole, s.sensitivity.whole, s.ppv.whole); // 0.8 0.666… 1
  * ```
  */
 export function fromConfusion(
@@ -48,7 +50,8 @@ export function fromConfusion(
  * @example
  * ```ts
  * import { iouOf } from "./_confusion_scores.ts";
- * iouOf([[3, 0], [1, 2]], [0, 1]); // { iou: { "0": 0.75, "1": 0.666… }, meanIoU: 0.708… }
+ * const { iou, meanIoU } = iouOf([[3, 0], [1, 2]], [0, 1]);
+ * console.log(iou, meanIoU); // { "0": 0.75, "1": 0.666… } 0.708…
  * ```
  */
 export function iouOf(

@@ -79,10 +79,16 @@ const ROLE23: Record<string, Modality | "seg"> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { volumeFileRole } from "./cases.ts";
- * volumeFileRole("BraTS19_2013_2_1_t1ce.nii.gz"); // { id: "BraTS19_2013_2_1", role: "t1ce", format: "nifti" }
- * volumeFileRole("BraTS-GLI-00000-000-t2f.nii.gz"); // { id: "BraTS-GLI-00000-000", role: "flair", format: "nifti" }
- * volumeFileRole("VSD.Brain_3more.XX.O.OT.54517.mha"); // { id: "", role: "seg", format: "mha" }
+ * assert.deepEqual(volumeFileRole("BraTS19_2013_2_1_t1ce.nii.gz"), {
+ *   id: "BraTS19_2013_2_1",
+ *   role: "t1ce",
+ *   format: "nifti",
+ * });
+ * assert.equal(volumeFileRole("BraTS-GLI-00000-000-t2f.nii.gz")?.role, "flair");
+ * assert.equal(volumeFileRole("VSD.Brain_3more.XX.O.OT.54517.mha")?.role, "seg");
+ * assert.equal(volumeFileRole("notes.txt"), undefined);
  * ```
  */
 export function volumeFileRole(name: string): VolumeFileRole | undefined {
@@ -122,9 +128,11 @@ export interface CasesFromListingOptions {
  * @example
  * ```ts
  * import { casesFromListing } from "./cases.ts";
- * const files = ["d/a_flair.nii.gz", "d/a_t1.nii.gz", "d/a_t1ce.nii.gz", "d/a_t2.nii.gz", "d/b_t1.nii"];
+ * const files = ["d/a_flair.nii.gz", "d/a_t1.nii.gz", "d/a_t1ce.nii.gz", "d/a_t2.nii.gz"];
+ * files.push("d/b_t1.nii");
  * const { cases, problems } = await casesFromListing(files);
- * console.log(cases[0].modalities.t1ce, problems[0].reason); // d/a_t1ce.nii.gz missing modality flair, t1ce, t2
+ * console.log(cases[0].id, cases[0].modalities.t1ce); // a d/a_t1ce.nii.gz
+ * console.log(problems[0].path, problems[0].reason); // d/b missing modality flair, t1ce, t2
  * ```
  */
 export async function casesFromListing(
@@ -255,9 +263,12 @@ async function geometryProblem(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { labelFilesFromListing } from "./cases.ts";
- * labelFilesFromListing(["t/b_seg.nii.gz", "t/a-seg.nii", "t/a_t1.nii"]);
- * // [{ id: "a", path: "t/a-seg.nii" }, { id: "b", path: "t/b_seg.nii.gz" }]
+ * assert.deepEqual(labelFilesFromListing(["t/b_seg.nii.gz", "t/a-seg.nii", "t/a_t1.nii"]), [
+ *   { id: "a", path: "t/a-seg.nii" },
+ *   { id: "b", path: "t/b_seg.nii.gz" },
+ * ]);
  * ```
  */
 export function labelFilesFromListing(files: readonly string[]): { id: string; path: string }[] {

@@ -14,7 +14,8 @@ import { distancesToSites } from "./_distance.ts";
  * @example
  * ```ts
  * import { hd95 } from "./hd95.ts";
- * hd95([0], [2], { shape: [3, 1, 1], spacing: [1, 1, 1] }); // 2
+ * // Two one-voxel surfaces two voxels apart along x, voxels 1.5 mm wide.
+ * console.log(hd95([0], [2], { shape: [3, 1, 1], spacing: [1.5, 1, 1] })); // 3
  * ```
  */
 export function hd95(
@@ -40,7 +41,8 @@ export function hd95(
  * @example
  * ```ts
  * import { percentile } from "./hd95.ts";
- * percentile([1, 2, 3, 4, 5], 95); // 4.8
+ * console.log(percentile([1, 2, 3, 4, 5], 95)); // 4.8
+ * console.log(percentile([5, 1, 4, 2, 3], 50)); // 3
  * ```
  */
 export function percentile(values: ArrayLike<number>, q: number): number {

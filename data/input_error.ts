@@ -5,8 +5,9 @@
  * @example
  * ```ts
  * import { InputError } from "./input_error.ts";
- * throw new InputError("scan.nii.gz", "truncated gzip stream");
- * // message: "scan.nii.gz: truncated gzip stream"
+ * const error = new InputError("scan.nii.gz", "truncated gzip stream");
+ * console.log(error.message); // "scan.nii.gz: truncated gzip stream"
+ * console.log(error.path, error instanceof Error); // "scan.nii.gz" true
  * ```
  */
 export class InputError extends Error {

@@ -63,9 +63,9 @@ const CONVENTIONS: Record<LabelConvention, ConventionInfo> = {
  * @throws {RangeError} for an unknown name, listing the known ones.
  * @example
  * ```ts
+ * import { labelConvention } from "./labels.ts";
  * const info = labelConvention("brats2017");
- * info.labels; // [0, 1, 2, 4]
- * info.regions.core; // [1, 4]
+ * console.log(info.labels, info.regions.core); // [0, 1, 2, 4] [1, 4]
  * ```
  */
 export function labelConvention(name: string): ConventionInfo {
@@ -92,7 +92,8 @@ function labelToClassTable(info: ConventionInfo): Uint8Array {
  *
  * @example
  * ```ts
- * invalidLabels([0, 1, 3, 7, 3], "brats2017"); // [3, 7]
+ * import { invalidLabels } from "./labels.ts";
+ * console.log(invalidLabels([0, 1, 3, 7, 3], "brats2017")); // [3, 7]
  * ```
  */
 export function invalidLabels(
@@ -119,9 +120,13 @@ export function invalidLabels(
  * @throws {InputError} when `path` is given, else {RangeError}.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkLabels } from "./labels.ts";
  * checkLabels(new Uint8Array([0, 1, 2, 4]), "brats2017"); // fine
- * checkLabels(new Uint8Array([0, 3]), "brats2017", { path: "x_seg.nii.gz" });
- * // throws "x_seg.nii.gz: label values 3 are not in brats2017 (0, 1, 2, 4)"
+ * assert.throws(
+ *   () => checkLabels(new Uint8Array([0, 3]), "brats2017", { path: "x_seg.nii.gz" }),
+ *   { message: "x_seg.nii.gz: label values 3 are not in brats2017 (0, 1, 2, 4)" },
+ * );
  * ```
  */
 export function checkLabels(
@@ -145,7 +150,8 @@ export function checkLabels(
  * @throws like {@link checkLabels} when a value is not in the convention.
  * @example
  * ```ts
- * labelsToClasses([0, 1, 2, 4], "brats2017"); // Uint8Array [0, 1, 2, 3]
+ * import { labelsToClasses } from "./labels.ts";
+ * console.log(labelsToClasses([0, 1, 2, 4], "brats2017")); // Uint8Array [0, 1, 2, 3]
  * ```
  */
 export function labelsToClasses(
@@ -172,7 +178,8 @@ export function labelsToClasses(
  * @throws {RangeError} for a class index outside `0..n-1`.
  * @example
  * ```ts
- * classesToLabels([0, 1, 2, 3], "brats2017"); // Uint8Array [0, 1, 2, 4]
+ * import { classesToLabels } from "./labels.ts";
+ * console.log(classesToLabels([0, 1, 2, 3], "brats2017")); // Uint8Array [0, 1, 2, 4]
  * ```
  */
 export function classesToLabels(
@@ -199,9 +206,9 @@ export function classesToLabels(
  *
  * @example
  * ```ts
+ * import { regionTables } from "./labels.ts";
  * const t = regionTables("brats2017");
- * t.core[4]; // 1
- * t.core[2]; // 0
+ * console.log(t.core[4], t.core[2]); // 1 0: enhancing is core, oedema is not
  * ```
  */
 export function regionTables(convention: LabelConvention): Record<Region, Uint8Array> {
@@ -224,10 +231,10 @@ export function regionTables(convention: LabelConvention): Record<Region, Uint8A
  *
  * @example
  * ```ts
+ * import { regionMasks } from "./labels.ts";
  * const m = regionMasks([0, 1, 2, 4], "brats2017");
- * m.whole; // Uint8Array [0, 1, 1, 1]
- * m.core; // Uint8Array [0, 1, 0, 1]
- * m.enhancing; // Uint8Array [0, 0, 0, 1]
+ * console.log(m.whole, m.core, m.enhancing);
+ * // Uint8Array [0, 1, 1, 1] Uint8Array [0, 1, 0, 1] Uint8Array [0, 0, 0, 1]
  * ```
  */
 export function regionMasks(

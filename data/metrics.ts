@@ -66,10 +66,15 @@ interface Masks {
  * @example
  * ```ts
  * import { CaseScorer } from "./metrics.ts";
- * const slice = () => new Uint8Array(240 * 240); // label values, x fastest
- * const scorer = new CaseScorer([240, 240, 155], { convention: "brats2017" });
- * for (let z = 0; z < 155; z++) scorer.addSlice(slice(), slice());
- * const scores = scorer.finish(); // scores.dice.whole === 1: empty in both
+ * // A 4×4×3 case fed slice by slice (label values, x fastest): oedema (2) in the middle slice.
+ * const scorer = new CaseScorer([4, 4, 3], { convention: "brats2017" });
+ * for (let z = 0; z < 3; z++) {
+ *   const truth = new Uint8Array(16).fill(z === 1 ? 2 : 0, 0, 8);
+ *   const prediction = new Uint8Array(16).fill(z === 1 ? 2 : 0, 0, 4);
+ *   scorer.addSlice(prediction, truth);
+ * }
+ * const scores = scorer.finish();
+ * console.log(scores.dice.whole, scores.dice.core); // 0.666… 1 (core empty in both)
  * ```
  */
 export class CaseScorer {
@@ -217,7 +222,7 @@ export class CaseScorer {
  * const truth = new Uint8Array(32).fill(2, 0, 8);
  * const pred = new Uint8Array(32).fill(2, 0, 4);
  * const s = scoreCase(pred, truth, { shape: [4, 4, 2], convention: "brats2017" });
- * s.dice.whole; // 2·4 / (4 + 8) ≈ 0.667
+ * console.log(s.dice.whole, s.sensitivity.whole, s.ppv.whole); // 0.666… (2·4 / (4 + 8)) 0.5 1
  * ```
  */
 export function scoreCase(

@@ -83,6 +83,13 @@ export {
   zScoreStats,
 } from "./normalise.ts";
 export { generatePhantom, type Phantom, type PhantomOptions } from "./phantom.ts";
+export {
+  PHANTOM_LIMITS,
+  PHANTOM_VARIETIES,
+  type PhantomSpan,
+  type PhantomVariety,
+  type PhantomVarietySettings,
+} from "./phantom_settings.ts";
 export { encodePng } from "./png.ts";
 export {
   greyImage,

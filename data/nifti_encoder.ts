@@ -71,7 +71,11 @@ class Encoding {
 
   start(): void {
     if (this.#options.gzip ?? true) {
-      this.#gz = new Gzip({ level: this.#options.level ?? 6 }, (data) => this.#emit(data));
+      // mtime 0: the same volume always gives the same bytes (checksums, caches, the browser page).
+      this.#gz = new Gzip(
+        { level: this.#options.level ?? 6, mtime: 0 },
+        (data) => this.#emit(data),
+      );
     }
     this.#push(serializeNiftiHeader(this.#header, { littleEndian: true }));
   }
@@ -109,13 +113,15 @@ class Encoding {
  * @example
  * ```ts
  * import { NiftiEncoder } from "./nifti_encoder.ts";
+ * import { parseNifti } from "./nifti_reader.ts";
  * const encoder = new NiftiEncoder({ shape: [4, 3, 2], datatype: "uint8" });
  * const bytes = new Response(encoder.readable).arrayBuffer();
  * const writer = encoder.writable.getWriter();
- * await writer.write(new Uint8Array(12));
- * await writer.write(new Uint8Array(12).fill(1));
+ * await writer.write(new Uint8Array(12)); // slice z = 0
+ * await writer.write(new Uint8Array(12).fill(1)); // slice z = 1
  * await writer.close();
- * console.log((await bytes).byteLength);
+ * const { shape, data } = parseNifti(new Uint8Array(await bytes));
+ * console.log(shape, data[0], data[12]); // [4, 3, 2] 0 1
  * ```
  */
 export class NiftiEncoder extends TransformStream<ArrayLike<number>, Uint8Array> {
@@ -143,8 +149,8 @@ export class NiftiEncoder extends TransformStream<ArrayLike<number>, Uint8Array>
  * ```ts
  * import { encodeNifti } from "./nifti_encoder.ts";
  * import { parseNifti } from "./nifti_reader.ts";
- * const bytes = encodeNifti(new Float32Array([0, 1, 2, 3]), { shape: [2, 2, 1], datatype: "int16" });
- * parseNifti(bytes).data; // Float32Array [0, 1, 2, 3]
+ * const bytes = encodeNifti([0, 1, 2, 3], { shape: [2, 2, 1], datatype: "int16" });
+ * console.log(parseNifti(bytes).data); // Float32Array [0, 1, 2, 3]
  * ```
  */
 export function encodeNifti(

@@ -120,8 +120,7 @@ export interface NiftiHeader {
  * @example
  * ```ts
  * import { minimumDataOffset } from "./nifti_header.ts";
- * minimumDataOffset(1); // 352
- * minimumDataOffset(2); // 544
+ * console.log(minimumDataOffset(1), minimumDataOffset(2)); // 352 544
  * ```
  */
 export function minimumDataOffset(version: 1 | 2): number {
@@ -137,7 +136,7 @@ export function minimumDataOffset(version: 1 | 2): number {
  * import { sniffNiftiHeader } from "./nifti_header.ts";
  * const bytes = new Uint8Array(4);
  * new DataView(bytes.buffer).setInt32(0, 348, true);
- * sniffNiftiHeader(bytes, "a.nii"); // { version: 1, littleEndian: true, size: 348 }
+ * console.log(sniffNiftiHeader(bytes, "a.nii")); // { version: 1, littleEndian: true, size: 348 }
  * ```
  */
 export function sniffNiftiHeader(
@@ -171,9 +170,11 @@ export function sniffNiftiHeader(
  * @example
  * ```ts
  * import { parseNiftiHeader } from "./nifti_header.ts";
- * const bytes = await Deno.readFile("scan.nii");
+ * import { encodeNifti } from "./nifti_encoder.ts";
+ * const plain = { shape: [4, 3, 2], datatype: "int16", gzip: false } as const; // a `.nii`
+ * const bytes = encodeNifti(new Int16Array(24), plain);
  * const header = parseNiftiHeader(bytes, { path: "scan.nii" });
- * console.log(header.dims, header.datatypeName, header.affine);
+ * console.log(header.dims.slice(0, 4), header.datatypeName); // [3, 4, 3, 2] "int16"
  * ```
  */
 export function parseNiftiHeader(bytes: Uint8Array, options: { path?: string } = {}): NiftiHeader {
@@ -279,7 +280,7 @@ function checkVoxOffset(voxOffset: number, version: 1 | 2, path: string): number
  * @example
  * ```ts
  * import { niftiShape } from "./nifti_header.ts";
- * niftiShape({ dims: [3, 240, 240, 155, 1, 1, 1, 1] }); // [240, 240, 155]
+ * console.log(niftiShape({ dims: [3, 240, 240, 155, 1, 1, 1, 1] })); // [240, 240, 155]
  * ```
  */
 export function niftiShape(header: Pick<NiftiHeader, "dims">): number[] {

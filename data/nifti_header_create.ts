@@ -29,8 +29,9 @@ import {
  * @example
  * ```ts
  * import { createNiftiHeader, serializeNiftiHeader } from "./nifti_header_create.ts";
- * const header = createNiftiHeader({ shape: [4, 4, 2], datatype: "uint8" });
- * serializeNiftiHeader(header).length; // 352
+ * import { parseNiftiHeader } from "./nifti_header.ts";
+ * const bytes = serializeNiftiHeader(createNiftiHeader({ shape: [4, 4, 2], datatype: "uint8" }));
+ * console.log(bytes.length, parseNiftiHeader(bytes).datatypeName); // 352 "uint8"
  * ```
  */
 export function serializeNiftiHeader(
@@ -74,12 +75,15 @@ export interface CreateNiftiHeaderOptions {
  * ```ts
  * import { createNiftiHeader } from "./nifti_header_create.ts";
  * import { niftiShape } from "./nifti_header.ts";
- * const flair = createNiftiHeader({ shape: [240, 240, 155], datatype: "int16" }); // or a read one
+ * const affine = [[-1, 0, 0, 239], [0, -1, 0, 239], [0, 0, 1, 0], [0, 0, 0, 1]];
+ * // A FLAIR's header (here made; usually read from its file):
+ * const flair = createNiftiHeader({ shape: [240, 240, 155], datatype: "int16", affine });
  * const labels = createNiftiHeader({
  *   shape: niftiShape(flair),
  *   datatype: "uint8",
  *   reference: flair,
  * });
+ * console.log(labels.datatypeName, labels.affine[0]); // "uint8" [-1, 0, 0, 239]
  * ```
  */
 export function createNiftiHeader(options: CreateNiftiHeaderOptions): NiftiHeader {

@@ -41,7 +41,8 @@ export interface NiftiVolume {
  * ```ts
  * import { niftiHeaderFromStream } from "./nifti_reader.ts";
  * import { encodeNifti } from "./nifti_encoder.ts";
- * const bytes = encodeNifti(new Uint8Array(4), { shape: [2, 2, 1], datatype: "uint8", gzip: false });
+ * const plain = { shape: [2, 2, 1], datatype: "uint8", gzip: false } as const; // a `.nii`
+ * const bytes = encodeNifti(new Uint8Array(4), plain);
  * const file = new Blob([bytes]);
  * const header = await niftiHeaderFromStream(file, { name: "x.nii" });
  * console.log(header.dims.slice(1, 4)); // [2, 2, 1]

@@ -48,9 +48,12 @@ export interface NiftiSliceReader {
  * ```ts
  * import { niftiSlicesFromStream } from "./nifti_slices.ts";
  * import { encodeNifti } from "./nifti_encoder.ts";
- * const bytes = encodeNifti(new Uint8Array(2 * 2 * 3).fill(1), { shape: [2, 2, 3], datatype: "uint8" });
+ * const voxels = Uint8Array.from({ length: 2 * 2 * 3 }, (_, i) => i);
+ * const bytes = encodeNifti(voxels, { shape: [2, 2, 3], datatype: "uint8" });
  * const reader = await niftiSlicesFromStream(new Blob([bytes]), { name: "x.nii.gz" });
- * for await (const slice of reader.slices()) console.log(slice.length); // 4, three times
+ * console.log(reader.shape, reader.sliceCount); // [2, 2, 3] 3
+ * for await (const slice of reader.slices()) console.log(slice);
+ * // Float32Array [0, 1, 2, 3], then [4, 5, 6, 7], then [8, 9, 10, 11]
  * ```
  */
 export async function niftiSlicesFromStream(

@@ -23,10 +23,11 @@ export interface ZScoreStats {
  *
  * @example
  * ```ts
+ * import { ZScoreAccumulator } from "./normalise.ts";
  * const acc = new ZScoreAccumulator();
  * acc.add(new Float32Array([0, 2, 4]));
  * acc.add(new Float32Array([6, 0]));
- * acc.stats(); // { count: 3, mean: 4, std: 1.633 }
+ * console.log(acc.stats()); // { count: 3, mean: 4, std: 1.633… }: the zeros are background
  * ```
  */
 export class ZScoreAccumulator {
@@ -81,9 +82,12 @@ export class ZScoreAccumulator {
  *
  * @example
  * ```ts
- * const vol = await openNiftiSlices("case/x_flair.nii.gz");
- * const stats = await zScoreStats(vol.slices());
- * vol.close();
+ * import { zScoreStats } from "./normalise.ts";
+ * import { encodeNifti } from "./nifti_encoder.ts";
+ * import { niftiSlicesFromStream } from "./nifti_slices.ts";
+ * const bytes = encodeNifti([0, 2, 0, 4, 6, 0, 0, 0], { shape: [2, 2, 2], datatype: "int16" });
+ * const flair = await niftiSlicesFromStream(new Blob([bytes]), { name: "x_flair.nii.gz" });
+ * console.log(await zScoreStats(flair.slices())); // { count: 3, mean: 4, std: 1.633… }
  * ```
  */
 export async function zScoreStats(
@@ -100,8 +104,9 @@ export async function zScoreStats(
  *
  * @example
  * ```ts
- * normaliseSlice(new Float32Array([0, 5, 7]), { count: 2, mean: 6, std: 1 });
- * // Float32Array [0, -1, 1]
+ * import { normaliseSlice } from "./normalise.ts";
+ * const out = normaliseSlice(new Float32Array([0, 5, 7]), { count: 2, mean: 6, std: 1 });
+ * console.log(out); // Float32Array [0, -1, 1]
  * ```
  */
 export function normaliseSlice(
@@ -124,8 +129,11 @@ export function normaliseSlice(
  *
  * @example
  * ```ts
- * const stats = await zScoreStats(slicesOf(volume));
- * const normalised = readable.pipeThrough(new NormaliseStream(stats));
+ * import { NormaliseStream, zScoreStats } from "./normalise.ts";
+ * const slices = [new Float32Array([0, 5]), new Float32Array([7, 0])];
+ * const stats = await zScoreStats(slices);
+ * const normalised = ReadableStream.from(slices).pipeThrough(new NormaliseStream(stats));
+ * for await (const slice of normalised) console.log(slice); // [0, -1], then [1, 0]
  * ```
  */
 export class NormaliseStream extends TransformStream<ArrayLike<number>, Float32Array> {

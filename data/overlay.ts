@@ -34,7 +34,9 @@ const TISSUE_COLOURS: Record<string, [number, number, number]> = {
  *
  * @example
  * ```ts
- * labelColours("brats2017"); // { 1: [230,40,40], 2: [40,200,60], 4: [255,220,0] }
+ * import { labelColours } from "./overlay.ts";
+ * console.log(labelColours("brats2017"));
+ * // { 1: [230, 40, 40], 2: [40, 200, 60], 4: [255, 220, 0] }: red, green, yellow
  * ```
  */
 export function labelColours(
@@ -55,7 +57,10 @@ export function labelColours(
  *
  * @example
  * ```ts
- * const img = greyImage(slice, { width: 240, height: 240 });
+ * import { greyImage } from "./overlay.ts";
+ * const slice = new Float32Array([0, 50, 100, 200]); // 2×2, x fastest
+ * const img = greyImage(slice, { width: 2, height: 2 });
+ * console.log(img.pixels.filter((_, i) => i % 4 === 0)); // [127, 254, 0, 63]: row 0 is y = 1
  * ```
  */
 export function greyImage(
@@ -90,7 +95,12 @@ export function greyImage(
  *
  * @example
  * ```ts
+ * import { greyImage, labelImage } from "./overlay.ts";
+ * const [width, height] = [2, 1];
+ * const flair = new Float32Array([100, 100]);
+ * const seg = new Uint8Array([0, 4]); // enhancing at x = 1
  * const img = labelImage(greyImage(flair, { width, height }), seg, { convention: "brats2017" });
+ * console.log(img.pixels); // [254, 254, 254, 255, 254, 237, 127, 255]: yellow blended in at x = 1
  * ```
  */
 export function labelImage(
@@ -119,7 +129,11 @@ export function labelImage(
  *
  * @example
  * ```ts
+ * import { greyImage, sideBySide } from "./overlay.ts";
+ * const imageA = greyImage(new Float32Array(16), { width: 4, height: 4 });
+ * const imageB = greyImage(new Float32Array(12), { width: 3, height: 4 });
  * const row = sideBySide([imageA, imageB]);
+ * console.log(row.width, row.height); // 9 4: 4 + 2-pixel gap + 3
  * ```
  */
 export function sideBySide(images: RgbaImage[]): RgbaImage {
@@ -146,7 +160,11 @@ export function sideBySide(images: RgbaImage[]): RgbaImage {
  *
  * @example
  * ```ts
- * await Deno.writeFile("a.png", imageToPng(sideBySide([a, b])));
+ * import { greyImage, imageToPng, sideBySide } from "./overlay.ts";
+ * const a = greyImage(Float32Array.from({ length: 16 }, (_, i) => i), { width: 4, height: 4 });
+ * const b = greyImage(new Float32Array(16), { width: 4, height: 4 });
+ * const png = imageToPng(sideBySide([a, b]));
+ * console.log(new TextDecoder().decode(png.subarray(1, 4))); // "PNG"
  * ```
  */
 export function imageToPng(image: RgbaImage): Uint8Array {
@@ -159,10 +177,19 @@ export function imageToPng(image: RgbaImage): Uint8Array {
  *
  * @example
  * ```ts
+ * import { overlayPng } from "./overlay.ts";
+ * const flairSlice = Float32Array.from({ length: 64 }, (_, i) => 100 + i); // 8×8
+ * const truthSlice = new Uint8Array(64).fill(2, 16, 40);
+ * const predSlice = new Uint8Array(64).fill(2, 24, 48);
  * const png = overlayPng(flairSlice, {
- *   width: 240, height: 240, truth: truthSlice, prediction: predSlice, convention: "brats2017",
+ *   width: 8,
+ *   height: 8,
+ *   truth: truthSlice,
+ *   prediction: predSlice,
+ *   convention: "brats2017",
  * });
- * await Deno.writeFile("overlay.png", png);
+ * const view = new DataView(png.buffer, png.byteOffset);
+ * console.log(view.getUint32(16), view.getUint32(20)); // 28 8: three 8×8 panels and two gaps
  * ```
  */
 export function overlayPng(
@@ -182,12 +209,19 @@ export function overlayPng(
 }
 
 /**
- * A preview of a phantom: the middle slice of its tumour's axial extent in
- * FLAIR, T1, T1c and T2, then the labels in colour over FLAIR, as PNG bytes.
+ * A preview of a phantom: the middle slice of its tumour's axial extent
+ * (the slice with the most tumour if that one has none) in FLAIR, T1, T1c
+ * and T2, then the labels in colour over FLAIR, as PNG bytes.
  *
  * @example
  * ```ts
- * await Deno.writeFile("preview.png", previewPng(generatePhantom({ seed: 3 })));
+ * import { previewPng } from "./overlay.ts";
+ * import { generatePhantom } from "./phantom.ts";
+ * const dir = await Deno.makeTempDir();
+ * const png = previewPng(generatePhantom({ size: [32, 32, 8], seed: 3 }));
+ * await Deno.writeFile(`${dir}/preview.png`, png); // FLAIR, T1, T1c, T2 and the labels, in a row
+ * console.log((await Deno.stat(`${dir}/preview.png`)).size > 0); // true
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function previewPng(
@@ -195,14 +229,20 @@ export function previewPng(
 ): Uint8Array {
   const [X, Y, Z] = p.shape;
   const n = X * Y;
-  let first = -1, last = -1;
+  let first = -1, last = -1, most = -1, mostArea = 0;
   for (let z = 0; z < Z; z++) {
-    if (p.label.subarray(z * n, z * n + n).some((v) => v !== 0)) {
+    let area = 0;
+    for (let i = z * n; i < z * n + n; i++) if (p.label[i] !== 0) area++;
+    if (area > 0) {
       if (first < 0) first = z;
       last = z;
     }
+    if (area > mostArea) [most, mostArea] = [z, area];
   }
-  const z = first < 0 ? Z >> 1 : (first + last) >> 1;
+  const middle = (first + last) >> 1;
+  const empty = !p.label.subarray(middle * n, middle * n + n).some((v) => v !== 0);
+  // Tumours apart from each other can leave the middle slice empty: then the slice with the most.
+  const z = first < 0 ? Z >> 1 : empty ? most : middle;
   const slice = (a: Int16Array | Uint8Array) => a.subarray(z * n, z * n + n);
   const panels = (["flair", "t1", "t1ce", "t2"] as const).map((m) =>
     greyImage(slice(p.modalities[m]), { width: X, height: Y })

@@ -40,8 +40,12 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
  * @throws {RangeError} when `pixels` does not hold `width*height*channels` bytes.
  * @example
  * ```ts
+ * import { encodePng } from "./png.ts";
  * const png = encodePng(new Uint8Array([0, 255, 255, 0]), { width: 2, height: 2, channels: 1 });
- * await Deno.writeFile("checker.png", png);
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeFile(`${dir}/checker.png`, png); // a 2×2 black-and-white checker
+ * console.log(png.subarray(0, 8)); // [137, 80, 78, 71, 13, 10, 26, 10]: the PNG signature
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function encodePng(

@@ -42,8 +42,9 @@ export interface Crop {
  * @example
  * ```ts
  * import { cropFor } from "./preprocess.ts";
- * cropFor(40, 36); // { width: 40, height: 36, paddedWidth: 48, paddedHeight: 48, left: 4, top: 6 }
- * cropFor(40, 36, { size: [64, 48] }).left; // 12
+ * console.log(cropFor(40, 36));
+ * // { width: 40, height: 36, paddedWidth: 48, paddedHeight: 48, left: 4, top: 6 }
+ * console.log(cropFor(40, 36, { size: [64, 48] }).left); // 12
  * ```
  */
 export function cropFor(
@@ -80,8 +81,7 @@ export function cropFor(
  * @example
  * ```ts
  * import { roundUp } from "./preprocess.ts";
- * roundUp(240); // 240
- * roundUp(155); // 160
+ * console.log(roundUp(240), roundUp(155), roundUp(155, 8)); // 240 160 160
  * ```
  */
 export function roundUp(n: number, multiple: number = SLICE_MULTIPLE): number {
@@ -97,7 +97,7 @@ export function roundUp(n: number, multiple: number = SLICE_MULTIPLE): number {
  * import { cropFor, padSlice } from "./preprocess.ts";
  * const crop = cropFor(2, 1, { size: [16, 16] });
  * const out = padSlice(new Uint8Array([1, 2]), crop, new Uint8Array(256), 0);
- * out[7 * 16 + 7]; // 1
+ * console.log(crop.left, crop.top, out[crop.top * 16 + crop.left]); // 7 7 1
  * ```
  */
 export function padSlice<T extends Float32Array | Uint8Array>(
@@ -124,7 +124,8 @@ export function padSlice<T extends Float32Array | Uint8Array>(
  * const crop = cropFor(2, 1);
  * const out = new Float32Array(crop.paddedWidth * crop.paddedHeight);
  * preprocessSlice(new Float32Array([5, 7]), { count: 2, mean: 6, std: 1 }, crop, { out });
- * out[crop.top * crop.paddedWidth + crop.left]; // -1
+ * const at = crop.top * crop.paddedWidth + crop.left;
+ * console.log(out.length, out[at], out[at + 1]); // 256 -1 1: z-scored, centred in 16×16
  * ```
  */
 export function preprocessSlice(
@@ -155,7 +156,9 @@ export function preprocessSlice(
  * ```ts
  * import { cropFor, cropSlice } from "./preprocess.ts";
  * const crop = cropFor(2, 1, { size: [16, 16] });
- * cropSlice(new Uint8Array(256), crop).length; // 2
+ * const padded = new Uint8Array(256);
+ * padded[crop.top * 16 + crop.left] = 4;
+ * console.log(cropSlice(padded, crop)); // Uint8Array [4, 0]
  * ```
  */
 export function cropSlice(plane: Uint8Array, crop: Crop): Uint8Array {

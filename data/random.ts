@@ -17,7 +17,7 @@
  * @example
  * ```ts
  * import { hashInts } from "./random.ts";
- * console.log(hashInts(9001, 1, 0x51ed)); // synth's seed of case 2 for --seed 9001
+ * console.log(hashInts(9001, 1, 0x51ed)); // 1640746571: synth's seed of case 2 for --seed 9001
  * ```
  */
 export function hashInts(a: number, b: number, c: number): number {
@@ -35,7 +35,8 @@ export function hashInts(a: number, b: number, c: number): number {
  * @example
  * ```ts
  * import { hash32 } from "./random.ts";
- * console.log(hash32(1, 0, 2, 3) / 4294967296); // uniform in [0, 1)
+ * console.log(hash32(1, 0, 2, 3)); // 2552770429: the same for the same key, every run
+ * console.log(hash32(1, 0, 2, 3) / 4294967296); // 0.594…: uniform in [0, 1)
  * ```
  */
 export function hash32(a: number, b = 0, c = 0, d = 0): number {
@@ -58,7 +59,8 @@ export function hash32(a: number, b = 0, c = 0, d = 0): number {
  * @example
  * ```ts
  * import { hashName } from "./random.ts";
- * hashName(42, "enc.flair.0.conv.weight");
+ * console.log(hashName(42, "enc.flair.0.conv.weight")); // 1096860789
+ * console.log(hashName(42, "enc.t1.0.conv.weight")); // 2852433002: another name, another stream
  * ```
  */
 export function hashName(seed: number, name: string): number {
@@ -75,10 +77,11 @@ export function hashName(seed: number, name: string): number {
  * @example
  * ```ts
  * import { Random } from "./random.ts";
+ * import assert from "node:assert/strict";
  * const r = new Random(7);
- * r.next(); // uniform in [0, 1)
- * r.range(-1, 1);
- * r.shuffle([1, 2, 3]);
+ * console.log(r.next(), r.range(-1, 1)); // 0.0117… -0.876…: uniform in [0, 1), then in [-1, 1)
+ * console.log(r.shuffle([1, 2, 3]), r.below(10)); // [1, 2, 3] 5
+ * assert.equal(new Random(7).next(), new Random(7).next()); // one seed, one stream
  * ```
  */
 export class Random {
@@ -96,7 +99,7 @@ export class Random {
    * @example
    * ```ts
    * import { Random } from "./random.ts";
-   * Random.forPhantom(1).range(0.93, 1.07);
+   * console.log(Random.forPhantom(1).range(0.93, 1.07)); // 0.9407…
    * ```
    */
   static forPhantom(seed: number): Random {
@@ -109,7 +112,8 @@ export class Random {
    * @example
    * ```ts
    * import { Random } from "./random.ts";
-   * Random.forKey(1, 0, 1).shuffle([0, 1, 2, 3]); // epoch 0's case order for seed 1
+   * // Epoch 0's case order for seed 1:
+   * console.log(Random.forKey(1, 0, 1).shuffle([0, 1, 2, 3])); // [0, 2, 1, 3]
    * ```
    */
   static forKey(a: number, b = 0, c = 0, d = 0): Random {
@@ -122,7 +126,7 @@ export class Random {
    * @example
    * ```ts
    * import { Random } from "./random.ts";
-   * Random.forName(42, "enc.flair.0.conv.weight").normal();
+   * console.log(Random.forName(42, "enc.flair.0.conv.weight").normal()); // 1.149…
    * ```
    */
   static forName(seed: number, name: string): Random {
@@ -181,7 +185,7 @@ export class Random {
    * @example
    * ```ts
    * import { Random } from "./random.ts";
-   * new Random(1).uniforms(4, 0, 3); // Float64Array of 4 values in [0, 3)
+   * console.log(new Random(1).uniforms(4, 0, 3)); // Float64Array [1.88…, 0.008…, 1.58…, 2.94…]
    * ```
    */
   uniforms(n: number, lo = -1, hi = 1): Float64Array {

@@ -31,8 +31,8 @@ export interface ScoreSummary {
  * const scoresA = scoreCase(truth, truth, options);
  * const scoresB = scoreCase(new Uint8Array(32), truth, options);
  * const summary = summariseScores([scoresA, scoresB], { convention: "brats2017" });
- * summary.mean.dice.whole; // 0.5
- * summary.pooled.meanIoU;
+ * console.log(summary.cases, summary.mean.dice.whole); // 2 0.5: a perfect case and an empty one
+ * console.log(summary.pooled.iou); // { "0": 0.857…, "2": 0.5 }: IoU over both cases' voxels
  * ```
  */
 export function summariseScores(

@@ -48,8 +48,9 @@ const isStream = (input: unknown): input is ReadableStream<Uint8Array> =>
  * ```ts
  * import { namedSource } from "./source.ts";
  * const source = namedSource(new Uint8Array([1, 2, 3]), "flair");
- * source.name; // "flair"
- * source.size; // 3
+ * console.log(source.name, source.size); // "flair" 3
+ * const file = namedSource(new File(["abcd"], "x_t1.nii.gz"), "t1");
+ * console.log(file.name, file.size); // "x_t1.nii.gz" 4
  * ```
  */
 export function namedSource(input: SourceInput, fallback: string): NamedSource {
@@ -84,7 +85,7 @@ function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
  * ```ts
  * import { toStream } from "./source.ts";
  * const stream = toStream(new Blob([new Uint8Array([1, 2])]));
- * for await (const chunk of stream) console.log(chunk.length);
+ * for await (const chunk of stream) console.log(chunk); // Uint8Array [1, 2]
  * ```
  */
 export function toStream(input: ByteInput): ReadableStream<Uint8Array> {
@@ -100,7 +101,9 @@ export function toStream(input: ByteInput): ReadableStream<Uint8Array> {
  * ```ts
  * import { toBytes } from "./source.ts";
  * const bytes = await toBytes(new Blob(["NDims = 1\n"]));
- * bytes.length; // 10
+ * console.log(bytes.length); // 10
+ * const streamed = await toBytes(new Blob([new Uint8Array([1, 2, 3])]).stream());
+ * console.log(streamed); // Uint8Array [1, 2, 3]
  * ```
  */
 export async function toBytes(input: ByteInput): Promise<Uint8Array> {
@@ -128,8 +131,8 @@ export async function toBytes(input: ByteInput): Promise<Uint8Array> {
  * @example
  * ```ts
  * import { sourceSize } from "./source.ts";
- * sourceSize(new Uint8Array(4)); // 4
- * sourceSize(new ReadableStream()); // undefined
+ * console.log(sourceSize(new Uint8Array(4)), sourceSize(new Blob(["abc"]))); // 4 3
+ * console.log(sourceSize(new ReadableStream())); // undefined: a stream's length is unknown
  * ```
  */
 export function sourceSize(input: ByteInput): number | undefined {
@@ -145,7 +148,7 @@ export function sourceSize(input: ByteInput): number | undefined {
  * ```ts
  * import { headBytes } from "./source.ts";
  * const head = await headBytes(new Blob(["NDims = 3\nDimSize = 2 2 1\n"]), 9);
- * new TextDecoder().decode(head); // "NDims = 3"
+ * console.log(new TextDecoder().decode(head)); // "NDims = 3"
  * ```
  */
 export async function headBytes(input: ByteInput, n: number): Promise<Uint8Array> {

@@ -25,10 +25,10 @@ export interface VolumeGeometry {
  * @example
  * ```ts
  * import { niftiGeometry } from "./volume_geometry.ts";
- * import { encodeNifti } from "./nifti_encoder.ts";
- * import { parseNifti } from "./nifti_reader.ts";
- * const { header } = parseNifti(encodeNifti(new Uint8Array(24), { shape: [4, 3, 2], datatype: "uint8" }));
- * niftiGeometry(header).shape; // [4, 3, 2]
+ * import { createNiftiHeader } from "./nifti_header_create.ts";
+ * const affine = [[-2, 0, 0, 6], [0, 2, 0, 0], [0, 0, 3, 0], [0, 0, 0, 1]];
+ * const g = niftiGeometry(createNiftiHeader({ shape: [4, 3, 2], datatype: "uint8", affine }));
+ * console.log(g.shape, g.spacing); // [4, 3, 2] [2, 2, 3]
  * ```
  */
 export function niftiGeometry(h: NiftiHeader): VolumeGeometry {
@@ -44,7 +44,8 @@ export function niftiGeometry(h: NiftiHeader): VolumeGeometry {
  * import { mhaGeometry } from "./volume_geometry.ts";
  * import { parseMhaHeader } from "./mha.ts";
  * const text = "NDims = 2\nDimSize = 4 3\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n";
- * mhaGeometry(parseMhaHeader(new TextEncoder().encode(text), "x.mha")).shape; // [4, 3, 1]
+ * const g = mhaGeometry(parseMhaHeader(new TextEncoder().encode(text), "x.mha"));
+ * console.log(g.shape, g.spacing); // [4, 3, 1] [1, 1, 1]
  * ```
  */
 export function mhaGeometry(h: MhaHeader): VolumeGeometry {

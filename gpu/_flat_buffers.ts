@@ -30,6 +30,8 @@ export interface FlatEntry {
  * import { createFlatBuffers } from "./_flat_buffers.ts";
  * await getDevice();
  * const buffers = createFlatBuffers(1024);
+ * console.log(buffers.param.size, buffers.v.size); // 4096 4096
+ * for (const b of Object.values(buffers)) b.destroy();
  * ```
  */
 export function createFlatBuffers(capacity: number): FlatBuffers {
@@ -52,7 +54,10 @@ export function createFlatBuffers(capacity: number): FlatBuffers {
  * import { getDevice } from "./device.ts";
  * import { createFlatBuffers, flatBindings } from "./_flat_buffers.ts";
  * await getDevice();
- * const { param, grad } = flatBindings(createFlatBuffers(64), 64);
+ * const buffers = createFlatBuffers(64);
+ * const { param, grad } = flatBindings(buffers, 2);
+ * console.log(param.size, grad.offset); // 16 0
+ * for (const b of Object.values(buffers)) b.destroy();
  * ```
  */
 export function flatBindings(buffers: FlatBuffers, floats: number): Record<Kind, GPUBufferBinding> {
@@ -75,8 +80,10 @@ export function flatBindings(buffers: FlatBuffers, floats: number): Record<Kind,
  * import { getDevice } from "./device.ts";
  * import { createFlatBuffers, readFlat } from "./_flat_buffers.ts";
  * await getDevice();
- * const { param } = createFlatBuffers(64);
- * const first = await readFlat(param, (f) => f[0], { floats: 64, label: "params.param.readback" });
+ * const buffers = createFlatBuffers(64);
+ * const first = await readFlat(buffers.param, (f) => f[0], { floats: 64, label: "readback" });
+ * console.log(first); // 0
+ * for (const b of Object.values(buffers)) b.destroy();
  * ```
  */
 export async function readFlat<T>(
@@ -106,7 +113,8 @@ export async function readFlat<T>(
  * @example
  * ```ts
  * import { flatten } from "./_flat_buffers.ts";
- * const flat = flatten(new Map(), new Map(), { floats: 64, kind: "m" }); // Float32Array(64)
+ * const flat = flatten(new Map(), new Map(), { floats: 64, kind: "m" });
+ * console.log(flat.length); // 64
  * ```
  */
 export function flatten(

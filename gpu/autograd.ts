@@ -38,13 +38,18 @@ export class Tape {
    *
    * @example
    * ```ts
+   * import { getDevice } from "./device.ts";
    * import { Tape } from "./autograd.ts";
    * import { sum } from "./ops/reduce.ts";
    * import { Tensor } from "./tensor.ts";
+   * await getDevice();
    * const x = Tensor.from([1, 2], [2], { requiresGrad: true });
    * const tape = new Tape();
    * const loss = tape.run(() => sum(x));
+   * console.log(tape.length, await loss.read()); // 1 Float32Array(1) [3]
    * tape.backward(loss);
+   * loss.release();
+   * x.release();
    * ```
    */
   run<T>(fn: () => T): T {
@@ -69,14 +74,18 @@ export class Tape {
    *
    * @example
    * ```ts
+   * import { getDevice } from "./device.ts";
    * import { Tape } from "./autograd.ts";
    * import { sum } from "./ops/reduce.ts";
    * import { Tensor } from "./tensor.ts";
+   * await getDevice();
    * const x = Tensor.from([1, 2], [2], { requiresGrad: true });
    * const tape = new Tape();
    * const loss = tape.run(() => sum(x));
    * tape.backward(loss);
-   * await x.grad!.read(); // [1, 1]
+   * console.log(await x.grad!.read()); // Float32Array(2) [1, 1]
+   * loss.release();
+   * x.release(); // and its gradient
    * ```
    */
   backward(output: Tensor, seed?: Tensor, options: BackwardOptions = {}): void {
@@ -122,13 +131,23 @@ function accumulate(t: Tensor, grad: Tensor): void {
  *
  * @example
  * ```ts
- * import { recordOp } from "./autograd.ts";
+ * import { getDevice } from "./device.ts";
+ * import { recordOp, Tape } from "./autograd.ts";
  * import { add } from "./ops/add.ts";
  * import { Tensor } from "./tensor.ts";
- * // y = x + x: the gradient of x is gy twice, as a fresh tensor.
+ * await getDevice();
+ * // y = 2x: the gradient of x is gy twice, as a fresh tensor.
  * const x = Tensor.from([1, 2], [2], { requiresGrad: true });
- * const y = Tensor.from([2, 4], [2]);
- * recordOp("double", [x], y, ([gy]) => [add(gy, gy)]);
+ * const tape = new Tape();
+ * const y = tape.run(() => {
+ *   const out = Tensor.from([2, 4], [2]);
+ *   recordOp("double", [x], out, ([gy]) => [add(gy, gy)]);
+ *   return out;
+ * });
+ * tape.backward(y, Tensor.from([1, 1], [2]));
+ * console.log(await x.grad!.read()); // Float32Array(2) [2, 2]
+ * y.release();
+ * x.release();
  * ```
  */
 export function recordOp(
@@ -148,8 +167,8 @@ export function recordOp(
  *
  * @example
  * ```ts
- * import { isRecording } from "./autograd.ts";
- * if (isRecording()) console.log("training");
+ * import { isRecording, Tape } from "./autograd.ts";
+ * console.log(isRecording(), new Tape().run(() => isRecording())); // false true
  * ```
  */
 export function isRecording(): boolean {

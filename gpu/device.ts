@@ -90,6 +90,7 @@ export function getDevice(): Promise<GPUDevice> {
  * import { currentDevice, getDevice } from "./device.ts";
  * await getDevice();
  * const device = currentDevice();
+ * console.log(device === await getDevice()); // true
  * ```
  */
 export function currentDevice(): GPUDevice {

@@ -140,12 +140,28 @@ function toBinding(b: Binding): GPUBufferBinding {
  *
  * @example
  * ```ts
- * import { dispatch, gridFor } from "./kernel.ts";
+ * import { getDevice } from "./device.ts";
+ * import { dispatch, gridFor, LINEAR_INDEX } from "./kernel.ts";
  * import { Tensor } from "./tensor.ts";
- * const kernel = { name: "scale", code: `...` };
+ * await getDevice();
+ * const kernel = {
+ *   name: "double",
+ *   code: `struct P { n: u32 }
+ * @group(0) @binding(0) var<uniform> p: P;
+ * @group(0) @binding(1) var<storage, read> x: array<f32>;
+ * @group(0) @binding(2) var<storage, read_write> y: array<f32>;
+ * @compute @workgroup_size(64)
+ * fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+ *   let i = ${LINEAR_INDEX};
+ *   if (i < p.n) { y[i] = 2.0 * x[i]; }
+ * }`,
+ * };
  * const x = Tensor.from([1, 2, 3], [3]);
  * const y = Tensor.empty([3]);
  * dispatch(kernel, [x, y], { params: [3], workgroups: gridFor(3) });
+ * console.log(await y.read()); // Float32Array(3) [2, 4, 6]
+ * x.release();
+ * y.release();
  * ```
  */
 export function dispatch(
@@ -180,8 +196,15 @@ export function dispatch(
  *
  * @example
  * ```ts
- * import { flush } from "./kernel.ts";
+ * import { getDevice } from "./device.ts";
+ * import { encoder, flush } from "./kernel.ts";
+ * import { Tensor } from "./tensor.ts";
+ * await getDevice();
+ * const x = Tensor.zeros([4]); // a clear, encoded but not yet submitted
+ * const before = encoder.submitCount;
  * flush();
+ * console.log(encoder.submitCount - before); // 1
+ * x.release();
  * ```
  */
 export function flush(): void {
@@ -196,7 +219,7 @@ export function flush(): void {
  * @example
  * ```ts
  * import { gridFor } from "./kernel.ts";
- * gridFor(10_000_000); // [65535, 3]
+ * console.log(gridFor(100), gridFor(10_000_000)); // [2, 1] [52084, 3]
  * ```
  */
 export function gridFor(n: number, size = 64): [number, number] {
@@ -218,7 +241,7 @@ const U32 = new Uint32Array(F32.buffer);
  * @example
  * ```ts
  * import { f32Bits } from "./kernel.ts";
- * f32Bits(1); // 0x3f800000
+ * console.log(f32Bits(1).toString(16)); // 3f800000
  * ```
  */
 export function f32Bits(value: number): number {

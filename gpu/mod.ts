@@ -24,75 +24,37 @@ export {
 } from "./kernel.ts";
 export { type Kept, scoped, Tensor, type TensorOptions, TensorScope } from "./tensor.ts";
 export { type BackwardOptions, isRecording, recordOp, Tape } from "./autograd.ts";
-export { add, addBackwardReference, type AddOptions, addReference } from "./ops/add.ts";
+export { add, type AddOptions } from "./ops/add.ts";
 export {
   conv2d,
   conv2dBackward,
   type Conv2dBackwardOptions,
-  conv2dBackwardReference,
   type Conv2dDims,
   type Conv2dOptions,
-  conv2dReference,
 } from "./ops/conv2d.ts";
 export { type PackedConv2d, prepackConv2d } from "./ops/conv2d_prepack.ts";
 export {
   convTranspose2d,
   convTranspose2dBackward,
   type ConvTranspose2dBackwardOptions,
-  convTranspose2dBackwardReference,
   type ConvTranspose2dDims,
   type ConvTranspose2dOptions,
-  convTranspose2dReference,
 } from "./ops/conv_transpose2d.ts";
-export type { ConvTile } from "./ops/_conv_wgsl.ts";
-export type { ChunkedGradTile } from "./ops/_weight_grad_chunked_wgsl.ts";
-export type { WinogradTile } from "./ops/_winograd_wgsl.ts";
-export type { WindowGradTile } from "./ops/_weight_grad_window_wgsl.ts";
-export { relu, reluBackwardReference, reluReference } from "./ops/relu.ts";
-export { mul, mulBackwardReference, mulReference } from "./ops/mul.ts";
-export { sum, sumBackwardReference, sumReference } from "./ops/reduce.ts";
+export type { ChunkedGradTile, ConvTile, WindowGradTile, WinogradTile } from "./ops/tiles.ts";
+export { relu } from "./ops/relu.ts";
+export { mul } from "./ops/mul.ts";
+export { sum } from "./ops/reduce.ts";
+export { concatChannels } from "./ops/concat.ts";
+export { maxPool2x2 } from "./ops/max_pool.ts";
+export { batchNorm, type BatchNormOptions, type BatchNormParams } from "./ops/batch_norm.ts";
+export { foldBatchNorm, type FoldBatchNormOptions } from "./ops/batch_norm_fold.ts";
+export { convLstmCell, type ConvLstmDims, type ConvLstmState } from "./ops/conv_lstm_cell.ts";
 export {
-  concatChannels,
-  concatChannelsBackwardReference,
-  concatChannelsReference,
-} from "./ops/concat.ts";
-export {
-  maxPool2x2,
-  maxPool2x2BackwardReference,
-  maxPool2x2Reference,
-  type MaxPoolReferenceOptions,
-} from "./ops/max_pool.ts";
-export {
-  batchNorm,
-  batchNormBackwardReference,
-  type BatchNormBackwardReferenceOptions,
-  type BatchNormOptions,
-  type BatchNormParams,
-  batchNormReference,
-  type BatchNormReferenceOptions,
-  type BatchNormReferenceParams,
-} from "./ops/batch_norm.ts";
-export {
-  foldBatchNorm,
-  type FoldBatchNormOptions,
-  foldBatchNormReference,
-} from "./ops/batch_norm_fold.ts";
-export {
-  convLstmCell,
-  convLstmCellBackwardReference,
-  convLstmCellReference,
-  type ConvLstmDims,
-  type ConvLstmState,
-} from "./ops/conv_lstm_cell.ts";
-export {
-  type CrossEntropyReferenceOptions,
   softmaxCrossEntropy,
-  softmaxCrossEntropyBackwardReference,
   type SoftmaxCrossEntropyOptions,
-  softmaxCrossEntropyReference,
 } from "./ops/softmax_cross_entropy.ts";
-export { softmax, softmaxReference } from "./ops/softmax.ts";
-export { argmaxChannels, argmaxChannelsReference } from "./ops/argmax.ts";
+export { softmax } from "./ops/softmax.ts";
+export { argmaxChannels } from "./ops/argmax.ts";
 export {
   type FlatBindings,
   type OptimizerState,
@@ -100,5 +62,5 @@ export {
   ParameterStore,
   type ParameterStoreOptions,
 } from "./parameters.ts";
-export { type AdamOptions, adamReference, type AdamReferenceState, adamStep } from "./ops/adam.ts";
-export { type BlockCopy, copyBlocks, copyBlocksReference } from "./ops/copy_blocks.ts";
+export { type AdamOptions, adamStep } from "./ops/adam.ts";
+export { type BlockCopy, copyBlocks } from "./ops/copy_blocks.ts";

@@ -59,11 +59,14 @@ export interface FlatBindings {
  *
  * @example
  * ```ts
+ * import { getDevice } from "./device.ts";
  * import { ParameterStore } from "./parameters.ts";
- * const store = new ParameterStore();
- * const w = store.add("enc1.conv.weight", [8, 4, 3, 3], new Float32Array(288).fill(0.01));
- * store.count; // 288
- * const saved = await store.read(); // Map { "enc1.conv.weight" => Float32Array(288) }
+ * await getDevice();
+ * const store = new ParameterStore({ capacity: 1024 });
+ * store.add("enc1.conv.weight", [8, 4, 3, 3], new Float32Array(288).fill(0.01));
+ * const saved = await store.read();
+ * console.log(store.count, saved.get("enc1.conv.weight")!.length); // 288 288
+ * store.destroy();
  * ```
  */
 export class ParameterStore {
@@ -109,9 +112,13 @@ export class ParameterStore {
    *
    * @example
    * ```ts
+   * import { getDevice } from "./device.ts";
    * import { ParameterStore } from "./parameters.ts";
+   * await getDevice();
    * const store = new ParameterStore({ capacity: 1024 });
    * const bias = store.add("head.bias", [5], new Float32Array(5));
+   * console.log(bias.shape, bias.requiresGrad, store.length); // [5] true 64
+   * store.destroy();
    * ```
    */
   add(name: string, shape: readonly number[], init: ArrayLike<number>): Tensor {
@@ -150,10 +157,13 @@ export class ParameterStore {
    *
    * @example
    * ```ts
+   * import { getDevice } from "./device.ts";
    * import { ParameterStore } from "./parameters.ts";
+   * await getDevice();
    * const store = new ParameterStore({ capacity: 64 });
    * store.add("b", [1], [0]);
-   * store.get("b").shape; // [1]
+   * console.log(store.get("b").shape); // [1]
+   * store.destroy();
    * ```
    */
   get(name: string): Tensor {
@@ -167,9 +177,14 @@ export class ParameterStore {
    *
    * @example
    * ```ts
+   * import { getDevice } from "./device.ts";
    * import { ParameterStore } from "./parameters.ts";
-   * const store = new ParameterStore({ capacity: 64 });
-   * for (const [name, t] of store.entries()) console.log(name, t.shape);
+   * await getDevice();
+   * const store = new ParameterStore({ capacity: 128 });
+   * store.add("w", [2, 2], [1, 2, 3, 4]);
+   * store.add("b", [2], [0, 0]);
+   * for (const [name, t] of store.entries()) console.log(name, t.shape); // w [2, 2], then b [2]
+   * store.destroy();
    * ```
    */
   *entries(): IterableIterator<[string, Tensor]> {
@@ -181,9 +196,15 @@ export class ParameterStore {
    *
    * @example
    * ```ts
+   * import { getDevice } from "./device.ts";
    * import { ParameterStore } from "./parameters.ts";
+   * await getDevice();
    * const store = new ParameterStore({ capacity: 64 });
+   * const b = store.add("b", [2], [0, 0]);
+   * b.grad!.write([3, 4]);
    * store.zeroGrad();
+   * console.log(await b.grad!.read()); // Float32Array(2) [0, 0]
+   * store.destroy();
    * ```
    */
   zeroGrad(): void {
@@ -215,10 +236,13 @@ export class ParameterStore {
    *
    * @example
    * ```ts
+   * import { getDevice } from "./device.ts";
    * import { ParameterStore } from "./parameters.ts";
+   * await getDevice();
    * const store = new ParameterStore({ capacity: 64 });
    * store.add("b", [2], [1, 2]);
-   * (await store.read()).get("b"); // Float32Array [1, 2]
+   * console.log((await store.read()).get("b")); // Float32Array(2) [1, 2]
+   * store.destroy();
    * ```
    */
   read(): Promise<Map<string, Float32Array>> {
@@ -232,10 +256,14 @@ export class ParameterStore {
    *
    * @example
    * ```ts
+   * import { getDevice } from "./device.ts";
    * import { ParameterStore } from "./parameters.ts";
+   * await getDevice();
    * const store = new ParameterStore({ capacity: 64 });
    * store.add("b", [2], [0, 0]);
    * store.load(new Map([["b", new Float32Array([3, 4])]]));
+   * console.log(await store.get("b").read()); // Float32Array(2) [3, 4]
+   * store.destroy();
    * ```
    */
   load(values: Map<string, ArrayLike<number>>): void {
@@ -247,9 +275,14 @@ export class ParameterStore {
    *
    * @example
    * ```ts
+   * import { getDevice } from "./device.ts";
    * import { ParameterStore } from "./parameters.ts";
+   * await getDevice();
    * const store = new ParameterStore({ capacity: 64 });
+   * store.add("b", [2], [1, 2]);
    * const { step, m, v } = await store.readState();
+   * console.log(step, m.get("b"), v.get("b")); // 0 Float32Array(2) [0, 0] Float32Array(2) [0, 0]
+   * store.destroy();
    * ```
    */
   async readState(): Promise<OptimizerState> {
@@ -262,9 +295,16 @@ export class ParameterStore {
    *
    * @example
    * ```ts
+   * import { getDevice } from "./device.ts";
    * import { ParameterStore } from "./parameters.ts";
+   * await getDevice();
    * const store = new ParameterStore({ capacity: 64 });
-   * store.loadState({ step: 10, m: new Map(), v: new Map() });
+   * store.add("b", [2], [1, 2]);
+   * const m = new Map([["b", new Float32Array([0.5, 0.25])]]);
+   * store.loadState({ step: 10, m, v: new Map([["b", new Float32Array(2)]]) });
+   * const { m: saved } = await store.readState();
+   * console.log(store.step, saved.get("b")); // 10 Float32Array(2) [0.5, 0.25]
+   * store.destroy();
    * ```
    */
   loadState(state: OptimizerState): void {
@@ -283,8 +323,13 @@ export class ParameterStore {
    *
    * @example
    * ```ts
+   * import { getDevice } from "./device.ts";
    * import { ParameterStore } from "./parameters.ts";
-   * new ParameterStore({ capacity: 64 }).destroy();
+   * await getDevice();
+   * const store = new ParameterStore({ capacity: 64 });
+   * store.add("b", [1], [0]);
+   * store.destroy();
+   * console.log(store.count); // 0
    * ```
    */
   destroy(): void {

@@ -64,8 +64,12 @@ export class Tensor {
    *
    * @example
    * ```ts
+   * import { getDevice } from "./device.ts";
    * import { Tensor } from "./tensor.ts";
-   * const y = Tensor.empty([1, 8, 32, 32], { label: "conv.out" });
+   * await getDevice();
+   * const y = Tensor.empty([1, 8, 4, 4], { label: "conv.out" });
+   * console.log(y.size); // 128
+   * y.release();
    * ```
    */
   static empty(shape: readonly number[], options: TensorOptions = {}): Tensor {
@@ -85,8 +89,12 @@ export class Tensor {
    *
    * @example
    * ```ts
+   * import { getDevice } from "./device.ts";
    * import { Tensor } from "./tensor.ts";
-   * const h = Tensor.zeros([1, 64, 15, 15]);
+   * await getDevice();
+   * const h = Tensor.zeros([1, 2, 2, 2]);
+   * console.log(await h.read()); // Float32Array(8) [0, 0, 0, 0, 0, 0, 0, 0]
+   * h.release();
    * ```
    */
   static zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
@@ -100,8 +108,12 @@ export class Tensor {
    *
    * @example
    * ```ts
+   * import { getDevice } from "./device.ts";
    * import { Tensor } from "./tensor.ts";
+   * await getDevice();
    * const x = Tensor.from(new Float32Array([1, 2, 3, 4]), [2, 2]);
+   * console.log(x.shape, await x.read()); // [2, 2] Float32Array(4) [1, 2, 3, 4]
+   * x.release();
    * ```
    */
   static from(
@@ -158,8 +170,12 @@ export class Tensor {
    *
    * @example
    * ```ts
+   * import { getDevice } from "./device.ts";
    * import { Tensor } from "./tensor.ts";
-   * const values = await Tensor.from([1, 2], [2]).read(); // Float32Array [1, 2]
+   * await getDevice();
+   * const x = Tensor.from([1, 2], [2]);
+   * console.log(await x.read()); // Float32Array(2) [1, 2]
+   * x.release();
    * ```
    */
   async read(): Promise<Float32Array> {
@@ -223,11 +239,14 @@ function collect(value: Kept, into: Set<Tensor>, seen = new Set<unknown>()): voi
  *
  * @example
  * ```ts
+ * import { getDevice } from "./device.ts";
  * import { Tensor, TensorScope } from "./tensor.ts";
+ * await getDevice();
  * const scope = TensorScope.begin();
  * const x = Tensor.from([1, 2], [2]);
  * await x.read();
- * scope.end(); // x released
+ * scope.end();
+ * console.log(x.released); // true
  * ```
  */
 export class TensorScope {
@@ -265,8 +284,16 @@ export class TensorScope {
  *
  * @example
  * ```ts
+ * import { getDevice } from "./device.ts";
+ * import { add } from "./ops/add.ts";
  * import { scoped, Tensor } from "./tensor.ts";
- * const y = scoped(() => Tensor.from([1, 2], [2])); // intermediates freed, y kept
+ * await getDevice();
+ * const y = scoped(() => {
+ *   const a = Tensor.from([1, 2], [2]); // released when the scope ends
+ *   return add(a, a); // kept: it is the result
+ * });
+ * console.log(await y.read()); // Float32Array(2) [2, 4]
+ * y.release();
  * ```
  */
 export function scoped<T>(fn: () => T): T {

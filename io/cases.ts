@@ -24,10 +24,12 @@ import { readNiftiHeader } from "./nifti.ts";
  * ```ts
  * import { readVolumeGeometry } from "./cases.ts";
  * import { writeNifti } from "./nifti.ts";
- * const path = `${await Deno.makeTempDir()}/x_flair.nii.gz`;
- * await writeNifti(path, new Uint8Array(24), { shape: [4, 3, 2], datatype: "uint8" });
- * const g = await readVolumeGeometry(path);
- * g.shape; // [4, 3, 2]
+ * const dir = await Deno.makeTempDir();
+ * const options = { shape: [4, 3, 2], datatype: "uint8" } as const;
+ * await writeNifti(`${dir}/x_flair.nii.gz`, new Uint8Array(24), options);
+ * const g = await readVolumeGeometry(`${dir}/x_flair.nii.gz`);
+ * console.log(g.shape, g.spacing); // [4, 3, 2] [1, 1, 1]
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readVolumeGeometry(path: string): Promise<VolumeGeometry> {
@@ -49,11 +51,14 @@ export async function readVolumeGeometry(path: string): Promise<VolumeGeometry> 
  * import { discoverCases } from "./cases.ts";
  * import { writeNifti } from "./nifti.ts";
  * const root = await Deno.makeTempDir();
+ * const options = { shape: [2, 2, 2], datatype: "uint8" } as const;
  * for (const m of ["flair", "t1", "t1ce", "t2", "seg"]) {
- *   await writeNifti(`${root}/x_${m}.nii.gz`, new Uint8Array(8), { shape: [2, 2, 2], datatype: "uint8" });
+ *   await writeNifti(`${root}/x_${m}.nii.gz`, new Uint8Array(8), options);
  * }
  * const { cases, problems } = await discoverCases(root);
- * console.log(cases[0].id, cases[0].label, problems.length); // "x", `${root}/x_seg.nii.gz`, 0
+ * console.log(cases.length, cases[0].id, problems.length); // 1 "x" 0
+ * console.log(cases[0].label === `${root}/x_seg.nii.gz`); // true
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function discoverCases(
@@ -76,8 +81,12 @@ export async function discoverCases(
  * import { findLabelFiles } from "./cases.ts";
  * import { writeNifti } from "./nifti.ts";
  * const truth = await Deno.makeTempDir();
- * await writeNifti(`${truth}/a_seg.nii.gz`, new Uint8Array(8), { shape: [2, 2, 2], datatype: "uint8" });
- * for (const { id, path } of await findLabelFiles(truth)) console.log(id, path); // "a", `${truth}/a_seg.nii.gz`
+ * const options = { shape: [2, 2, 2], datatype: "uint8" } as const;
+ * await writeNifti(`${truth}/a_seg.nii.gz`, new Uint8Array(8), options);
+ * for (const { id, path } of await findLabelFiles(truth)) {
+ *   console.log(id, path.slice(truth.length)); // "a" "/a_seg.nii.gz"
+ * }
+ * await Deno.remove(truth, { recursive: true });
  * ```
  */
 export async function findLabelFiles(root: string): Promise<{ id: string; path: string }[]> {
@@ -92,7 +101,7 @@ export async function findLabelFiles(root: string): Promise<{ id: string; path: 
  * ```ts
  * import { fileSources } from "./cases.ts";
  * const sources = await fileSources({ model: "models/default.safetensors" });
- * console.log(sources.model.name, sources.model.size);
+ * console.log(sources.model.name, sources.model.size); // "models/default.safetensors", its bytes
  * ```
  */
 export async function fileSources<K extends string>(
@@ -113,12 +122,15 @@ export async function fileSources<K extends string>(
  * import { caseSources, discoverCases } from "./cases.ts";
  * import { writeNifti } from "./nifti.ts";
  * const root = await Deno.makeTempDir();
+ * const options = { shape: [2, 2, 2], datatype: "uint8" } as const;
  * for (const m of ["flair", "t1", "t1ce", "t2", "seg"]) {
- *   await writeNifti(`${root}/x_${m}.nii.gz`, new Uint8Array(8), { shape: [2, 2, 2], datatype: "uint8" });
+ *   await writeNifti(`${root}/x_${m}.nii.gz`, new Uint8Array(8), options);
  * }
  * const { cases } = await discoverCases(root, { requireLabel: true });
- * const opened = await Promise.all(cases.map(caseSources));
- * console.log(opened[0].modalities.flair.name, opened[0].label?.size);
+ * const [opened] = await Promise.all(cases.map(caseSources));
+ * const bytes = new Uint8Array(await new Response(opened.modalities.flair.stream()).arrayBuffer());
+ * console.log(opened.id, bytes.length === opened.modalities.flair.size); // "x" true
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function caseSources(c: Case): Promise<Case<FileSource>> {

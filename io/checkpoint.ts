@@ -24,14 +24,19 @@ import { readBytes, writeAtomic } from "./files.ts";
  *
  * @example
  * ```ts
- * import { saveCheckpoint } from "./checkpoint.ts";
+ * import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
  * import { getDevice } from "../gpu/device.ts";
- * await getDevice();
- * const run = await Deno.makeTempDir();
  * import { modelConfig } from "../model/config.ts";
  * import { SegmentationNetwork } from "../model/network.ts";
- * const net = SegmentationNetwork.create(modelConfig("mme+cmc+mrf+convlstm", { widths: [4, 4, 4, 4] }));
+ * await getDevice();
+ * const run = await Deno.makeTempDir();
+ * const config = modelConfig("mme+cmc+mrf+convlstm", { widths: [4, 4, 4, 4] });
+ * const net = SegmentationNetwork.create(config);
  * await saveCheckpoint(`${run}/tiny.safetensors`, net, { labels: "brats2017", history: [] });
+ * const { network, info } = await loadCheckpoint(`${run}/tiny.safetensors`);
+ * console.log(info.labels, network.config.widths); // "brats2017" [4, 4, 4, 4]
+ * [net, network].forEach((n) => n.release());
+ * await Deno.remove(run, { recursive: true });
  * ```
  */
 export async function saveCheckpoint(
@@ -52,8 +57,10 @@ export async function saveCheckpoint(
  * import { getDevice } from "../gpu/device.ts";
  * await getDevice();
  * const { network, info } = await loadCheckpoint("models/default.safetensors");
- * console.log(info.labels, network.config.widths);
+ * console.log(info.labels, network.config.widths); // the trained model's convention and widths
  * network.release();
+ * await loadCheckpoint("/no/such.safetensors").catch((e) => console.log(e.message));
+ * // one line naming "/no/such.safetensors" and the problem
  * ```
  */
 export async function loadCheckpoint(
@@ -72,8 +79,9 @@ export async function loadCheckpoint(
  * import { getDevice } from "../gpu/device.ts";
  * await getDevice();
  * const { network } = await loadCheckpoint("models/default.safetensors");
+ * // e.g. resuming: the saved weights go into the network being trained
  * const info = await loadCheckpointInto("models/default.safetensors", network);
- * console.log(info.version);
+ * console.log(info.version, info.history.length); // the layout version, epochs recorded
  * network.release();
  * ```
  */
@@ -96,7 +104,7 @@ export async function loadCheckpointInto(
  * ```ts
  * import { loadModel } from "./checkpoint.ts";
  * const model = await loadModel("models/default.safetensors");
- * console.log(model.convention, model.classes);
+ * console.log(model.convention, model.classes); // "brats2017" 4
  * model.release();
  * ```
  */

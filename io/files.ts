@@ -79,7 +79,9 @@ async function fileSize(path: string): Promise<number> {
  * ```ts
  * import { readBytes } from "./files.ts";
  * const bytes = await readBytes("models/default.safetensors", "no such checkpoint");
- * console.log(bytes.length);
+ * console.log(bytes.length > 0); // true
+ * const missing = await readBytes("/no/such.safetensors", "no such checkpoint").catch((e) => e);
+ * console.log(missing.message); // "/no/such.safetensors: no such checkpoint"
  * ```
  */
 export async function readBytes(path: string, missing?: string): Promise<Uint8Array> {
@@ -124,8 +126,9 @@ function fileStream(path: string): ReadableStream<Uint8Array> {
  * const path = await Deno.makeTempFile();
  * await Deno.writeFile(path, new Uint8Array([1, 2, 3]));
  * const source = await fileSource(path);
- * console.log(source.name, source.size); // path, 3
+ * console.log(source.name === path, source.size); // true 3
  * for await (const chunk of source.stream()) console.log(chunk); // Uint8Array [1, 2, 3]
+ * await Deno.remove(path);
  * ```
  */
 export async function fileSource(path: string): Promise<FileSource> {
@@ -146,9 +149,11 @@ export async function fileSource(path: string): Promise<FileSource> {
  * @example
  * ```ts
  * import { openFile } from "./files.ts";
- * const { size, stream } = await openFile("models/default.safetensors");
- * await stream.cancel();
- * console.log(size);
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "NDims = 3\n");
+ * const { size, stream } = await openFile(path);
+ * console.log(size, await new Response(stream).text()); // 10 "NDims = 3\n"
+ * await Deno.remove(path);
  * ```
  */
 export async function openFile(
@@ -167,7 +172,14 @@ export async function openFile(
  * @example
  * ```ts
  * import { listFiles } from "./files.ts";
- * for (const path of await listFiles("models")) console.log(path); // models/default.safetensors, ...
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/b`);
+ * for (const name of ["b/x_t1.nii", "a_flair.nii", ".hidden"]) {
+ *   await Deno.writeFile(`${root}/${name}`, new Uint8Array());
+ * }
+ * for (const path of await listFiles(root)) console.log(path.slice(root.length));
+ * // "/a_flair.nii", then "/b/x_t1.nii": sorted, the hidden file skipped
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function listFiles(root: string): Promise<string[]> {
@@ -203,6 +215,9 @@ export async function listFiles(root: string): Promise<string[]> {
  * import { makeDir } from "./files.ts";
  * const root = await Deno.makeTempDir();
  * await makeDir(`${root}/out/pred`);
+ * await makeDir(`${root}/out/pred`); // already there: nothing happens
+ * console.log((await Deno.stat(`${root}/out/pred`)).isDirectory); // true
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function makeDir(path: string): Promise<void> {
@@ -232,6 +247,9 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
  * const out = await Deno.makeTempDir();
  * await writeAtomic(`${out}/a.bin`, new Uint8Array([1, 2, 3]));
  * await writeAtomic(`${out}/b.txt`, new Blob(["streamed"]).stream());
+ * console.log(await Deno.readTextFile(`${out}/b.txt`)); // "streamed"
+ * console.log((await Array.fromAsync(Deno.readDir(out))).length); // 2: no temporary file left
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function writeAtomic(

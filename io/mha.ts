@@ -15,12 +15,14 @@ import { openFile, readBytes } from "./files.ts";
  * @example
  * ```ts
  * import { readMhaHeader } from "./mha.ts";
- * const path = `${await Deno.makeTempDir()}/VSD.Brain.XX.O.MR_Flair.54512.mha`;
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/VSD.Brain.XX.O.MR_Flair.54512.mha`;
  * const text = "NDims = 3\nDimSize = 2 2 1\nElementSpacing = 1 1 2\nElementType = MET_UCHAR\n" +
  *   "ElementDataFile = LOCAL\n";
  * await Deno.writeFile(path, new Uint8Array([...new TextEncoder().encode(text), 1, 2, 3, 4]));
  * const h = await readMhaHeader(path);
  * console.log(h.dims, h.spacing); // [2, 2, 1] [1, 1, 2]
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readMhaHeader(path: string): Promise<MhaHeader> {
@@ -43,6 +45,7 @@ export async function readMhaHeader(path: string): Promise<MhaHeader> {
  * await Deno.writeFile(`${dir}/t1.raw`, new Uint8Array([1, 2, 3, 4]));
  * const vol = await readMha(`${dir}/t1.mhd`);
  * console.log(vol.shape, vol.data); // [2, 2, 1] Float32Array [1, 2, 3, 4]
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readMha(path: string): Promise<MhaVolume> {

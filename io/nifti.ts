@@ -31,11 +31,13 @@ const encoderOptions = (path: string, options: NiftiWriterOptions): NiftiEncoder
  * @example
  * ```ts
  * import { readNifti, writeNifti } from "./nifti.ts";
- * const path = `${await Deno.makeTempDir()}/t1.nii.gz`;
- * await writeNifti(path, new Float32Array(24).fill(7), { shape: [4, 3, 2], datatype: "int16" });
- * const { shape, data } = await readNifti(path);
+ * const dir = await Deno.makeTempDir();
+ * const voxels = Float32Array.from({ length: 24 }, (_, i) => i);
+ * await writeNifti(`${dir}/t1.nii.gz`, voxels, { shape: [4, 3, 2], datatype: "int16" });
+ * const { shape, data } = await readNifti(`${dir}/t1.nii.gz`);
  * const [nx, ny] = shape;
- * const centre = data[nx * ny * Math.floor(shape[2] / 2) + nx * (ny >> 1) + (nx >> 1)]; // 7
+ * console.log(shape, data[1 * nx * ny + 2 * nx + 3]); // [4, 3, 2] 23: voxel (x 3, y 2, z 1)
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readNifti(path: string): Promise<NiftiVolume> {
@@ -49,10 +51,12 @@ export async function readNifti(path: string): Promise<NiftiVolume> {
  * @example
  * ```ts
  * import { readNiftiHeader, writeNifti } from "./nifti.ts";
- * const path = `${await Deno.makeTempDir()}/flair.nii.gz`;
- * await writeNifti(path, new Uint8Array(24), { shape: [4, 3, 2], datatype: "uint8" });
- * const header = await readNiftiHeader(path);
- * console.log(header.dims.slice(1, header.dims[0] + 1), header.affine); // [4, 3, 2], identity
+ * const dir = await Deno.makeTempDir();
+ * const options = { shape: [4, 3, 2], datatype: "uint8" } as const;
+ * await writeNifti(`${dir}/flair.nii.gz`, new Uint8Array(24), options);
+ * const header = await readNiftiHeader(`${dir}/flair.nii.gz`);
+ * console.log(header.dims.slice(1, header.dims[0] + 1), header.datatypeName); // [4, 3, 2] "uint8"
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readNiftiHeader(path: string): Promise<NiftiHeader> {
@@ -67,13 +71,15 @@ export async function readNiftiHeader(path: string): Promise<NiftiHeader> {
  * @example
  * ```ts
  * import { openNiftiSlices, writeNifti } from "./nifti.ts";
- * const path = `${await Deno.makeTempDir()}/flair.nii.gz`;
- * await writeNifti(path, Float32Array.from({ length: 24 }, (_, i) => i), { shape: [4, 3, 2], datatype: "int16" });
- * const reader = await openNiftiSlices(path);
+ * const dir = await Deno.makeTempDir();
+ * const voxels = Float32Array.from({ length: 24 }, (_, i) => i);
+ * await writeNifti(`${dir}/flair.nii.gz`, voxels, { shape: [4, 3, 2], datatype: "int16" });
+ * const reader = await openNiftiSlices(`${dir}/flair.nii.gz`);
  * let z = 0;
  * for await (const slice of reader.slices()) {
- *   console.log(z++, slice.reduce((a, b) => Math.max(a, b), -Infinity));
+ *   console.log(z++, Math.max(...slice)); // 0 11, then 1 23
  * }
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function openNiftiSlices(
@@ -92,12 +98,15 @@ export async function openNiftiSlices(
  *
  * @example
  * ```ts
- * import { createNiftiWriter } from "./nifti.ts";
+ * import { createNiftiWriter, readNifti } from "./nifti.ts";
  * const out = await Deno.makeTempDir();
  * const writer = createNiftiWriter(`${out}/case.nii.gz`, { shape: [4, 3, 5], datatype: "uint8" })
  *   .getWriter();
  * for (let z = 0; z < 5; z++) await writer.write(new Uint8Array(4 * 3).fill(z));
- * await writer.close();
+ * await writer.close(); // only now does `case.nii.gz` appear
+ * const { shape, data } = await readNifti(`${out}/case.nii.gz`);
+ * console.log(shape, data[4 * 3 * 4]); // [4, 3, 5] 4
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export function createNiftiWriter(
@@ -144,8 +153,10 @@ export function createNiftiWriter(
  * await writeNifti(`${dir}/mask.nii.gz`, mask, {
  *   shape: t1.shape.slice(0, 3),
  *   datatype: "uint8",
- *   reference: t1.header,
+ *   reference: t1.header, // same pixdim, qform/sform and affine as the T1
  * });
+ * console.log((await readNifti(`${dir}/mask.nii.gz`)).data); // Float32Array [0, 1, 0, 1]
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writeNifti(

@@ -24,7 +24,7 @@ import { writeAtomic } from "./files.ts";
  * ```ts
  * import { segmentCase } from "./segment.ts";
  * import { loadModel } from "./checkpoint.ts";
- * import { writeNifti } from "./nifti.ts";
+ * import { readNifti, writeNifti } from "./nifti.ts";
  * import { generatePhantom } from "../data/phantom.ts";
  * const dir = await Deno.makeTempDir();
  * const phantom = generatePhantom({ size: [32, 32, 8], seed: 1 });
@@ -40,8 +40,11 @@ import { writeAtomic } from "./files.ts";
  * }
  * const model = await loadModel("models/default.safetensors");
  * const result = await segmentCase({ modalities }, `${dir}/x.nii.gz`, { model });
- * console.log(result.shape, result.seconds); // [32, 32, 8] ...
  * model.release();
+ * const labels = await readNifti(`${dir}/x.nii.gz`);
+ * console.log(result.shape, labels.header.datatypeName); // [32, 32, 8] "uint8"
+ * console.log(labels.header.affine.join() === phantom.affine.join()); // true: the FLAIR's geometry
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function segmentCase<State>(

@@ -68,7 +68,7 @@ interface Pass {
  * import { SegmentationNetwork } from "./network.ts";
  * import { runGraph } from "./_network_graph.ts";
  * await getDevice();
- * const net = SegmentationNetwork.create(modelConfig("unet"));
+ * const net = SegmentationNetwork.create(modelConfig("unet", { widths: [2, 2, 2, 2] }));
  * const weights = {
  *   config: net.config,
  *   plan: net.plan,
@@ -78,6 +78,9 @@ interface Pass {
  * };
  * const x = Tensor.zeros([1, 4, 16, 16]);
  * const { logits } = runGraph(weights, x, { steps: 1, mode: "eval", state: null });
+ * console.log(logits.shape); // [1, 4, 16, 16]
+ * [x, logits].forEach((t) => t.release());
+ * net.release();
  * ```
  */
 export function runGraph(

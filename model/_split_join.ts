@@ -51,10 +51,15 @@ function take(
  *
  * @example
  * ```ts
- * import { Tensor } from "../gpu/tensor.ts";
+ * import { getDevice } from "../gpu/device.ts";
+ * import { Tensor, TensorScope } from "../gpu/tensor.ts";
  * import { narrowChannels } from "./_split_join.ts";
- * const window = Tensor.zeros([3, 4, 32, 32]);
- * const flair = narrowChannels(window, { start: 0, count: 1 }); // [3, 1, 32, 32]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const window = Tensor.from([1, 2, 3, 4, 5, 6, 7, 8], [2, 4, 1, 1]); // 2 slices of 4 modalities
+ * const t1 = narrowChannels(window, { start: 1, count: 1 });
+ * console.log(t1.shape, await t1.read()); // [2, 1, 1, 1] Float32Array(2) [2, 6]
+ * scope.end();
  * ```
  */
 export function narrowChannels(x: Tensor, options: { start: number; count: number }): Tensor {
@@ -77,10 +82,15 @@ export function narrowChannels(x: Tensor, options: { start: number; count: numbe
  *
  * @example
  * ```ts
- * import { Tensor } from "../gpu/tensor.ts";
+ * import { getDevice } from "../gpu/device.ts";
+ * import { Tensor, TensorScope } from "../gpu/tensor.ts";
  * import { stepOf } from "./_split_join.ts";
- * const features = Tensor.zeros([6, 8, 2, 2]); // B = 2 sequences of T = 3
- * const x1 = stepOf(features, { steps: 3, t: 1 }); // [2, 8, 2, 2]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const features = Tensor.from([0, 1, 2, 10, 11, 12], [6, 1, 1, 1]); // B = 2 sequences of T = 3
+ * const x1 = stepOf(features, { steps: 3, t: 1 });
+ * console.log(x1.shape, await x1.read()); // [2, 1, 1, 1] Float32Array(2) [1, 11]
+ * scope.end();
  * ```
  */
 export function stepOf(x: Tensor, options: { steps: number; t: number }): Tensor {
@@ -104,10 +114,16 @@ export function stepOf(x: Tensor, options: { steps: number; t: number }): Tensor
  *
  * @example
  * ```ts
- * import { Tensor } from "../gpu/tensor.ts";
+ * import { getDevice } from "../gpu/device.ts";
+ * import { Tensor, TensorScope } from "../gpu/tensor.ts";
  * import { joinSteps } from "./_split_join.ts";
- * const [h0, h1, h2] = [0, 1, 2].map(() => Tensor.zeros([2, 8, 2, 2]));
- * const h = joinSteps([h0, h1, h2]); // [6, 8, 2, 2]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * // Steps t = 0, 1, 2 of B = 2 sequences.
+ * const steps = [[0, 10], [1, 11], [2, 12]].map((v) => Tensor.from(v, [2, 1, 1, 1]));
+ * const h = joinSteps(steps);
+ * console.log(h.shape, await h.read()); // [6, 1, 1, 1] Float32Array(6) [0, 1, 2, 10, 11, 12]
+ * scope.end();
  * ```
  */
 export function joinSteps(steps: readonly Tensor[]): Tensor {
@@ -147,7 +163,8 @@ export function joinSteps(steps: readonly Tensor[]): Tensor {
  * @example
  * ```ts
  * import { narrowChannelsReference } from "./_split_join.ts";
- * narrowChannelsReference([1, 2, 3, 4], { shape: [1, 2, 2], start: 1, count: 1 }); // [3, 4]
+ * const y = narrowChannelsReference([1, 2, 3, 4], { shape: [1, 2, 2], start: 1, count: 1 });
+ * console.log(y); // Float64Array(2) [3, 4]
  * ```
  */
 export function narrowChannelsReference(
@@ -171,7 +188,8 @@ export function narrowChannelsReference(
  * @example
  * ```ts
  * import { stepOfReference } from "./_split_join.ts";
- * stepOfReference([1, 2, 3, 4], { shape: [4, 1], steps: 2, t: 1 }); // [2, 4]
+ * const x1 = stepOfReference([1, 2, 3, 4], { shape: [4, 1], steps: 2, t: 1 });
+ * console.log(x1); // Float64Array(2) [2, 4]
  * ```
  */
 export function stepOfReference(
@@ -196,7 +214,7 @@ export function stepOfReference(
  * @example
  * ```ts
  * import { joinStepsReference } from "./_split_join.ts";
- * joinStepsReference([[1, 3], [2, 4]], { inner: 1 }); // [1, 2, 3, 4]
+ * console.log(joinStepsReference([[1, 3], [2, 4]], { inner: 1 })); // Float64Array(4) [1, 2, 3, 4]
  * ```
  */
 export function joinStepsReference(

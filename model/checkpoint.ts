@@ -40,8 +40,15 @@ export interface Checkpoint extends CheckpointInfo {
  *
  * @example
  * ```ts
+ * import { getDevice } from "../gpu/device.ts";
+ * import { modelConfig } from "./config.ts";
  * import { encodeCheckpoint } from "./checkpoint.ts";
+ * import { SegmentationNetwork } from "./network.ts";
+ * await getDevice();
+ * const net = SegmentationNetwork.create(modelConfig(undefined, { widths: [2, 2, 2, 2] }));
  * const bytes = await encodeCheckpoint(net, { labels: "brats2017", history: [] });
+ * console.log(bytes.length > 0); // true: safetensors bytes, to save or to send
+ * net.release();
  * ```
  */
 export async function encodeCheckpoint(
@@ -82,8 +89,11 @@ function parseJson(text: string | undefined, what: string, path: string): unknow
  * @example
  * ```ts
  * import { decodeCheckpoint } from "./checkpoint.ts";
- * const checkpoint = decodeCheckpoint(bytes, { path: "model.safetensors" });
- * console.log(checkpoint.config, checkpoint.labels);
+ * const url = new URL("../models/default.safetensors", import.meta.url);
+ * const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+ * const checkpoint = decodeCheckpoint(bytes, { path: "default.safetensors" });
+ * const { labels, config, tensors } = checkpoint;
+ * console.log(labels, config.classes, tensors.size); // brats2017 4 121
  * ```
  */
 export function decodeCheckpoint(bytes: Uint8Array, options: { path: string }): Checkpoint {
@@ -135,8 +145,22 @@ export function decodeCheckpoint(bytes: Uint8Array, options: { path: string }): 
  * @throws {InputError} when the checkpoint's config differs from the network's.
  * @example
  * ```ts
- * import { decodeCheckpoint, restoreCheckpoint } from "./checkpoint.ts";
- * restoreCheckpoint(net, decodeCheckpoint(bytes, { path }), { path });
+ * import { getDevice } from "../gpu/device.ts";
+ * import { modelConfig } from "./config.ts";
+ * import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from "./checkpoint.ts";
+ * import { SegmentationNetwork } from "./network.ts";
+ * await getDevice();
+ * const config = modelConfig(undefined, { widths: [2, 2, 2, 2] });
+ * const trained = SegmentationNetwork.create(config, { seed: 1 });
+ * const bytes = await encodeCheckpoint(trained, { labels: "brats2017" });
+ * const fresh = SegmentationNetwork.create(config, { seed: 2 });
+ * const head = async (net: SegmentationNetwork) => (await net.params.read()).get("head.weight")!;
+ * const want = (await head(trained)).join();
+ * const before = (await head(fresh)).join();
+ * const path = "model.safetensors"; // only names the bytes in errors
+ * restoreCheckpoint(fresh, decodeCheckpoint(bytes, { path }), { path });
+ * console.log(before === want, (await head(fresh)).join() === want); // false true
+ * [trained, fresh].forEach((net) => net.release());
  * ```
  */
 export function restoreCheckpoint(
@@ -163,8 +187,14 @@ export function restoreCheckpoint(
  *
  * @example
  * ```ts
+ * import { getDevice } from "../gpu/device.ts";
  * import { networkFromCheckpoint } from "./checkpoint.ts";
- * const { network, info } = networkFromCheckpoint(bytes, { path: "model.safetensors" });
+ * await getDevice();
+ * const url = new URL("../models/default.safetensors", import.meta.url);
+ * const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+ * const { network, info } = networkFromCheckpoint(bytes, { path: "default.safetensors" });
+ * console.log(info.labels, network.config.widths); // brats2017 [8, 16, 32, 32]
+ * network.release();
  * ```
  */
 export function networkFromCheckpoint(

@@ -77,8 +77,9 @@ const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
  *
  * @example
  * ```ts
- * import { DEFAULT_CONFIG, modalityNames } from "./config.ts";
- * modalityNames(DEFAULT_CONFIG); // ["flair", "t1", "t1c", "t2"]
+ * import { DEFAULT_CONFIG, modalityNames, modelConfig } from "./config.ts";
+ * console.log(modalityNames(DEFAULT_CONFIG)); // ["flair", "t1", "t1c", "t2"]
+ * console.log(modalityNames(modelConfig(undefined, { modalities: 2 }))); // ["m0", "m1"]
  * ```
  */
 export function modalityNames(config: ModelConfig): string[] {
@@ -115,6 +116,7 @@ function positiveInt(value: unknown, field: string, max: number): number {
  * import { validateConfig } from "./config.ts";
  * const config = validateConfig(JSON.parse('{"encoder":"stacked","fusion":"concat",' +
  *   '"sequence":"none","widths":[8,8,8,8],"classes":4,"modalities":4}'));
+ * console.log(config.widths); // [8, 8, 8, 8]
  * ```
  */
 export function validateConfig(value: unknown): ModelConfig {
@@ -163,9 +165,11 @@ export function validateConfig(value: unknown): ModelConfig {
  * @throws {RangeError} for an unknown preset (listing the known ones) or a bad field.
  * @example
  * ```ts
- * import { modelConfig } from "./config.ts";
+ * import { describeConfig, modelConfig } from "./config.ts";
  * const unet = modelConfig("unet", { widths: [16, 32, 64, 64], classes: 5 });
  * const tiny = modelConfig(undefined, { widths: [4, 4, 4, 4] });
+ * console.log(describeConfig(unet)); // unet 16-32-64-64, 5 classes
+ * console.log(describeConfig(tiny)); // mme+cmc+mrf+convlstm 4-4-4-4, 4 classes
  * ```
  */
 export function modelConfig(
@@ -186,7 +190,8 @@ export function modelConfig(
  * @example
  * ```ts
  * import { DEFAULT_CONFIG, sameConfig } from "./config.ts";
- * sameConfig(DEFAULT_CONFIG, { ...DEFAULT_CONFIG }); // true
+ * console.log(sameConfig(DEFAULT_CONFIG, { ...DEFAULT_CONFIG })); // true
+ * console.log(sameConfig(DEFAULT_CONFIG, { ...DEFAULT_CONFIG, classes: 5 })); // false
  * ```
  */
 export function sameConfig(a: ModelConfig, b: ModelConfig): boolean {
@@ -200,8 +205,8 @@ export function sameConfig(a: ModelConfig, b: ModelConfig): boolean {
  *
  * @example
  * ```ts
- * import { describeConfig, DEFAULT_CONFIG } from "./config.ts";
- * console.log(describeConfig(DEFAULT_CONFIG));
+ * import { DEFAULT_CONFIG, describeConfig } from "./config.ts";
+ * console.log(describeConfig(DEFAULT_CONFIG)); // mme+cmc+mrf+convlstm 32-64-64-64, 4 classes
  * ```
  */
 export function describeConfig(config: ModelConfig): string {

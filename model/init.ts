@@ -17,6 +17,8 @@ import type { Random } from "../data/random.ts";
  * import { Random } from "../data/random.ts";
  * import { heNormal } from "./init.ts";
  * const w = heNormal(new Random(1), { size: 8 * 4 * 9, fanIn: 4 * 9 });
+ * const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
+ * console.log(w.length, std.toFixed(2)); // 288 0.22 (sqrt(2 / 36) = 0.24 expected)
  * ```
  */
 export function heNormal(random: Random, options: { size: number; fanIn: number }): Float32Array {
@@ -35,7 +37,10 @@ export function heNormal(random: Random, options: { size: number; fanIn: number 
  * ```ts
  * import { Random } from "../data/random.ts";
  * import { orthogonal } from "./init.ts";
- * const w = orthogonal(new Random(3), { rows: 16, cols: 36 }); // W·Wᵀ = I
+ * const w = orthogonal(new Random(3), { rows: 2, cols: 3 });
+ * const [a, b] = [w.slice(0, 3), w.slice(3, 6)]; // the two rows
+ * const dot = (u: Float32Array, v: Float32Array) => u.reduce((s, x, i) => s + x * v[i], 0);
+ * console.log(dot(a, a).toFixed(4), Math.abs(dot(a, b)) < 1e-6); // 1.0000 true (W·Wᵀ = I)
  * ```
  */
 export function orthogonal(

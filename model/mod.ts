@@ -1,8 +1,9 @@
 /**
  * The segmentation network (multi-modal encoder, cross-modality convolution,
  * convLSTM, multi-resolution fusion decoder) and its ablation variants on the
- * GPU, its float64 reference, initialisation and safetensors checkpoints, and the network as the
- * pipeline's slice model.
+ * GPU, initialisation, safetensors checkpoints, and the network as the
+ * pipeline's slice model. (Its float64 reference, `reference_network.ts`,
+ * is for tests and is not exported.)
  *
  * @module
  */
@@ -41,13 +42,6 @@ export {
   type StepResult,
   type StreamState,
 } from "./network.ts";
-export {
-  referenceForward,
-  type ReferenceOptions,
-  type ReferenceParams,
-  type ReferenceResult,
-  type RefTensor,
-} from "./reference_network.ts";
 export {
   decodeSafetensors,
   encodeSafetensors,

@@ -113,7 +113,10 @@ export class SegmentationNetwork {
    * import { modelConfig } from "./config.ts";
    * import { SegmentationNetwork } from "./network.ts";
    * await getDevice();
-   * const net = SegmentationNetwork.create(modelConfig("unet"), { seed: 7 });
+   * const config = modelConfig("unet", { widths: [2, 2, 2, 2] });
+   * const net = SegmentationNetwork.create(config, { seed: 7 });
+   * console.log(net.params.count, net.stats.size); // 548 16
+   * net.release();
    * ```
    */
   static create(config: ModelConfig, options: NetworkOptions = {}): SegmentationNetwork {
@@ -162,14 +165,18 @@ export class SegmentationNetwork {
    * ```ts
    * import { Tape } from "../gpu/autograd.ts";
    * import { getDevice } from "../gpu/device.ts";
-   * import { Tensor } from "../gpu/tensor.ts";
+   * import { Tensor, TensorScope } from "../gpu/tensor.ts";
    * import { modelConfig } from "./config.ts";
    * import { SegmentationNetwork } from "./network.ts";
    * await getDevice();
-   * const net = SegmentationNetwork.create(modelConfig("unet"));
-   * const batch = Tensor.zeros([3, 4, 32, 32]); // one sequence of 3 slices
+   * const net = SegmentationNetwork.create(modelConfig(undefined, { widths: [2, 2, 2, 2] }));
+   * const scope = TensorScope.begin();
+   * const batch = Tensor.zeros([3, 4, 16, 16]); // one sequence of 3 slices
    * const tape = new Tape();
    * const logits = tape.run(() => net.forward(batch, { steps: 3 }));
+   * console.log(logits.shape, tape.length > 0); // [3, 4, 16, 16] true
+   * scope.end();
+   * net.release();
    * ```
    */
   forward(x: Tensor, options: ForwardOptions = {}): Tensor {
@@ -190,16 +197,21 @@ export class SegmentationNetwork {
    * import { modelConfig } from "./config.ts";
    * import { releaseState, SegmentationNetwork, type StreamState } from "./network.ts";
    * await getDevice();
-   * const net = SegmentationNetwork.create(modelConfig("unet"));
-   * const windows = [Tensor.zeros([3, 4, 32, 32]), Tensor.zeros([3, 4, 32, 32])];
+   * const net = SegmentationNetwork.create(modelConfig(undefined, { widths: [2, 2, 2, 2] }));
+   * const windows = [Tensor.zeros([2, 4, 16, 16]), Tensor.zeros([2, 4, 16, 16])];
    * const labels: Float32Array[] = [];
    * let state: StreamState | null = null;
    * for (const window of windows) {
-   *   const out = net.step(window, state, { output: "labels" });
+   *   const out = net.step(window, state, { output: "labels" }); // the state carries over
    *   releaseState(state);
    *   state = out.state;
    *   labels.push(await out.labels!.read());
+   *   out.labels!.release();
+   *   window.release();
    * }
+   * console.log(labels.length, labels[0].length, state!.h.shape); // 2 512 [1, 2, 1, 1]
+   * releaseState(state);
+   * net.release();
    * ```
    */
   step(
@@ -263,8 +275,19 @@ export class SegmentationNetwork {
  *
  * @example
  * ```ts
- * import { releaseState } from "./network.ts";
- * releaseState(null); // a no-op; a window's `state` is released the same way
+ * import { getDevice } from "../gpu/device.ts";
+ * import { Tensor } from "../gpu/tensor.ts";
+ * import { modelConfig } from "./config.ts";
+ * import { releaseState, SegmentationNetwork } from "./network.ts";
+ * await getDevice();
+ * const net = SegmentationNetwork.create(modelConfig(undefined, { widths: [2, 2, 2, 2] }));
+ * const window = Tensor.zeros([1, 4, 16, 16]);
+ * const { logits, state } = net.step(window, null);
+ * releaseState(state); // the convLSTM's h and c
+ * releaseState(null); // a no-op: variants without a convLSTM have no state
+ * console.log(state!.h.released, state!.c.released); // true true
+ * [window, logits!].forEach((t) => t.release());
+ * net.release();
  * ```
  */
 export function releaseState(state: StreamState | null): void {

@@ -27,7 +27,15 @@ import type { SliceModel, SliceStepResult, SliceWindow } from "./slice_model.ts"
  * const response = await fetch(new URL("../models/default.safetensors", import.meta.url));
  * const bytes = new Uint8Array(await response.arrayBuffer());
  * const model = await NetworkSliceModel.fromBytes(bytes, { path: "default.safetensors" });
- * console.log(model.convention, model.classes);
+ * const [depth, height, width] = [2, 16, 16];
+ * const window = {
+ *   start: 0, depth, valid: depth, channels: 4, height, width, settled: depth, total: depth,
+ *   data: new Float32Array(depth * 4 * height * width), // normalised slices; all background here
+ * };
+ * const { classes, state } = await model.step(window, null, { want: "classes" });
+ * console.log(model.convention, model.classes, classes!.length); // brats2017 4 512
+ * model.releaseState(state);
+ * model.release();
  * ```
  */
 export class NetworkSliceModel implements SliceModel<StreamState | null> {

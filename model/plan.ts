@@ -98,10 +98,11 @@ function convBnParams(plan: ConvBnPlan): ParamSpec[] {
  *
  * @example
  * ```ts
- * import { DEFAULT_CONFIG } from "./config.ts";
+ * import { modelConfig } from "./config.ts";
  * import { networkPlan } from "./plan.ts";
- * const plan = networkPlan(DEFAULT_CONFIG);
- * console.log(plan.params.map((p) => p.name));
+ * const plan = networkPlan(modelConfig("unet"));
+ * console.log(plan.params.length, plan.params[0].name); // 50 enc.stacked.0.conv.weight
+ * console.log(plan.params[0].shape); // [32, 4, 3, 3]
  * ```
  */
 export function networkPlan(config: ModelConfig): NetworkPlan {
@@ -192,6 +193,8 @@ export function networkPlan(config: ModelConfig): NetworkPlan {
  * import { initialValues, networkPlan } from "./plan.ts";
  * const [first] = networkPlan(DEFAULT_CONFIG).params;
  * const values = initialValues(first, { seed: 1 });
+ * console.log(first.name, first.init, values.length); // enc.flair.0.conv.weight he 288
+ * console.log(values.join() === initialValues(first, { seed: 1 }).join()); // true
  * ```
  */
 export function initialValues(spec: ParamSpec, options: { seed: number }): Float32Array {
@@ -220,7 +223,7 @@ export function initialValues(spec: ParamSpec, options: { seed: number }): Float
  * ```ts
  * import { modelConfig } from "./config.ts";
  * import { parameterCount } from "./plan.ts";
- * console.log(parameterCount(modelConfig("unet")));
+ * console.log(parameterCount(modelConfig("unet"))); // 314628
  * ```
  */
 export function parameterCount(config: ModelConfig): number {

@@ -83,8 +83,20 @@ function conv(
  *
  * @example
  * ```ts
+ * import { modelConfig } from "./config.ts";
+ * import { initialValues, networkPlan } from "./plan.ts";
  * import { referenceForward } from "./reference_network.ts";
- * const { logits } = referenceForward(params, input, { config, shape: [2, 4, 32, 32], steps: 2 });
+ * const config = modelConfig(undefined, { widths: [2, 2, 2, 2] });
+ * const params = new Map(
+ *   networkPlan(config).params.map((p) => [p.name, initialValues(p, { seed: 1 })]),
+ * );
+ * const input = new Float64Array(2 * 4 * 16 * 16).fill(0.5); // 2 slices of 4 modalities
+ * const { logits, labels } = referenceForward(params, input, {
+ *   config,
+ *   shape: [2, 4, 16, 16],
+ *   steps: 2,
+ * });
+ * console.log(logits.shape, labels.length); // [2, 4, 16, 16] 512
  * ```
  */
 export function referenceForward(

@@ -40,6 +40,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  *   new Map([["head.bias", { shape: [4], data: new Float32Array(4) }]]),
  *   { format: "pt" },
  * );
+ * console.log(bytes.length); // 120
  * ```
  */
 export function encodeSafetensors(
@@ -88,10 +89,14 @@ function fail(path: string, problem: string): never {
  * @throws {InputError} one line: not safetensors, truncated, unsupported dtype, bad offsets.
  * @example
  * ```ts
- * import { decodeSafetensors } from "./safetensors.ts";
- * const { tensors, metadata } = decodeSafetensors(await Deno.readFile("model.safetensors"), {
- *   path: "model.safetensors",
- * });
+ * import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
+ * const bytes = encodeSafetensors(
+ *   new Map([["head.bias", { shape: [2], data: new Float32Array([1, 2]) }]]),
+ *   { format: "pt" },
+ * );
+ * const { tensors, metadata } = decodeSafetensors(bytes, { path: "model.safetensors" });
+ * console.log(tensors.get("head.bias")); // { shape: [2], data: Float32Array(2) [1, 2] }
+ * console.log(metadata.format); // pt
  * ```
  */
 export function decodeSafetensors(bytes: Uint8Array, options: { path: string }): Safetensors {

@@ -11,6 +11,8 @@ export interface ModalityReader {
   path: string;
   /** Spatial size [x, y, z]. */
   shape: [number, number, number];
+  /** Voxel spacing in mm [x, y, z], from the header (absent for volumes made in memory). */
+  spacing?: [number, number, number];
   /** The slices, each `x*y` values, x fastest. */
   slices(): AsyncGenerator<Float32Array>;
   /** Releases the file (safe to call more than once). */
@@ -18,7 +20,10 @@ export interface ModalityReader {
 }
 
 /** Whole MetaImage volumes read once per case, shared between the statistics and slice passes. */
-export type MhaCache = Map<SourceInput, Promise<{ shape: number[]; data: Float32Array }>>;
+export type MhaCache = Map<
+  SourceInput,
+  Promise<{ shape: number[]; data: Float32Array; header: { spacing: number[] } }>
+>;
 
 function spatialShape(path: string, shape: readonly number[]): [number, number, number] {
   const extra = shape.slice(3).filter((d) => d !== 1);
@@ -28,8 +33,15 @@ function spatialShape(path: string, shape: readonly number[]): [number, number, 
   return [shape[0], shape[1], shape[2] ?? 1];
 }
 
+/** The first three spacings as `eval` reads them (absolute, in mm). */
+function spacingOf(values: readonly number[]): [number, number, number] {
+  return [Math.abs(values[0]), Math.abs(values[1]), Math.abs(values[2])];
+}
+
 /** A MetaImage volume read whole, its data file (if separate) from beside it. */
-async function readMha(source: NamedSource): Promise<{ shape: number[]; data: Float32Array }> {
+async function readMha(
+  source: NamedSource,
+): Promise<{ shape: number[]; data: Float32Array; header: { spacing: number[] } }> {
   const sibling = source.sibling?.bind(source);
   return await decodeMha(await toBytes(source), {
     path: source.name,
@@ -50,12 +62,13 @@ export async function openModality(
   if (/\.mh[ad]$/i.test(path)) {
     let volume = cache.get(input);
     if (!volume) cache.set(input, volume = readMha(source));
-    const { shape, data } = await volume;
+    const { shape, data, header } = await volume;
     const [x, y, z] = spatialShape(path, shape);
     const plane = x * y;
     return {
       path,
       shape: [x, y, z],
+      spacing: spacingOf([...header.spacing, 1, 1]),
       async *slices() {
         for (let k = 0; k < z; k++) yield data.subarray(k * plane, (k + 1) * plane);
       },
@@ -67,7 +80,8 @@ export async function openModality(
     const shape = spatialShape(path, volume.shape);
     let closing: Promise<void> | null = null;
     const close = () => closing ??= volume.close();
-    return { path, shape, slices: () => volume.slices(), close };
+    const spacing = spacingOf(volume.header.pixdim.slice(1));
+    return { path, shape, spacing, slices: () => volume.slices(), close };
   } catch (error) {
     await volume.close();
     throw error;

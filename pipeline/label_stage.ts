@@ -44,8 +44,8 @@ export interface LabelStageOptions {
  *
  * @example
  * ```ts
- * coreLabelFor("brats2017"); // 1
- * coreLabelFor("brats2015"); // 3
+ * import { coreLabelFor } from "./label_stage.ts";
+ * console.log(coreLabelFor("brats2017"), coreLabelFor("brats2015")); // 1 3
  * ```
  */
 export function coreLabelFor(convention: LabelConvention): number {
@@ -60,8 +60,9 @@ export function coreLabelFor(convention: LabelConvention): number {
  *
  * @example
  * ```ts
- * convertLabels("brats2015", "brats2017"); // [0, 1, 2, 1, 4]
- * convertLabels("brats2017", "brats2023"); // [0, 1, 2, 3]
+ * import { convertLabels } from "./label_stage.ts";
+ * console.log(convertLabels("brats2015", "brats2017")); // [0, 1, 2, 1, 4]
+ * console.log(convertLabels("brats2017", "brats2023")); // [0, 1, 2, 3]
  * ```
  */
 export function convertLabels(from: LabelConvention, to: LabelConvention): number[] {
@@ -102,9 +103,23 @@ function argmaxPlanes(probabilities: Float32Array, classes: number, plane: numbe
  * @example
  * ```ts
  * import { LabelStage } from "./label_stage.ts";
- * const labels = new LabelStage({ convention: "brats2017", crop: source.crop, minEnhancing: 500 });
- * await scores.pipeThrough(labels).pipeTo(sink);
- * labels.enhancing; // voxels predicted enhancing
+ * import { cropFor } from "../data/preprocess.ts";
+ * import type { ScoreSlice } from "./records.ts";
+ * // Two 2×2 slices padded to 16×16; the arg-max says class 3 (enhancing) at one voxel of each.
+ * const crop = cropFor(2, 2);
+ * const argmax = new Uint8Array(256);
+ * argmax[crop.top * 16 + crop.left] = 3;
+ * const scores = ReadableStream.from<ScoreSlice>([0, 1].map((z) => ({
+ *   z,
+ *   height: 16,
+ *   width: 16,
+ *   classes: 4,
+ *   argmax,
+ * })));
+ * const labels = new LabelStage({ convention: "brats2017", crop, minEnhancing: 500 });
+ * for await (const slice of scores.pipeThrough(labels)) console.log(slice.z, slice.labels);
+ * // 0 Uint8Array [4, 0, 0, 0], then 1 Uint8Array [4, 0, 0, 0]
+ * console.log(labels.enhancing, labels.relabel()); // 2 { indices: [0, 4], from: 4, to: 1 }
  * ```
  */
 export class LabelStage extends TransformStream<ScoreSlice, LabelSlice> {

@@ -46,6 +46,7 @@ export {
   type Relabel,
 } from "./label_stage.ts";
 export { NiftiSink, type NiftiSinkOptions } from "./nifti_sink.ts";
+export { type LabelStream, labelStream, sourceOptions } from "./label_stream.ts";
 export {
   type CaseSources,
   DEFAULT_INFERENCE,

@@ -44,7 +44,18 @@ interface Pending {
  * @example
  * ```ts
  * import { ModelStage } from "./model_stage.ts";
+ * import { VolumeSource } from "./volume_source.ts";
+ * import { NetworkSliceModel } from "../model/network_slice_model.ts";
+ * const response = await fetch(new URL("../models/default.safetensors", import.meta.url));
+ * const model = await NetworkSliceModel.fromBytes(new Uint8Array(await response.arrayBuffer()));
+ * const volume = Float32Array.from({ length: 16 * 16 * 2 }, (_, i) => i % 7); // 16×16×2
+ * const source = await VolumeSource.fromArrays([volume, volume, volume, volume], [16, 16, 2], {
+ *   depth: 2,
+ * });
  * const scores = source.pipeThrough(new ModelStage(model, { tta: true }));
+ * for await (const s of scores) console.log(s.z, s.classes, s.probabilities?.length);
+ * // 0 4 1024, then 1 4 1024: four mirrorings' probabilities averaged, [classes, 16, 16]
+ * model.release();
  * ```
  */
 export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> {

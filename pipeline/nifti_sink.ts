@@ -53,12 +53,15 @@ function applyRelabel(slices: Uint8Array[], fix: Relabel, area: number): void {
  * @example
  * ```ts
  * import { NiftiSink } from "./nifti_sink.ts";
+ * import { parseNifti } from "../data/nifti_reader.ts";
  * const collected = new TransformStream<Uint8Array, Uint8Array>();
  * const bytes = new Response(collected.readable).arrayBuffer();
- * const writer = new NiftiSink(collected.writable, { shape: [4, 3, 1] }).getWriter();
+ * const writer = new NiftiSink(collected.writable, { shape: [4, 3, 2] }).getWriter();
  * await writer.write({ z: 0, labels: new Uint8Array(12) });
+ * await writer.write({ z: 1, labels: new Uint8Array(12).fill(2) });
  * await writer.close();
- * console.log((await bytes).byteLength);
+ * const { shape, header, data } = parseNifti(new Uint8Array(await bytes));
+ * console.log(shape, header.datatypeName, data[12]); // [4, 3, 2] "uint8" 2
  * ```
  */
 export class NiftiSink extends WritableStream<LabelSlice> {

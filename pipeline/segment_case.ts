@@ -10,38 +10,17 @@
  */
 
 import { MODALITIES, type Modality } from "../data/cases.ts";
-import type { LabelConvention } from "../data/labels.ts";
 import { mhaHeaderFromStream } from "../data/mha.ts";
 import type { NiftiHeader } from "../data/nifti_header.ts";
 import { niftiHeaderFromStream } from "../data/nifti_reader.ts";
 import { type NamedSource, namedSource, type SourceInput, toBytes } from "../data/source.ts";
-import { LabelStage } from "./label_stage.ts";
-import { type InferenceMode, ModelStage } from "./model_stage.ts";
+import { type InferenceOptions, labelStream, sourceOptions } from "./label_stream.ts";
 import { NiftiSink } from "./nifti_sink.ts";
 import type { SliceModel } from "../model/slice_model.ts";
 import { newStageTimes, type StageTimes } from "./records.ts";
 import { VolumeSource } from "./volume_source.ts";
 
-/** How to run inference (shared by every case of a run). */
-export interface InferenceOptions {
-  /**
-   * `stateful`: state carried through the whole depth; `windowed`: fresh per
-   * window. Default {@linkcode DEFAULT_INFERENCE}'s.
-   */
-  mode?: InferenceMode;
-  /** Windowed mode: slices per window (default 3, the training sequence length). */
-  window?: number;
-  /** Windowed mode: slices shared by consecutive windows (default: 0 for 3-slice windows, else half the window). */
-  overlap?: number;
-  /** Stateful mode: slices the encoder and decoder run on at once (default 4). */
-  batch?: number;
-  /** Mirror test-time augmentation. */
-  tta?: boolean;
-  /** Relabel enhancing as core when fewer voxels than this are enhancing (default 0: off). */
-  minEnhancing?: number;
-  /** Convention of the written labels (default: the model's). */
-  labels?: LabelConvention;
-}
+export { DEFAULT_INFERENCE, type InferenceOptions, windowing } from "./label_stream.ts";
 
 /** A case's four modality volumes (unnamed ones are named by their modality in errors). */
 export type CaseSources = Readonly<Record<Modality, SourceInput>>;
@@ -72,38 +51,6 @@ export interface SegmentCaseResult {
   enhancing: number;
   /** Whether the small-enhancing rule changed the output. */
   relabelled: boolean;
-}
-
-/**
- * The inference mode used when none is given: windows of 3 slices (the
- * training sequence length), each from a fresh convLSTM state, no overlap.
- * Chosen by measurement on held-out phantoms (`bench/inference_modes.ts`):
- * it scored higher Dice than state carried through the whole depth.
- */
-export const DEFAULT_INFERENCE: Readonly<InferenceOptions> = {
-  mode: "windowed",
-  window: 3,
-  overlap: 0,
-};
-
-/**
- * The source's window length and overlap for the chosen mode.
- *
- * @example
- * ```ts
- * windowing({ window: 8 }); // { depth: 8, overlap: 4 }
- * windowing({ mode: "stateful" }); // { depth: 4, overlap: 0 }
- * windowing({}); // DEFAULT_INFERENCE's: { depth: 3, overlap: 0 }
- * ```
- */
-export function windowing(options: InferenceOptions): { depth: number; overlap: number } {
-  if ((options.mode ?? DEFAULT_INFERENCE.mode) === "stateful") {
-    return { depth: options.batch ?? 4, overlap: 0 };
-  }
-  const depth = options.window ?? DEFAULT_INFERENCE.window!;
-  // 3-slice windows (the training length) scored best without overlap; longer ones overlap by half.
-  const overlap = options.overlap ?? (depth === 3 ? 0 : Math.floor(depth / 2));
-  return { depth, overlap };
 }
 
 /** The geometry the output copies from the FLAIR: its header, or a MetaImage's affine. */
@@ -157,11 +104,7 @@ export async function segmentSources<State>(
       MODALITIES.map((m) => [m, namedSource(sources[m], m)]),
     ) as Record<Modality, NamedSource>;
     const geometry = await flairGeometry(named.flair);
-    source = await VolumeSource.open(named, {
-      ...windowing(options),
-      multiple: options.model.multiple,
-      times,
-    });
+    source = await VolumeSource.open(named, { ...sourceOptions(options.model, options), times });
     return await run(source, output, geometry, { ...options, times, t0 });
   } catch (error) {
     await source?.cancel(error).catch(() => {});
@@ -211,45 +154,38 @@ async function run<State>(
   options: SegmentCaseOptions<State> & { times: StageTimes; t0: number },
 ): Promise<SegmentCaseResult> {
   const { model, times } = options;
-  const labels = new LabelStage({
-    convention: model.convention,
-    output: options.labels,
-    crop: source.crop,
-    minEnhancing: options.minEnhancing,
-    times,
-  });
+  const { readable, stage } = labelStream(source, model, options);
   const minEnhancing = options.minEnhancing ?? 0;
   let relabelled = false;
   const total = source.shape[2];
-  const scores = source.pipeThrough(
-    new ModelStage(model, {
-      mode: options.mode ?? DEFAULT_INFERENCE.mode,
-      tta: options.tta,
+  let sink: NiftiSink;
+  try {
+    sink = new NiftiSink(output, {
+      shape: source.shape,
+      ...geometry,
+      gzip: options.gzip,
+      name: options.name,
       times,
-    }),
-  );
-  // The sink comes last: once it exists, only the pipe below (which aborts it on failure) may fail.
-  const sink = new NiftiSink(output, {
-    shape: source.shape,
-    ...geometry,
-    gzip: options.gzip,
-    name: options.name,
-    times,
-    onSlice: (done) => options.onSlice?.(done, total),
-    relabel: minEnhancing > 0
-      ? () => {
-        const fix = labels.relabel();
-        relabelled = fix !== null;
-        return fix;
-      }
-      : undefined,
-  });
-  await scores.pipeThrough(labels).pipeTo(sink, { signal: options.signal });
+      onSlice: (done) => options.onSlice?.(done, total),
+      relabel: minEnhancing > 0
+        ? () => {
+          const fix = stage.relabel();
+          relabelled = fix !== null;
+          return fix;
+        }
+        : undefined,
+    });
+  } catch (error) {
+    await readable.cancel(error).catch(() => {});
+    throw error;
+  }
+  // Once the sink exists, only the pipe (which aborts it on failure) may fail.
+  await readable.pipeTo(sink, { signal: options.signal });
   return {
     shape: source.shape,
     seconds: (performance.now() - options.t0) / 1000,
     times,
-    enhancing: labels.enhancing,
+    enhancing: stage.enhancing,
     relabelled,
   };
 }

@@ -200,7 +200,10 @@ export class VolumeSource extends ReadableStream<SliceWindow> {
    *   new Blob([encodeNifti(p.modalities[m], { shape: p.shape, datatype: "int16" })])
    * );
    * const source = await VolumeSource.open({ flair, t1, t1ce, t2 }, { depth: 8 });
-   * for await (const w of source) console.log(w.start, w.depth, w.height, w.width);
+   * const { paddedWidth, paddedHeight } = source.crop;
+   * console.log(source.shape, paddedWidth, paddedHeight); // [40, 36, 10] 48 48
+   * for await (const w of source) console.log(w.start, w.valid, w.depth, w.channels);
+   * // 0 8 8 4, then 8 2 8 4: the last window is filled up with zero slices
    * ```
    */
   static open(
@@ -226,6 +229,7 @@ export class VolumeSource extends ReadableStream<SliceWindow> {
    *   depth: 3,
    * });
    * for await (const w of source) console.log(w.start, w.valid, w.width); // 0 3 48, then 3 2 48
+   * console.log(source.stats[0]); // { count: 7200, mean: 1, std: 1 }: std 1 for constant voxels
    * ```
    */
   static async fromArrays(

@@ -19,6 +19,7 @@ export function phantomValidationCase(
     shape: size,
     modalities: MODALITIES.map((m) => Float32Array.from(p.modalities[m])),
     labels: p.label,
+    spacing: p.spacing,
   };
 }
 

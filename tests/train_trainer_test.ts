@@ -72,7 +72,7 @@ gpuTest("resume refuses a checkpoint trained with other settings", async () => {
 });
 
 gpuTest(
-  "a time budget stops cleanly mid-epoch, validates and keeps the best checkpoint",
+  "a time limit stops cleanly mid-epoch, validates and keeps the best checkpoint",
   async () => {
     const dir = await Deno.makeTempDir();
     try {
@@ -81,12 +81,12 @@ gpuTest(
         ...base,
         epochs: 50,
         out: `${dir}/m.safetensors`,
-        timeBudget: 4,
+        timeLimit: 4,
       });
       const seconds = (performance.now() - t0) / 1000;
-      assert.equal(result.stopped, "time-budget");
+      assert.equal(result.stopped, "time-limit");
       assert.ok(result.steps > 0);
-      assert.ok(seconds < 4 + 10, `took ${seconds} s for a 4 s budget`);
+      assert.ok(seconds < 4 + 10, `took ${seconds} s for a 4 s limit`);
       const last = result.history.at(-1)!;
       assert.ok(Number.isFinite(last.dice.whole));
       const lastMeta =
@@ -114,3 +114,85 @@ gpuTest(
     }
   },
 );
+
+gpuTest(
+  "a time budget fits both phases into it and ends with phase 2 and a best checkpoint",
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const lines: string[] = [];
+      const budget = 20;
+      const t0 = performance.now();
+      const result = await train(source, {
+        ...base,
+        epochs: 3,
+        phase2Epochs: 12, // the ratio 1:4; far more epochs fit in 20 s on these tiny phantoms
+        out: `${dir}/m.safetensors`,
+        timeBudget: budget,
+        onLog: (line) => lines.push(line),
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      assert.equal(result.stopped, "done");
+      const [n1, n2] = result.plan.epochs;
+      assert.ok(n1 >= 1 && n2 >= 1, `plan ${n1} + ${n2}`);
+      assert.ok(n2 >= 2 * n1, `ratio kept roughly: ${n1} + ${n2}`);
+      assert.deepEqual(result.history.map((r) => r.phase), [
+        ...Array(n1).fill(1),
+        ...Array(n2).fill(2),
+      ]);
+      assert.ok(result.history.every((r) => !r.partial));
+      assert.ok(seconds < budget + 5, `took ${seconds} s for a ${budget} s budget`);
+      assert.ok(
+        lines.some((l) =>
+          /^plan for a 20 s budget: phase 1 \d+ epochs? × \d+ windows, phase 2/.test(l)
+        ),
+        lines.join("\n"),
+      );
+      assert.ok(lines.some((l) => /expected end in/.test(l)));
+      // The plan is in the metadata: the best checkpoint's as it stood then, the last's as it ended.
+      const metadata = async (path: string) =>
+        decodeSafetensors(await Deno.readFile(path), { path }).metadata;
+      const best = await metadata(`${dir}/m.safetensors`);
+      assert.equal(JSON.parse(best["webseg.training"]).schedule.budget, budget);
+      const last = await metadata(trainingPaths(`${dir}/m.safetensors`).last);
+      assert.deepEqual(JSON.parse(last["webseg.training"]).schedule.epochs, [n1, n2]);
+      assert.deepEqual(JSON.parse(last["webseg.resume"]).plan.epochs, [n1, n2]);
+      assert.ok(result.best);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+gpuTest("a resumed budget run follows the plan its first run made", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const options = { ...base, epochs: 2, phase2Epochs: 2, out: `${dir}/m.safetensors` };
+    // 5% of an 8 s budget is measured in the first few batches; the cut comes after the plan.
+    const cut = await train(source, { ...options, timeBudget: 8, stopAfterSteps: 8 });
+    assert.equal(cut.stopped, "step-limit");
+    const last = trainingPaths(options.out).last;
+    const carried = JSON.parse(
+      decodeSafetensors(await Deno.readFile(last), { path: last }).metadata["webseg.resume"],
+    ).plan;
+    assert.equal(carried.budget, 8);
+    assert.ok(carried.windowsPerSecond > 0, "measured before the cut");
+    const lines: string[] = [];
+    // No budget given on resume: the carried plan (and its budget) still rules.
+    const resumed = await train(source, {
+      ...options,
+      resume: true,
+      onLog: (line) => lines.push(line),
+    });
+    assert.equal(resumed.stopped, "done");
+    assert.equal(resumed.plan.budget, 8);
+    assert.ok(lines.some((l) => l.startsWith("resumed plan for a 8 s budget")), lines.join("\n"));
+    const [n1, n2] = resumed.plan.epochs;
+    assert.deepEqual(resumed.history.map((r) => r.phase), [
+      ...Array(n1).fill(1),
+      ...Array(n2).fill(2),
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Private: training checkpoints. The model part is exactly what
  * `encodeCheckpoint` writes (so `segment` and Python read it); the trainer adds
@@ -13,6 +14,7 @@ import type { LabelConvention } from "../data/labels.ts";
 import type { OptimizerState } from "../gpu/parameters.ts";
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from "../model/checkpoint.ts";
 import type { SegmentationNetwork } from "../model/network.ts";
+import type { SchedulePlan } from "./budget_plan.ts";
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "../model/safetensors.ts";
 
 /** Where training stands, saved in the last checkpoint. */
@@ -29,11 +31,33 @@ export interface ResumeState {
   best: { score: number; record: unknown } | null;
   /** Seconds trained so far, over all runs. */
   seconds: number;
+  /** The schedule being followed (absent in checkpoints older than the budget plan). */
+  plan?: SchedulePlan;
 }
 
 /**
  * Encodes the network (with its history and training metadata) and, when
  * `optimizer`/`resume` are given, the optimizer state and resume position.
+ *
+ * @example
+ * ```ts
+ * import { getDevice } from "../gpu/device.ts";
+ * import { modelConfig } from "../model/config.ts";
+ * import { SegmentationNetwork } from "../model/network.ts";
+ * import { encodeTrainingCheckpoint, restoreTrainingCheckpoint } from "./_train_checkpoint.ts";
+ * await getDevice();
+ * const network = SegmentationNetwork.create(modelConfig("unet", { widths: [2, 2, 2, 2] }));
+ * const resume = { epoch: 1, step: 2, lossSum: 0.5, fingerprint: {}, best: null, seconds: 3 };
+ * const bytes = await encodeTrainingCheckpoint(network, {
+ *   labels: "brats2017",
+ *   history: [],
+ *   training: { seed: 1 },
+ *   optimizer: await network.params.readState(),
+ *   resume,
+ * });
+ * restoreTrainingCheckpoint(bytes, network, { path: "m.last.safetensors" }).resume.step; // 2
+ * network.release();
+ * ```
  */
 export async function encodeTrainingCheckpoint(
   network: SegmentationNetwork,
@@ -68,7 +92,8 @@ export async function encodeTrainingCheckpoint(
 
 /**
  * Restores a last checkpoint's bytes into `network` (parameters, running
- * statistics, Adam state) and returns its history and resume position.
+ * statistics, Adam state) and returns its history and resume position
+ * (example: {@linkcode encodeTrainingCheckpoint}'s).
  *
  * @throws {InputError} naming `options.path` when the bytes are not a checkpoint or lack the resume data.
  */

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The paper's ablation (Tables 1, 3 and 4) on one split: every variant
  * trained with the same settings and time budget, with and without two-phase
@@ -75,14 +76,36 @@ export interface AblationRow {
  *
  * @example
  * ```ts
- * import { runAblation } from "./ablation.ts";
- * import type { TrainingSource } from "./training_data.ts";
- * declare const source: TrainingSource; // e.g. openTrainingCases(train, { labels, val })
- * const table = await runAblation(source, {
- *   out: "run/ablation.safetensors", widths: [8, 16, 16, 16], classes: 4, timeBudget: 300,
- *   write: (path, bytes) => Deno.writeFile(path, bytes),
+ * import { encodeNifti } from "../data/nifti_encoder.ts";
+ * import { generatePhantom } from "../data/phantom.ts";
+ * import { getDevice } from "../gpu/device.ts";
+ * import { ABLATION_VARIANTS, runAblation } from "./ablation.ts";
+ * import { openTrainingCases } from "./training_cases.ts";
+ * // Three tiny phantom cases as NIfTI bytes: two to train on, one held out.
+ * const phantomCase = (seed: number) => {
+ *   const p = generatePhantom({ size: [32, 32, 8], seed });
+ *   const nifti = (data: Int16Array | Uint8Array, datatype: "int16" | "uint8") =>
+ *     encodeNifti(data, { shape: p.shape, datatype, affine: p.affine });
+ *   const { flair, t1, t1ce, t2 } = p.modalities;
+ *   const modalities = {
+ *     flair: nifti(flair, "int16"), t1: nifti(t1, "int16"),
+ *     t1ce: nifti(t1ce, "int16"), t2: nifti(t2, "int16"),
+ *   };
+ *   const label = nifti(p.label, "uint8");
+ *   return { id: `p${seed}`, dir: "", format: "nifti" as const, modalities, label };
+ * };
+ * const source = await openTrainingCases([phantomCase(1), phantomCase(2)], {
+ *   labels: "brats2017",
+ *   val: [phantomCase(3)],
  * });
- * console.log(table);
+ * await getDevice();
+ * const files = new Map<string, Uint8Array>();
+ * const table = await runAblation(source, {
+ *   out: "run/ablation.safetensors", widths: [2, 2, 2, 2], classes: 4, epochs: 1, phase2Epochs: 1,
+ *   variants: ABLATION_VARIANTS.slice(0, 2), // U-Net, with and without two-phase training
+ *   write: (path, bytes) => Promise.resolve(void files.set(path, bytes)),
+ * });
+ * console.log(table); // a Markdown table: IoU per label, MeanIU, Dice / sensitivity / PPV per region
  * ```
  */
 export async function runAblation(

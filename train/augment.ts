@@ -1,13 +1,47 @@
+// This module is browser compatible.
 /**
- * Training-time augmentation of one window of slices: random left-right and
- * front-back flips (the same for every slice of the window, so the sequence
- * stays consistent) and a random intensity scale and shift per modality,
- * applied to brain voxels only so the background stays exactly 0.
+ * Training-time augmentation of one window of slices, as nnU-Net does it:
+ * one spatial transform per window (in-plane rotation, scaling, optional
+ * elastic deformation, mirroring, and the patch crop), the same for every
+ * slice and for the labels, applied in one inverse-mapped resampling pass
+ * (images bilinear, labels nearest-neighbour, outside the slice 0); then
+ * per-modality gamma, brightness, contrast, noise, blur and simulated low
+ * resolution on brain voxels only, so the background stays exactly 0. Every
+ * draw comes from `Random.forKey(key)` (e.g. seed, epoch, step, window), so
+ * a resumed run augments exactly as an uninterrupted one.
  *
  * @module
  */
 
 import { Random } from "../data/random.ts";
+import {
+  type AugmentDraw,
+  changesIntensity,
+  drawAugmentation,
+  identityDraw,
+} from "./_augment_draw.ts";
+import { applyIntensity, brainMask } from "./_augment_intensity.ts";
+import { type Planes, resampleWindow } from "./_augment_spatial.ts";
+import {
+  type AugmentOptions,
+  type AugmentSettings,
+  resolveAugmentation,
+} from "./augment_settings.ts";
+
+export type { AugmentDraw, ChannelDraw } from "./_augment_draw.ts";
+export {
+  AUGMENT_PRESETS,
+  augmentationHelp,
+  type AugmentOptions,
+  type AugmentPreset,
+  type AugmentSettings,
+  type ChannelTransformSetting,
+  describeAugmentation,
+  type ElasticSetting,
+  type GammaSetting,
+  resolveAugmentation,
+  type TransformSetting,
+} from "./augment_settings.ts";
 
 /** A window of slices on the CPU, layout [seq][channels][height][width] (x fastest). */
 export interface WindowData {
@@ -25,98 +59,88 @@ export interface WindowData {
   classes: Uint8Array;
 }
 
-/** Options of {@link augmentWindow}. */
-export interface AugmentOptions {
-  /** Flip x with probability 1/2. Default true. */
-  flipX?: boolean;
-  /** Flip y with probability 1/2. Default true. */
-  flipY?: boolean;
-  /** Intensity scale drawn in [1 - s, 1 + s] per modality. Default 0.1. */
-  scale?: number;
-  /** Intensity shift (in z-score units) drawn in [-t, t] per modality. Default 0.1. */
-  shift?: number;
-}
-
-/** What {@link augmentWindow} drew (for tests and logs). */
-export interface AugmentDraw {
-  /** Whether x was flipped. */
-  flipX: boolean;
-  /** Whether y was flipped. */
-  flipY: boolean;
-  /** Scale of each channel. */
-  scale: number[];
-  /** Shift of each channel. */
-  shift: number[];
-}
-
 /**
  * Augments a window in place with draws from `key` (e.g. [seed, epoch,
- * step, item]), so the same key always gives the same augmentation.
+ * step, item]), so the same key always gives the same augmentation; returns
+ * what was drawn.
  *
  * @example
  * ```ts
- * const w = { seq: 1, channels: 1, height: 1, width: 2,
- *   image: new Float32Array([1, 0]), classes: new Uint8Array([1, 0]) };
- * augmentWindow(w, [1, 0, 0, 0], { flipY: false, scale: 0, shift: 0 });
- * // w.image is [1, 0] or [0, 1], w.classes flipped alike
+ * import { augmentWindow } from "./augment.ts";
+ * const w = { seq: 1, channels: 1, height: 2, width: 2,
+ *   image: new Float32Array([1, 2, 3, 0]), classes: new Uint8Array([1, 0, 0, 0]) };
+ * const draw = augmentWindow(w, [1, 0, 0, 0], { preset: "none", mirror: { p: 1 } });
+ * [draw.mirrorX, draw.mirrorY]; // [true, true]
+ * [...w.image]; // [0, 3, 2, 1]; labels alike: [0, 0, 0, 1]
  * ```
  */
 export function augmentWindow(
   window: WindowData,
   key: readonly [number, number, number, number],
-  options: AugmentOptions = {},
+  options: AugmentOptions | AugmentSettings = {},
 ): AugmentDraw {
-  const rng = Random.forKey(key[0], key[1], key[2], key[3]);
-  const s = options.scale ?? 0.1;
-  const t = options.shift ?? 0.1;
-  const draw: AugmentDraw = {
-    flipX: (options.flipX ?? true) && rng.next() < 0.5,
-    flipY: (options.flipY ?? true) && rng.next() < 0.5,
-    scale: [],
-    shift: [],
+  const draw = drawAugmentation(
+    resolveAugmentation(options),
+    Random.forKey(key[0], key[1], key[2], key[3]),
+    window.channels,
+  );
+  const out = {
+    image: new Float32Array(window.image.length),
+    classes: new Uint8Array(window.classes.length),
+    width: window.width,
+    height: window.height,
   };
-  for (let c = 0; c < window.channels; c++) {
-    draw.scale.push(1 + s * (2 * rng.next() - 1));
-    draw.shift.push(t * (2 * rng.next() - 1));
-  }
-  const { seq, channels, height: h, width: w } = window;
-  const plane = h * w;
-  if (draw.flipX || draw.flipY) {
-    for (let p = 0; p < seq * channels; p++) flipPlane(window.image, p * plane, w, h, draw);
-    for (let z = 0; z < seq; z++) flipPlane(window.classes, z * plane, w, h, draw);
-  }
-  for (let z = 0; z < seq; z++) {
-    for (let c = 0; c < channels; c++) {
-      const base = (z * channels + c) * plane;
-      const a = draw.scale[c], b = draw.shift[c];
-      for (let i = base; i < base + plane; i++) {
-        const v = window.image[i];
-        if (v !== 0) window.image[i] = v * a + b;
-      }
-    }
-  }
+  augmentInto(window, out, { seq: window.seq, channels: window.channels, left: 0, top: 0, draw });
+  window.image.set(out.image);
+  window.classes.set(out.classes);
   return draw;
 }
 
-/** Flips one h×w plane starting at `base` in place. */
-function flipPlane(
-  data: Float32Array | Uint8Array,
-  base: number,
-  w: number,
-  h: number,
-  draw: { flipX: boolean; flipY: boolean },
+/**
+ * Draws a window's augmentation from `key` with resolved `settings` (null:
+ * the identity), the same draws {@linkcode augmentWindow} makes.
+ *
+ * @example
+ * ```ts
+ * import { drawWindowAugmentation, resolveAugmentation } from "./augment.ts";
+ * const draw = drawWindowAugmentation(resolveAugmentation(), [1, 0, 0, 0], 4);
+ * draw.channels.length; // 4
+ * ```
+ */
+export function drawWindowAugmentation(
+  settings: AugmentSettings | null,
+  key: readonly [number, number, number, number],
+  channels: number,
+): AugmentDraw {
+  if (!settings) return identityDraw(channels);
+  return drawAugmentation(settings, Random.forKey(key[0], key[1], key[2], key[3]), channels);
+}
+
+/**
+ * Writes the augmented window `src` into `dst` (which may be smaller, a
+ * crop starting at `left`, `top` before the spatial transform, or larger:
+ * padding): one resampling pass for the spatial part of `draw`, then its
+ * intensity part on the brain voxels of `dst`.
+ *
+ * @example
+ * ```ts
+ * import { augmentInto, drawWindowAugmentation } from "./augment.ts";
+ * const src = { width: 4, height: 4, image: new Float32Array(16).map((_, i) => i + 1),
+ *   classes: new Uint8Array(16) };
+ * const dst = { width: 2, height: 2, image: new Float32Array(4), classes: new Uint8Array(4) };
+ * const draw = drawWindowAugmentation(null, [0, 0, 0, 0], 1);
+ * augmentInto(src, dst, { seq: 1, channels: 1, left: 1, top: 2, draw });
+ * [...dst.image]; // [10, 11, 14, 15]
+ * ```
+ */
+export function augmentInto(
+  src: Planes,
+  dst: Planes,
+  plan: { seq: number; channels: number; left: number; top: number; draw: AugmentDraw },
 ): void {
-  if (draw.flipX) {
-    for (let y = 0; y < h; y++) data.subarray(base + y * w, base + (y + 1) * w).reverse();
-  }
-  if (draw.flipY) {
-    for (let y = 0; y < h >> 1; y++) {
-      const a = base + y * w, b = base + (h - 1 - y) * w;
-      for (let x = 0; x < w; x++) {
-        const tmp = data[a + x];
-        data[a + x] = data[b + x];
-        data[b + x] = tmp;
-      }
-    }
+  resampleWindow(src, dst, plan);
+  const shape = { seq: plan.seq, channels: plan.channels, width: dst.width, height: dst.height };
+  if (changesIntensity(plan.draw)) {
+    applyIntensity(dst.image, brainMask(dst.image, shape), shape, plan.draw);
   }
 }

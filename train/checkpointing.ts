@@ -186,7 +186,11 @@ export class TrainingCheckpoints {
         phase2Epochs: o.phase2Epochs,
         lr: o.lr,
         lr2: o.lr2,
+        timeBudget: o.timeBudget ?? null,
+        maxEpochs: o.maxEpochs ?? null,
       },
+      // The epochs per phase actually followed, and the throughput they were sized from.
+      schedule: run.state.plan ?? null,
       classWeights: source.classWeights,
       validation: record
         ? { epoch: record.epoch, dice: record.dice, cases: source.val.length }

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Median-frequency balancing of class weights (Eigen & Fergus; Tseng et al.
  * section 4.2), computed slice by slice over the training labels so the

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Training curves as a standalone SVG: mean training loss per epoch (left)
  * and validation Dice of the whole / core / enhancing regions (right), with
@@ -26,11 +27,12 @@ const COLOURS = { loss: "#333333", whole: "#2b8a3e", core: "#c92a2a", enhancing:
  *
  * @example
  * ```ts
+ * import { curvesSvg } from "./curves_svg.ts";
  * const svg = curvesSvg([
  *   { epoch: 1, phase: 1, loss: 1.2, dice: { whole: 0.5, core: 0.3, enhancing: 0.2 } },
  *   { epoch: 2, phase: 2, loss: 0.4, dice: { whole: 0.8, core: 0.6, enhancing: 0.5 } },
  * ]);
- * await Deno.writeTextFile("model.curves.svg", svg);
+ * svg.startsWith("<svg"); // true: a standalone document, e.g. for a file or an <img>
  * ```
  */
 export function curvesSvg(

@@ -13,15 +13,28 @@ export {
 export {
   CaseCache,
   type CaseSliceIndex,
+  choosePatch,
+  type PatchOptions,
+  type PatchPlace,
   type TrainingPhase,
   type TrainingWindow,
   WindowSampler,
   type WindowSamplerOptions,
 } from "./window_sampler.ts";
 export {
+  AUGMENT_PRESETS,
   type AugmentDraw,
   type AugmentOptions,
+  type AugmentPreset,
+  type AugmentSettings,
   augmentWindow,
+  type ChannelDraw,
+  type ChannelTransformSetting,
+  describeAugmentation,
+  type ElasticSetting,
+  type GammaSetting,
+  resolveAugmentation,
+  type TransformSetting,
   type WindowData,
 } from "./augment.ts";
 export {
@@ -55,6 +68,14 @@ export {
   runAblation,
 } from "./ablation.ts";
 export { curvesSvg, type EpochRecord } from "./curves_svg.ts";
+export {
+  describePlan,
+  type EpochsPlan,
+  planEpochs,
+  type PlanRequest,
+  type SchedulePlan,
+} from "./budget_plan.ts";
+export { type LearningRateSchedule } from "./schedule.ts";
 export {
   loadCase,
   loadValidationCase,

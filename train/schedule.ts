@@ -2,15 +2,19 @@
 /**
  * The trainer's schedule (paper section 4.2): option defaults and checks,
  * what each epoch trains on (phase 1: tumour windows, weighted loss, `lr`;
- * phase 2: all windows, unweighted, `lr2`), the settings a resume must
- * match, and when a run stops early.
+ * phase 2: all windows, unweighted, `lr2`), the learning rate within each
+ * phase (a cosine decay to a tenth over the phase, so phase 1 ends where
+ * phase 2 starts with the default `lr2`), the settings a resume must match,
+ * and when a run stops early. How many epochs each phase gets under a time
+ * budget is `budget_plan.ts`'s.
  *
  * @module
  */
 
 import type { TrainingSource } from "./training_data.ts";
 import type { TrainOptions } from "./train_options.ts";
-import { DEFAULT_EMPTY_SKIP, type TrainingPhase } from "./window_sampler.ts";
+import { describeAugmentation } from "./augment_settings.ts";
+import { DEFAULT_EMPTY_SKIP, DEFAULT_TUMOUR_SHARE, type TrainingPhase } from "./window_sampler.ts";
 
 /** {@linkcode TrainOptions} with every default filled in and checked. */
 export type ResolvedTrainOptions = ReturnType<typeof resolveTrainOptions>;
@@ -18,8 +22,8 @@ export type ResolvedTrainOptions = ReturnType<typeof resolveTrainOptions>;
 /**
  * Fills in the trainer's defaults and checks the numbers.
  *
- * @throws {RangeError} for a non-positive learning rate or time budget, a
- *   fractional epoch count, or nothing to train.
+ * @throws {RangeError} for a non-positive learning rate, time budget or
+ *   time limit, a fractional epoch count, or nothing to train.
  * @example
  * ```ts
  * import { modelConfig } from "../model/config.ts";
@@ -29,7 +33,7 @@ export type ResolvedTrainOptions = ReturnType<typeof resolveTrainOptions>;
  *   out: "run/model.safetensors",
  *   write: () => Promise.resolve(),
  * });
- * [o.seq, o.batch, o.lr2, o.total]; // [3, 3, 0.0001, 12]
+ * [o.seq, o.batch, o.lr2, o.total, o.lrSchedule]; // [3, 3, 0.0001, 12, "cosine"]
  * ```
  */
 export function resolveTrainOptions(options: TrainOptions) {
@@ -44,8 +48,9 @@ export function resolveTrainOptions(options: TrainOptions) {
     singlePhase: false,
     cacheCases: 4,
     valMode: "windowed" as "windowed" | "stateful",
+    lrSchedule: "cosine" as LearningRateSchedule,
     ...options,
-    augment: options.augment === false ? false as const : { ...options.augment },
+    augment: describeAugmentation(options.augment),
   };
   const lr2 = options.lr2 ?? o.lr / 10;
   const positive = (v: number, name: string) => {
@@ -63,10 +68,23 @@ export function resolveTrainOptions(options: TrainOptions) {
   count(o.epochs, "--epochs");
   count(o.phase2Epochs, "--phase2-epochs");
   if (o.timeBudget !== undefined) positive(o.timeBudget, "--time-budget");
+  if (o.timeLimit !== undefined) positive(o.timeLimit, "--time-limit");
+  if (o.maxEpochs !== undefined && !(Number.isInteger(o.maxEpochs) && o.maxEpochs >= 1)) {
+    throw new RangeError(`--max-epochs ${o.maxEpochs}: expected a whole number >= 1`);
+  }
+  if (o.lrSchedule !== "cosine" && o.lrSchedule !== "constant") {
+    throw new RangeError(`--lr-schedule "${o.lrSchedule}": expected cosine or constant`);
+  }
   const total = o.singlePhase ? o.epochs : o.epochs + o.phase2Epochs;
   if (total < 1) throw new RangeError("nothing to train: --epochs and --phase2-epochs are both 0");
   return { ...o, lr2, total };
 }
+
+/** How the learning rate moves within a phase: `cosine` decay to a tenth, or `constant`. */
+export type LearningRateSchedule = "cosine" | "constant";
+
+/** Where a phase's cosine decay ends, as a share of its starting learning rate. */
+export const LR_FLOOR = 0.1;
 
 /** What one epoch trains on, and how. */
 export interface EpochPlan {
@@ -76,30 +94,68 @@ export interface EpochPlan {
   sampling: TrainingPhase;
   /** Whether the loss is class-weighted. */
   weighted: boolean;
-  /** Learning rate. */
+  /** Learning rate at the epoch's first batch. */
   lr: number;
+  /** The phase's starting learning rate (`lr` or `lr2`). */
+  peak: number;
+  /** The epoch's index within its phase. */
+  index: number;
+  /** Epochs of the phase. */
+  count: number;
+  /** How the learning rate moves within the phase. */
+  schedule: LearningRateSchedule;
 }
 
 /**
- * The plan of global epoch `epoch` (0-based, over both phases).
+ * The plan of global epoch `epoch` (0-based, over both phases) when the
+ * phases have `epochs` epochs (`[phase 1, phase 2]`, the schedule's plan).
  *
  * @example
  * ```ts
  * import { planEpoch } from "./schedule.ts";
- * const o = { epochs: 2, singlePhase: false, lr: 1e-3, lr2: 1e-4 };
- * planEpoch(0, o); // { phase: 1, sampling: 1, weighted: true, lr: 0.001 }
- * planEpoch(2, o); // { phase: 2, sampling: 2, weighted: false, lr: 0.0001 }
+ * const o = { singlePhase: false, lr: 1e-3, lr2: 1e-4, lrSchedule: "cosine" as const };
+ * planEpoch(0, o, [2, 1]).lr; // 0.001: phase 1 starts at lr
+ * planEpoch(1, o, [2, 1]).lr; // 0.00055: halfway down the cosine to lr / 10
+ * planEpoch(2, o, [2, 1]); // { phase: 2, sampling: 2, weighted: false, lr: 0.0001, ... }
  * ```
  */
 export function planEpoch(
   epoch: number,
-  o: Pick<ResolvedTrainOptions, "epochs" | "singlePhase" | "lr" | "lr2">,
+  o: Pick<ResolvedTrainOptions, "singlePhase" | "lr" | "lr2" | "lrSchedule">,
+  epochs: readonly [number, number],
 ): EpochPlan {
+  const first = o.singlePhase || epoch < epochs[0];
   // The ablation's one-phase rows: every window, weighted loss, one learning rate.
-  if (o.singlePhase) return { phase: 1, sampling: 2, weighted: true, lr: o.lr };
-  return epoch < o.epochs
-    ? { phase: 1, sampling: 1, weighted: true, lr: o.lr }
-    : { phase: 2, sampling: 2, weighted: false, lr: o.lr2 };
+  const kind = o.singlePhase
+    ? { phase: 1 as const, sampling: 2 as const, weighted: true, peak: o.lr }
+    : first
+    ? { phase: 1 as const, sampling: 1 as const, weighted: true, peak: o.lr }
+    : { phase: 2 as const, sampling: 2 as const, weighted: false, peak: o.lr2 };
+  const plan: EpochPlan = {
+    ...kind,
+    lr: kind.peak,
+    index: first ? epoch : epoch - epochs[0],
+    count: Math.max(1, first ? epochs[0] : epochs[1]),
+    schedule: o.lrSchedule,
+  };
+  plan.lr = learningRate(plan, 0);
+  return plan;
+}
+
+/**
+ * The learning rate once `fraction` (0..1) of the epoch's batches are done.
+ *
+ * @example
+ * ```ts
+ * import { learningRate, planEpoch } from "./schedule.ts";
+ * const o = { singlePhase: false, lr: 1e-3, lr2: 1e-4, lrSchedule: "cosine" as const };
+ * learningRate(planEpoch(0, o, [1, 1]), 1); // 0.0001: the end of phase 1 is lr / 10
+ * ```
+ */
+export function learningRate(plan: EpochPlan, fraction: number): number {
+  if (plan.schedule === "constant") return plan.peak;
+  const t = Math.min(1, Math.max(0, (plan.index + fraction) / plan.count));
+  return plan.peak * (LR_FLOOR + (1 - LR_FLOOR) * (1 + Math.cos(Math.PI * t)) / 2);
 }
 
 /**
@@ -135,7 +191,10 @@ export function fingerprintOf(
     seed: o.seed,
     emptySkip: o.emptySkip,
     augment: o.augment,
+    patch: o.patch ?? 0,
+    patchTumourShare: o.patchTumourShare ?? DEFAULT_TUMOUR_SHARE,
     singlePhase: o.singlePhase,
+    lrSchedule: o.lrSchedule,
     train: source.train.map((c) => c.id),
   };
 }
@@ -154,23 +213,24 @@ export interface RunClock {
 
 /**
  * Why the run must stop before its next batch, or null to go on: the step
- * limit, or a time budget the next batch plus a validation would overrun.
+ * limit, or a hard time limit the next batch plus a validation would
+ * overrun (a time budget never stops a run: it sizes the schedule).
  *
  * @example
  * ```ts
  * import { stopReason } from "./schedule.ts";
- * stopReason({ timeBudget: 10 }, { steps: 4, elapsed: 9, stepSeconds: 4, valSeconds: 1 });
- * // "time-budget"
+ * stopReason({ timeLimit: 10 }, { steps: 4, elapsed: 9, stepSeconds: 4, valSeconds: 1 });
+ * // "time-limit"
  * ```
  */
 export function stopReason(
-  o: Pick<TrainOptions, "stopAfterSteps" | "timeBudget">,
+  o: Pick<TrainOptions, "stopAfterSteps" | "timeLimit">,
   clock: RunClock,
-): "step-limit" | "time-budget" | null {
+): "step-limit" | "time-limit" | null {
   if (o.stopAfterSteps !== undefined && clock.steps >= o.stopAfterSteps) return "step-limit";
   const meanStep = clock.steps > 0 ? clock.stepSeconds / clock.steps : 0;
-  if (o.timeBudget !== undefined && clock.elapsed + meanStep + clock.valSeconds > o.timeBudget) {
-    return "time-budget";
+  if (o.timeLimit !== undefined && clock.elapsed + meanStep + clock.valSeconds > o.timeLimit) {
+    return "time-limit";
   }
   return null;
 }

@@ -14,7 +14,7 @@ import { Tensor, TensorScope } from "../gpu/tensor.ts";
 import type { SegmentationNetwork } from "../model/network.ts";
 import type { AugmentOptions } from "./augment.ts";
 import { assembleBatch, type BatchArrays, type LoadedCase } from "./training_data.ts";
-import type { TrainingWindow } from "./window_sampler.ts";
+import type { PatchOptions, TrainingWindow } from "./window_sampler.ts";
 
 /**
  * One optimisation step on assembled arrays; returns the batch's loss.
@@ -113,6 +113,7 @@ export async function trainBatch(
     seq: number;
     at: BatchPosition;
     augment?: AugmentOptions | false;
+    patch?: PatchOptions;
     weights: Tensor | null;
     lr: number;
   },
@@ -123,6 +124,7 @@ export async function trainBatch(
     seq: options.seq,
     key: [at.seed, at.epoch, at.step],
     augment: options.augment,
+    patch: options.patch,
   });
   const loss = await trainStep(network, arrays, { weights: options.weights, lr: options.lr });
   if (!Number.isFinite(loss)) {

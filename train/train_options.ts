@@ -8,7 +8,9 @@
 
 import type { ModelConfig } from "../model/config.ts";
 import type { AugmentOptions } from "./augment.ts";
+import type { SchedulePlan } from "./budget_plan.ts";
 import type { EpochRecord } from "./curves_svg.ts";
+import type { LearningRateSchedule } from "./schedule.ts";
 import type { TrainingPhase } from "./window_sampler.ts";
 
 /** Options of `train` (`trainer.ts`). */
@@ -28,27 +30,46 @@ export interface TrainOptions {
   seq?: number;
   /** Windows per batch. Default 3. */
   batch?: number;
-  /** Phase-1 epochs (tumour windows, class-weighted loss). Default 8. */
+  /** Phase-1 epochs (tumour windows, class-weighted loss). Default 8; a ratio with `timeBudget`. */
   epochs?: number;
-  /** Phase-2 epochs (all windows, unweighted loss, `lr2`). Default 4. */
+  /** Phase-2 epochs (all windows, unweighted loss, `lr2`). Default 4; a ratio with `timeBudget`. */
   phase2Epochs?: number;
   /** Phase-1 learning rate. Default 1e-3. */
   lr?: number;
   /** Phase-2 learning rate. Default `lr / 10`. */
   lr2?: number;
+  /**
+   * Learning rate within each phase: `cosine` (default) decays from the
+   * phase's rate to a tenth of it over the phase; `constant` keeps it.
+   */
+  lrSchedule?: LearningRateSchedule;
   /** Seed of initialisation, data order and augmentation. Default 1. */
   seed?: number;
   /** Phase 2: fraction of all-empty windows skipped per epoch. Default 0.7. */
   emptySkip?: number;
-  /** Augmentation options, or false for none. Default flips + scale/shift 0.1. */
+  /** Augmentation options (`augment_settings.ts`), or false for none. Default nnU-Net's set. */
   augment?: AugmentOptions | false;
+  /** Train on random P×P in-plane crops (P a multiple of 16); 0 = whole slices. Default 0. */
+  patch?: number;
+  /** Share of patch crops centred on a tumour voxel. Default 1/3. */
+  patchTumourShare?: number;
   /**
    * One phase instead of two (the ablation's "without two-phase"): `epochs`
    * epochs over all windows (empty ones thinned) with the class-weighted loss.
    */
   singlePhase?: boolean;
-  /** Stop cleanly after about this many seconds of this run, keeping the best checkpoint. */
+  /**
+   * Fit the schedule into about this many seconds of training (over resumed
+   * runs): throughput is measured over the first batches, then both phases
+   * get as many epochs as fit, in the ratio of `epochs` to `phase2Epochs`
+   * (not capped by them), so the run ends with a completed phase 2. A
+   * resumed run follows the plan of the run it continues.
+   */
   timeBudget?: number;
+  /** With `timeBudget`: at most this many epochs of both phases together. */
+  maxEpochs?: number;
+  /** Hard stop: end cleanly mid-epoch after about this many seconds of this run, validating it. */
+  timeLimit?: number;
   /** Continue from the last checkpoint beside `out`. */
   resume?: boolean;
   /** Stop (as if interrupted) after this many batches in this run; for tests. */
@@ -68,7 +89,7 @@ export interface TrainOptions {
   onStep?: (progress: StepProgress) => void;
   /** Called after every validated epoch. */
   onEpoch?: (record: TrainRecord) => void;
-  /** Called with one-line messages (checkpoint written, resumed, stopped). */
+  /** Called with one-line messages (the plan, checkpoint written, resumed, stopped). */
   onLog?: (message: string) => void;
 }
 
@@ -113,7 +134,9 @@ export interface TrainResult {
   /** The best validated epoch (kept at `out`), if any. */
   best: TrainRecord | null;
   /** Why training ended. */
-  stopped: "done" | "time-budget" | "step-limit";
+  stopped: "done" | "time-limit" | "step-limit";
+  /** The schedule followed: epochs per phase, and what they were sized from. */
+  plan: SchedulePlan;
   /** Batches trained in this run. */
   steps: number;
   /** Seconds of this run. */

@@ -2,10 +2,12 @@
 /**
  * The training loop of section 4.2: epochs as `schedule.ts` plans them (1:
  * windows with tumour, median-frequency-balanced cross-entropy, `lr`; 2: all
- * windows with empty ones thinned, unweighted, `lr2`), batches as `step.ts`
- * trains them, validation Dice per epoch through `segment`'s inference, best
- * and last checkpoints as `checkpointing.ts` writes them (through the
- * caller's `write`), exact `resume`, and a time budget.
+ * windows with empty ones thinned, unweighted, `lr2`; each phase's learning
+ * rate decaying over it), batches as `step.ts` trains them, validation Dice
+ * per epoch through `segment`'s inference, best and last checkpoints as
+ * `checkpointing.ts` writes them (through the caller's `write`), exact
+ * `resume`, and a time budget that the phases are sized to
+ * (`budget_plan.ts`), or a hard time limit.
  *
  * @module
  */
@@ -16,11 +18,15 @@ import { SegmentationNetwork } from "../model/network.ts";
 import { NetworkSliceModel } from "../model/network_slice_model.ts";
 import { meanDice, type RunProgress, TrainingCheckpoints } from "./checkpointing.ts";
 import {
+  learningRate,
   planEpoch,
   type ResolvedTrainOptions,
   resolveTrainOptions,
   stopReason,
 } from "./schedule.ts";
+import type { SchedulePlan } from "./budget_plan.ts";
+import { keepSchedule, type ScheduleClock, type ScheduleKeeper } from "./_schedule_keeper.ts";
+import type { ResumeState } from "./_train_checkpoint.ts";
 import { trainBatch } from "./step.ts";
 import type { LoadedCase, TrainingSource } from "./training_data.ts";
 import { trainerValidation, validate } from "./validate.ts";
@@ -39,19 +45,41 @@ export type { StepProgress, TrainOptions, TrainRecord, TrainResult } from "./tra
  * {InputError} when `resume` finds no usable last checkpoint.
  * @example
  * ```ts
+ * import { encodeNifti } from "../data/nifti_encoder.ts";
+ * import { generatePhantom } from "../data/phantom.ts";
  * import { getDevice } from "../gpu/device.ts";
  * import { modelConfig } from "../model/config.ts";
  * import { train } from "./trainer.ts";
- * import type { TrainingSource } from "./training_data.ts";
- * declare const source: TrainingSource;
+ * import { openTrainingCases } from "./training_cases.ts";
+ * // Three tiny phantom cases as NIfTI bytes: two to train on, one to validate.
+ * const phantomCase = (seed: number) => {
+ *   const p = generatePhantom({ size: [32, 32, 8], seed });
+ *   const nifti = (data: Int16Array | Uint8Array, datatype: "int16" | "uint8") =>
+ *     encodeNifti(data, { shape: p.shape, datatype, affine: p.affine });
+ *   const { flair, t1, t1ce, t2 } = p.modalities;
+ *   const modalities = {
+ *     flair: nifti(flair, "int16"), t1: nifti(t1, "int16"),
+ *     t1ce: nifti(t1ce, "int16"), t2: nifti(t2, "int16"),
+ *   };
+ *   const label = nifti(p.label, "uint8");
+ *   return { id: `p${seed}`, dir: "", format: "nifti" as const, modalities, label };
+ * };
+ * const source = await openTrainingCases([phantomCase(1), phantomCase(2)], {
+ *   labels: "brats2017",
+ *   val: [phantomCase(3)],
+ * });
  * await getDevice();
  * const files = new Map<string, Uint8Array>();
  * const result = await train(source, {
- *   config: modelConfig(),
+ *   config: modelConfig("mme+cmc+mrf+convlstm", { widths: [2, 2, 2, 2] }),
+ *   epochs: 1,
+ *   phase2Epochs: 1,
  *   out: "run/model.safetensors",
  *   write: (path, bytes) => Promise.resolve(void files.set(path, bytes)),
+ *   onLog: (line) => console.log(line), // the plan, the checkpoints written
  * });
- * console.log(result.best?.dice);
+ * console.log(result.history.map((r) => r.phase)); // [1, 2]
+ * console.log([...files.keys()]); // the best and last checkpoints, the curves
  * ```
  */
 export async function train(source: TrainingSource, options: TrainOptions): Promise<TrainResult> {
@@ -63,7 +91,7 @@ export async function train(source: TrainingSource, options: TrainOptions): Prom
     label: "train.class_weights",
   }).keep();
   try {
-    const run = await startRun(network, source, o);
+    const run = await startRun(network, source, { ...o, log });
     if (o.resume) {
       log(
         `resumed from ${run.checkpoints.paths.last} at epoch ${
@@ -71,23 +99,26 @@ export async function train(source: TrainingSource, options: TrainOptions): Prom
         }, batch ${run.state.step}`,
       );
     }
+    run.keeper.start(clockOf(run), { resumed: o.resume === true, budget: o.timeBudget });
     let stopped: TrainResult["stopped"] = "done";
-    while (run.state.epoch < o.total) {
+    while (run.state.epoch < run.keeper.total) {
       const reason = await trainEpoch(run, weights, options);
       if (reason) {
         stopped = reason;
         break;
       }
+      run.keeper.trained(clockOf(run));
       await finishEpoch(run, false, options);
       run.state.epoch++;
       run.state.step = 0;
       run.state.lossSum = 0;
+      run.keeper.validated(clockOf(run));
       await run.checkpoints.saveLast(run);
     }
-    if (stopped === "time-budget" && run.state.step > 0) {
+    if (stopped === "time-limit" && run.state.step > 0) {
       await finishEpoch(run, true, options);
       log(
-        `time budget of ${o.timeBudget} s spent: stopped in epoch ${run.state.epoch + 1} ` +
+        `time limit of ${o.timeLimit} s reached: stopped in epoch ${run.state.epoch + 1} ` +
           `at batch ${run.state.step}`,
       );
     }
@@ -95,15 +126,18 @@ export async function train(source: TrainingSource, options: TrainOptions): Prom
     const paths = run.checkpoints.paths;
     log(`last checkpoint written to ${paths.last}; curves to ${paths.curves}`);
     const { history, best, steps } = run;
-    return { history, best, stopped, steps, seconds: run.elapsed(), ...paths };
+    const plan = run.state.plan;
+    return { history, best, stopped, steps, seconds: run.elapsed(), plan, ...paths };
   } finally {
     weights.release();
     network.release();
   }
 }
 
-/** A run in progress: its data, checkpoints, position and clocks. */
+/** A run in progress: its data, checkpoints, position, schedule and clocks. */
 interface Run extends RunProgress {
+  state: ResumeState & { plan: SchedulePlan };
+  keeper: ScheduleKeeper;
   o: ResolvedTrainOptions;
   source: TrainingSource;
   network: SegmentationNetwork;
@@ -119,25 +153,34 @@ interface Run extends RunProgress {
   valSeconds: number;
 }
 
-/** Sets up a run: sampler, case cache, checkpoints, and the resumed position if asked. */
+/** Sets up a run: sampler, case cache, checkpoints, schedule, and the resumed position if asked. */
 async function startRun(
   network: SegmentationNetwork,
   source: TrainingSource,
-  o: ResolvedTrainOptions,
+  o: ResolvedTrainOptions & { log: (line: string) => void },
 ): Promise<Run> {
   const checkpoints = new TrainingCheckpoints(network, source, o);
+  const sampler = new WindowSampler(source.train, {
+    seq: o.seq,
+    batch: o.batch,
+    seed: o.seed,
+    emptySkip: o.emptySkip,
+    groupCases: o.cacheCases,
+  });
   let history: TrainRecord[] = [];
-  let state = {
+  let resumed: ResumeState = {
     epoch: 0,
     step: 0,
     lossSum: 0,
     fingerprint: checkpoints.fingerprint,
-    best: null as { score: number; record: unknown } | null,
+    best: null,
     seconds: 0,
   };
-  if (o.resume) ({ history, state } = await checkpoints.resume());
+  if (o.resume) ({ history, state: resumed } = await checkpoints.resume());
+  const { state, keeper } = keepSchedule(resumed, { o, sampler, source, log: o.log });
   const t0 = performance.now();
   return {
+    keeper,
     o,
     source,
     network,
@@ -148,13 +191,7 @@ async function startRun(
       version: CHECKPOINT_VERSION,
     }),
     checkpoints,
-    sampler: new WindowSampler(source.train, {
-      seq: o.seq,
-      batch: o.batch,
-      seed: o.seed,
-      emptySkip: o.emptySkip,
-      groupCases: o.cacheCases,
-    }),
+    sampler,
     cache: new CaseCache<LoadedCase>((i) => source.loadTrain(i), { capacity: o.cacheCases + 2 }),
     state,
     history,
@@ -167,19 +204,33 @@ async function startRun(
   };
 }
 
+/** Where the run is, for the schedule keeper. */
+function clockOf(run: Run): ScheduleClock {
+  const { state, o } = run;
+  return {
+    epoch: state.epoch,
+    windowsDone: state.step * o.batch,
+    seconds: state.seconds + run.elapsed(),
+  };
+}
+
 /** Trains the rest of the current epoch's batches; returns why it stopped early, if it did. */
 async function trainEpoch(
   run: Run,
   weights: Tensor,
   options: TrainOptions,
-): Promise<"step-limit" | "time-budget" | null> {
+): Promise<"step-limit" | "time-limit" | null> {
   const { o, state } = run;
-  const plan = planEpoch(state.epoch, o);
-  const batches = run.sampler.batches(state.epoch, plan.sampling);
+  const batches = run.sampler.batches(
+    state.epoch,
+    planEpoch(state.epoch, o, state.plan.epochs).sampling,
+  );
   while (state.step < batches.length) {
     const { steps, stepSeconds, valSeconds } = run;
     const reason = stopReason(o, { steps, elapsed: run.elapsed(), stepSeconds, valSeconds });
     if (reason) return reason;
+    // Planned afresh each batch: the first budget plan may resize the phases mid-epoch.
+    const plan = planEpoch(state.epoch, o, state.plan.epochs);
     const s0 = performance.now();
     const batch = batches[state.step];
     const loss = await trainBatch(run.network, batch, {
@@ -187,18 +238,21 @@ async function trainEpoch(
       seq: o.seq,
       at: { seed: o.seed, epoch: state.epoch, step: state.step },
       augment: o.augment,
+      patch: { size: o.patch ?? 0, tumourShare: o.patchTumourShare },
       weights: plan.weighted ? weights : null,
-      lr: plan.lr,
+      lr: learningRate(plan, state.step / batches.length),
     });
     state.step++;
     state.lossSum += loss;
     run.steps++;
     run.windows += batch.length;
-    run.stepSeconds += (performance.now() - s0) / 1000;
+    const seconds = (performance.now() - s0) / 1000;
+    run.stepSeconds += seconds;
+    run.keeper.step(batch.length, seconds, clockOf(run));
     options.onStep?.({
       phase: plan.phase,
       epoch: state.epoch + 1,
-      epochs: o.total,
+      epochs: run.keeper.total,
       step: state.step,
       steps: batches.length,
       loss,
@@ -213,7 +267,7 @@ async function trainEpoch(
 /** Validates the epoch, records it, and writes the best checkpoint when it is the best so far. */
 async function finishEpoch(run: Run, partial: boolean, options: TrainOptions): Promise<void> {
   const { o, source, state } = run;
-  const plan = planEpoch(state.epoch, o);
+  const plan = planEpoch(state.epoch, o, state.plan.epochs);
   const v0 = performance.now();
   const dice = source.val.length > 0
     ? (await validate(run.model, source, trainerValidation(o))).dice

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Case files as a {@linkcode TrainingSource} for the trainer: one streaming
  * pass over the training label volumes builds the per-slice tumour index and
@@ -37,11 +38,19 @@ export interface TrainingCasesOptions {
  * @throws {InputError} for a case without a label volume, a bad file, or label values outside the convention.
  * @example
  * ```ts
- * import { caseSources, discoverCases } from "../io/cases.ts";
+ * import { encodeNifti } from "../data/nifti_encoder.ts";
+ * import { generatePhantom } from "../data/phantom.ts";
+ * const phantomCase = (seed: number) => { // a case in memory, as a browser builds from dropped files
+ *   const p = generatePhantom({ size: [32, 32, 8], seed });
+ *   const nii = (v: ArrayLike<number>, datatype: "int16" | "uint8" = "int16") =>
+ *     encodeNifti(v, { shape: p.shape, datatype });
+ *   const { flair, t1, t1ce, t2 } = p.modalities;
+ *   return { id: `p${seed}`, dir: "memory", format: "nifti" as const, label: nii(p.label, "uint8"),
+ *     modalities: { flair: nii(flair), t1: nii(t1), t1ce: nii(t1ce), t2: nii(t2) } };
+ * };
  * import { openTrainingCases } from "./training_cases.ts";
- * const found = await discoverCases("phantoms", { requireLabel: true });
- * const cases = await Promise.all(found.cases.map(caseSources));
- * const source = await openTrainingCases(cases.slice(2), { labels: "brats2017", val: cases.slice(0, 2) });
+ * const cases = [1, 2, 3].map(phantomCase);
+ * const source = await openTrainingCases(cases.slice(1), { labels: "brats2017", val: cases.slice(0, 1) });
  * console.log(source.classWeights);
  * ```
  */
@@ -115,10 +124,18 @@ async function indexCase(
  * @throws {InputError} for bad files, mismatched shapes, or labels outside the convention.
  * @example
  * ```ts
- * import { caseSources, discoverCases } from "../io/cases.ts";
+ * import { encodeNifti } from "../data/nifti_encoder.ts";
+ * import { generatePhantom } from "../data/phantom.ts";
+ * const phantomCase = (seed: number) => { // a case in memory, as a browser builds from dropped files
+ *   const p = generatePhantom({ size: [32, 32, 8], seed });
+ *   const nii = (v: ArrayLike<number>, datatype: "int16" | "uint8" = "int16") =>
+ *     encodeNifti(v, { shape: p.shape, datatype });
+ *   const { flair, t1, t1ce, t2 } = p.modalities;
+ *   return { id: `p${seed}`, dir: "memory", format: "nifti" as const, label: nii(p.label, "uint8"),
+ *     modalities: { flair: nii(flair), t1: nii(t1), t1ce: nii(t1ce), t2: nii(t2) } };
+ * };
  * import { loadCase } from "./training_cases.ts";
- * const { cases } = await discoverCases("phantoms", { requireLabel: true });
- * const loaded = await loadCase(await caseSources(cases[0]), { labels: "brats2017" });
+ * const loaded = await loadCase(phantomCase(1), { labels: "brats2017" });
  * loaded.image.length; // depth * 4 * height * width
  * ```
  */
@@ -163,11 +180,19 @@ export async function loadCase(
  * @throws {InputError} for bad files, mismatched shapes, or labels outside the convention.
  * @example
  * ```ts
- * import { caseSources, discoverCases } from "../io/cases.ts";
+ * import { encodeNifti } from "../data/nifti_encoder.ts";
+ * import { generatePhantom } from "../data/phantom.ts";
+ * const phantomCase = (seed: number) => { // a case in memory, as a browser builds from dropped files
+ *   const p = generatePhantom({ size: [32, 32, 8], seed });
+ *   const nii = (v: ArrayLike<number>, datatype: "int16" | "uint8" = "int16") =>
+ *     encodeNifti(v, { shape: p.shape, datatype });
+ *   const { flair, t1, t1ce, t2 } = p.modalities;
+ *   return { id: `p${seed}`, dir: "memory", format: "nifti" as const, label: nii(p.label, "uint8"),
+ *     modalities: { flair: nii(flair), t1: nii(t1), t1ce: nii(t1ce), t2: nii(t2) } };
+ * };
  * import { loadValidationCase } from "./training_cases.ts";
- * const { cases } = await discoverCases("phantoms", { requireLabel: true });
- * const held = await loadValidationCase(await caseSources(cases[0]), { labels: "brats2017" });
- * held.shape; // [x, y, z]
+ * const held = await loadValidationCase(phantomCase(1), { labels: "brats2017" });
+ * held.shape; // [32, 32, 8]
  * ```
  */
 export async function loadValidationCase(
@@ -184,10 +209,13 @@ export async function loadValidationCase(
   }
   const [x, y, z] = shape!;
   const labels = new Uint8Array(x * y * z);
-  await readLabels(c.label!, cache, { shape: shape!, convention: options.labels }, (k, _, raw) => {
-    labels.set(raw, k * x * y);
-  });
-  return { id: c.id, shape: shape!, modalities, labels };
+  const spacing = await readLabels(
+    c.label!,
+    cache,
+    { shape: shape!, convention: options.labels },
+    (k, _, raw) => labels.set(raw, k * x * y),
+  );
+  return { id: c.id, shape: shape!, modalities, labels, spacing };
 }
 
 /** A modality's slices and brain statistics, checking its dims against the FLAIR's `shape`. */
@@ -211,13 +239,13 @@ async function readModality(
   }
 }
 
-/** Streams a label volume, calling `each` with each slice's classes and raw label values. */
+/** Streams a label volume, calling `each` with each slice's classes and raw label values; returns its spacing. */
 async function readLabels(
   source: SourceInput,
   cache: MhaCache,
   options: { shape: Shape; convention: LabelConvention },
   each: (z: number, classes: Uint8Array, labels: Uint8Array) => void,
-): Promise<void> {
+): Promise<Shape | undefined> {
   const reader = await openModality(source, cache);
   try {
     checkShape(reader, options.shape);
@@ -227,6 +255,7 @@ async function readLabels(
       const classes = labelsToClasses(slice, options.convention, { path: reader.path, out });
       each(z++, classes, Uint8Array.from(slice));
     }
+    return reader.spacing;
   } finally {
     await reader.close();
   }

@@ -1,8 +1,10 @@
+// This module is browser compatible.
 /**
  * What the trainer needs of a dataset (an index of which slices hold tumour,
  * class weights, lazy loading of one preprocessed training case at a time,
  * and held-out cases as read), and the assembly of a batch of windows into
- * network input and label arrays. File reading lives in
+ * network input and label arrays, each window cropped (patch training) and
+ * augmented in one resampling pass. File reading lives in
  * `training_cases.ts`, so the trainer also runs on in-memory data, e.g. in
  * tests or a browser.
  *
@@ -11,8 +13,18 @@
 
 import type { LabelConvention } from "../data/labels.ts";
 import type { Crop } from "../data/preprocess.ts";
-import { type AugmentOptions, augmentWindow } from "./augment.ts";
-import type { CaseSliceIndex, TrainingWindow } from "./window_sampler.ts";
+import { augmentInto, drawWindowAugmentation } from "./augment.ts";
+import { type AugmentOptions, resolveAugmentation } from "./augment_settings.ts";
+import {
+  type CaseSliceIndex,
+  checkPatch,
+  choosePatch,
+  type PatchOptions,
+  type TrainingWindow,
+} from "./window_sampler.ts";
+
+/** Offset of the patch draws' key from the augmentation's, so the two streams never meet. */
+const PATCH_STREAM = 0x40000;
 
 /**
  * One training case in memory, preprocessed as `data/preprocess.ts` does for
@@ -65,6 +77,8 @@ export interface ValidationCase {
   modalities: readonly Float32Array[];
   /** Truth label values in the source's convention, same layout. */
   labels: Uint8Array;
+  /** Voxel spacing in mm [x, y, z] of the label volume, for HD95 as `eval` scores it (default 1 mm). */
+  spacing?: [number, number, number];
 }
 
 /** A batch ready for the GPU. */
@@ -86,11 +100,13 @@ export interface BatchArrays {
 }
 
 /**
- * Copies the windows of a batch out of their loaded cases, augments each
- * (with draws keyed by `key` and the window's position in the batch), and
- * packs them as network input and labels.
+ * Copies the windows of a batch out of their loaded cases, crops each to
+ * `patch.size`² when asked (else whole slices), augments each (with draws
+ * keyed by `key` and the window's position in the batch; crop and spatial
+ * transform in one resampling pass), and packs them as network input and labels.
  *
- * @throws {RangeError} when the cases of one batch differ in slice size.
+ * @throws {RangeError} when the cases of one batch differ in slice size
+ *   (whole slices only) or modalities, or for a bad patch size.
  * @example
  * ```ts
  * import { cropFor } from "../data/preprocess.ts";
@@ -103,6 +119,8 @@ export interface BatchArrays {
  * const batch = [{ caseIndex: 0, start: 1, tumour: false }];
  * const arrays = assembleBatch(batch, { cases: [loaded], seq: 3, key: [1, 0, 0] });
  * arrays.image.length; // 3 * 4 * 16 * 16
+ * const crops = assembleBatch(batch, { cases: [loaded], seq: 3, key: [1, 0, 0], patch: { size: 32 } });
+ * [crops.width, crops.height]; // [32, 32]: the 16² slices padded, centred
  * ```
  */
 export function assembleBatch(
@@ -112,39 +130,64 @@ export function assembleBatch(
     seq: number;
     key: readonly [number, number, number];
     augment?: AugmentOptions | false;
+    patch?: PatchOptions;
   },
 ): BatchArrays {
   const first = options.cases[0];
-  const { width, height, modalities } = first;
+  const { modalities } = first;
+  const size = options.patch?.size ?? 0;
+  checkPatch(size, options.patch?.tumourShare);
+  const width = size || first.width, height = size || first.height;
   const seq = options.seq;
   const plane = width * height;
   const perWindow = seq * modalities * plane;
   const image = new Float32Array(windows.length * perWindow);
   const labels = new Float32Array(windows.length * seq * plane);
+  const settings = options.augment === false ? null : resolveAugmentation(options.augment);
+  const [k0, k1, k2] = options.key;
   windows.forEach((w, b) => {
     const c = options.cases[b];
-    if (c.width !== width || c.height !== height || c.modalities !== modalities) {
-      throw new RangeError(
-        `case ${c.id} has ${c.width}×${c.height}×${c.modalities} slices, case ${first.id} ` +
-          `${width}×${height}×${modalities}: training cases must share one padded slice size`,
-      );
-    }
-    if (w.start + seq > c.depth) {
-      throw new RangeError(`window at slice ${w.start} runs past case ${c.id}'s ${c.depth} slices`);
-    }
-    const data = {
+    checkCase(c, first, { seq, start: w.start, wholeSlices: size === 0 });
+    const cPlane = c.width * c.height;
+    const src = {
+      width: c.width,
+      height: c.height,
+      image: c.image.subarray(w.start * modalities * cPlane, (w.start + seq) * modalities * cPlane),
+      classes: c.classes.subarray(w.start * cPlane, (w.start + seq) * cPlane),
+    };
+    const place = size
+      ? choosePatch({ ...src, seq }, { ...options.patch!, key: [k0, k1, k2, PATCH_STREAM + b] })
+      : { left: 0, top: 0 };
+    augmentInto(src, {
+      width,
+      height,
+      image: image.subarray(b * perWindow, (b + 1) * perWindow),
+      classes: labels.subarray(b * seq * plane, (b + 1) * seq * plane),
+    }, {
       seq,
       channels: modalities,
-      height,
-      width,
-      image: c.image.slice(w.start * modalities * plane, (w.start + seq) * modalities * plane),
-      classes: c.classes.slice(w.start * plane, (w.start + seq) * plane),
-    };
-    if (options.augment !== false) {
-      augmentWindow(data, [options.key[0], options.key[1], options.key[2], b], options.augment);
-    }
-    image.set(data.image, b * perWindow);
-    labels.set(data.classes, b * seq * plane);
+      ...place,
+      draw: drawWindowAugmentation(settings, [k0, k1, k2, b], modalities),
+    });
   });
   return { image, labels, windows: windows.length, seq, modalities, height, width };
+}
+
+/** Checks that a window's case fits the batch: modalities, slice size (whole slices), depth. */
+function checkCase(
+  c: LoadedCase,
+  first: LoadedCase,
+  o: { seq: number; start: number; wholeSlices: boolean },
+): void {
+  const sameSize = c.width === first.width && c.height === first.height;
+  if (c.modalities !== first.modalities || (o.wholeSlices && !sameSize)) {
+    throw new RangeError(
+      `case ${c.id} has ${c.width}×${c.height}×${c.modalities} slices, case ${first.id} ` +
+        `${first.width}×${first.height}×${first.modalities}: training cases must share one ` +
+        `padded slice size (or train on patches)`,
+    );
+  }
+  if (o.start + o.seq > c.depth) {
+    throw new RangeError(`window at slice ${o.start} runs past case ${c.id}'s ${c.depth} slices`);
+  }
 }

@@ -11,9 +11,12 @@
 import { REGIONS } from "../data/labels.ts";
 import { CaseScorer, type CaseScores, type RegionScores } from "../data/metrics.ts";
 import type { SliceModel } from "../model/slice_model.ts";
-import { LabelStage } from "../pipeline/label_stage.ts";
-import { ModelStage } from "../pipeline/model_stage.ts";
-import { DEFAULT_INFERENCE, type InferenceOptions, windowing } from "../pipeline/segment_case.ts";
+import {
+  DEFAULT_INFERENCE,
+  type InferenceOptions,
+  labelStream,
+  sourceOptions,
+} from "../pipeline/label_stream.ts";
 import { VolumeSource } from "../pipeline/volume_source.ts";
 import type { TrainingSource, ValidationCase } from "./training_data.ts";
 
@@ -67,6 +70,7 @@ export function trainerValidation(
  *   labels: new Uint8Array(48 * 48 * 6),
  * });
  * labels.length; // 48 * 48 * 6
+ * model.release();
  * ```
  */
 export async function predictCase<State>(
@@ -76,24 +80,16 @@ export async function predictCase<State>(
 ): Promise<Uint8Array> {
   const [x, y, z] = held.shape;
   const source = await VolumeSource.fromArrays(held.modalities, held.shape, {
-    ...windowing(options),
-    multiple: model.multiple,
+    ...sourceOptions(model, options),
     names: held.modalities.map((_, m) => `${held.id} channel ${m}`),
   });
-  const labels = new LabelStage({
-    convention: model.convention,
-    crop: source.crop,
-    minEnhancing: options.minEnhancing,
-  });
+  const { readable, stage } = labelStream(source, model, options);
   const out = new Uint8Array(x * y * z);
-  await source
-    .pipeThrough(
-      new ModelStage(model, { mode: options.mode ?? DEFAULT_INFERENCE.mode, tta: options.tta }),
-    )
-    .pipeThrough(labels)
-    .pipeTo(new WritableStream({ write: (slice) => out.set(slice.labels, slice.z * x * y) }));
+  await readable.pipeTo(
+    new WritableStream({ write: (slice) => out.set(slice.labels, slice.z * x * y) }),
+  );
   // The small-enhancing rule, as the NIfTI sink applies it once the volume is complete.
-  const fix = labels.relabel();
+  const fix = stage.relabel();
   for (const i of fix?.indices ?? []) if (out[i] === fix!.from) out[i] = fix!.to;
   return out;
 }
@@ -103,14 +99,31 @@ export async function predictCase<State>(
  *
  * @example
  * ```ts
+ * import { generatePhantom } from "../data/phantom.ts";
  * import { NetworkSliceModel } from "../model/network_slice_model.ts";
- * import type { TrainingSource } from "./training_data.ts";
+ * import type { TrainingSource, ValidationCase } from "./training_data.ts";
  * import { validate } from "./validate.ts";
- * declare const source: TrainingSource; // e.g. openTrainingCases(train, { labels, val })
+ * // One held-out phantom in memory (a real source comes from `openTrainingCases`).
+ * const p = generatePhantom({ size: [48, 48, 12], seed: 3 });
+ * const { flair, t1, t1ce, t2 } = p.modalities;
+ * const held: ValidationCase = {
+ *   id: "p3",
+ *   shape: p.shape,
+ *   modalities: [flair, t1, t1ce, t2].map((m) => Float32Array.from(m)),
+ *   labels: p.label,
+ *   spacing: p.spacing,
+ * };
+ * const source: TrainingSource = {
+ *   labels: "brats2017", train: [], val: ["p3"], classWeights: [],
+ *   loadTrain: () => Promise.reject(new Error("no training cases")),
+ *   loadVal: () => Promise.resolve(held),
+ *   describe: () => ({}),
+ * };
  * const response = await fetch(new URL("../models/default.safetensors", import.meta.url));
  * const model = await NetworkSliceModel.fromBytes(new Uint8Array(await response.arrayBuffer()));
- * const { dice } = await validate(model, source);
- * console.log(dice.whole, dice.core, dice.enhancing);
+ * const { dice, cases } = await validate(model, source);
+ * console.log(dice.whole, cases[0].scores.hd95.whole); // Dice, and HD95 in mm
+ * model.release();
  * ```
  */
 export async function validate<State>(
@@ -133,7 +146,7 @@ export async function validate<State>(
 
 /**
  * Scores a predicted label volume against a held-out case's truth, slice by
- * slice as `eval` does.
+ * slice as `eval` does (HD95 in mm with the case's voxel spacing).
  *
  * @example
  * ```ts
@@ -150,7 +163,7 @@ export function scorePrediction(
 ): CaseScores {
   const [x, y, z] = held.shape;
   const plane = x * y;
-  const scorer = new CaseScorer([x, y, z], { convention });
+  const scorer = new CaseScorer([x, y, z], { convention, spacing: held.spacing });
   for (let k = 0; k < z; k++) {
     scorer.addSlice(
       predicted.subarray(k * plane, (k + 1) * plane),

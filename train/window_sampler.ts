@@ -1,10 +1,12 @@
+// This module is browser compatible.
 /**
  * Training windows: runs of `seq` consecutive axial slices of one case,
  * listed per epoch in a deterministic shuffled order (a function of seed and
  * epoch only, so a resumed run sees the same order), filtered by training
  * phase, and grouped into batches. Cases are shuffled, then windows are
  * shuffled within groups of a few cases, so a small cache of loaded volumes
- * serves every batch without holding the dataset.
+ * serves every batch without holding the dataset. With patch training,
+ * each window also gets the place of its in-plane crop ({@linkcode choosePatch}).
  *
  * @module
  */
@@ -194,4 +196,83 @@ export class CaseCache<T> {
   get size(): number {
     return this.#entries.size;
   }
+}
+
+/** Share of patch crops centred on tumour by default (nnU-Net's foreground oversampling). */
+export const DEFAULT_TUMOUR_SHARE = 1 / 3;
+
+/** Patch training: random in-plane `size`×`size` crops of whole slices. */
+export interface PatchOptions {
+  /** Crop side P, a multiple of 16; 0 trains on whole slices. */
+  size: number;
+  /** Share of crops centred on a tumour voxel of the window, when it has one. Default 1/3. */
+  tumourShare?: number;
+}
+
+/** Where a window's crop sits: its first column and row in the slice (negative: padding). */
+export interface PatchPlace {
+  /** Slice column of the crop's first column. */
+  left: number;
+  /** Slice row of the crop's first row. */
+  top: number;
+  /** Whether the crop was centred on a tumour voxel. */
+  tumour: boolean;
+}
+
+/**
+ * Places a window's P×P crop with draws from `key`: with probability
+ * `tumourShare` centred on a tumour voxel (class not 0) picked uniformly among
+ * the window's, else uniformly; always clamped inside the slice, or centred
+ * when the slice is smaller than P (padded as `data/preprocess.ts` pads).
+ *
+ * @throws {RangeError} when the size is not a positive multiple of 16 or the share is not 0..1.
+ * @example
+ * ```ts
+ * import { choosePatch } from "./window_sampler.ts";
+ * const classes = new Uint8Array(64 * 64);
+ * classes[40 * 64 + 50] = 2;
+ * const place = choosePatch({ classes, width: 64, height: 64, seq: 1 }, {
+ *   size: 32, tumourShare: 1, key: [1, 0, 0, 0],
+ * });
+ * place; // { left: 32, top: 24, tumour: true }: voxel (50, 40) inside, crop inside the slice
+ * ```
+ */
+export function choosePatch(
+  window: { classes: ArrayLike<number>; width: number; height: number; seq: number },
+  options: PatchOptions & { key: readonly [number, number, number, number] },
+): PatchPlace {
+  const { size } = options, share = options.tumourShare ?? DEFAULT_TUMOUR_SHARE;
+  checkPatch(size, share);
+  const rng = Random.forKey(options.key[0], options.key[1], options.key[2], options.key[3]);
+  const force = rng.next() < share, ux = rng.next(), uy = rng.next(), uv = rng.next();
+  const { width: W, height: H } = window;
+  const place = (n: number, u: number) =>
+    n >= size ? Math.floor(u * (n - size + 1)) : -((size - n) >> 1);
+  const clamp = (centre: number, n: number) =>
+    n >= size ? Math.min(n - size, Math.max(0, centre - (size >> 1))) : -((size - n) >> 1);
+  const voxel = force ? pickTumourVoxel(window, uv) : -1;
+  if (voxel < 0) return { left: place(W, ux), top: place(H, uy), tumour: false };
+  const x = voxel % W, y = Math.floor(voxel / W) % H;
+  return { left: clamp(x, W), top: clamp(y, H), tumour: true };
+}
+
+/** Checks a patch size and tumour share. */
+export function checkPatch(size: number, share = DEFAULT_TUMOUR_SHARE): void {
+  if (!Number.isInteger(size) || size < 0 || size % 16 !== 0) {
+    throw new RangeError(`--patch ${size}: expected 0 (whole slices) or a positive multiple of 16`);
+  }
+  if (!(share >= 0 && share <= 1)) {
+    throw new RangeError(`--patch-tumour-share ${share}: expected 0..1`);
+  }
+}
+
+/** The flat index of the tumour voxel at quantile `u` of the window's, or -1 without tumour. */
+function pickTumourVoxel(window: { classes: ArrayLike<number> }, u: number): number {
+  const c = window.classes;
+  let n = 0;
+  for (let i = 0; i < c.length; i++) if (c[i] !== 0) n++;
+  if (n === 0) return -1;
+  let k = Math.floor(u * n);
+  for (let i = 0; i < c.length; i++) if (c[i] !== 0 && k-- === 0) return i;
+  return -1;
 }

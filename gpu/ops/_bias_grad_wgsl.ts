@@ -32,9 +32,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
  *
  * @example
  * ```ts
- * import { Tensor } from "../tensor.ts";
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { biasGrad } from "./_bias_grad_wgsl.ts";
- * const db = biasGrad(Tensor.zeros([1, 8, 16, 16])); // [8]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const db = biasGrad(Tensor.from([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 1, 2])); // [n 2, c 2, h 1, w 2]
+ * console.log(await db.read()); // Float32Array(2) [14, 22]
+ * scope.end();
  * ```
  */
 export function biasGrad(dy: Tensor): Tensor {

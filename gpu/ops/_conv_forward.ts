@@ -18,7 +18,7 @@ function usesWinograd(k: number, options: Conv2dOptions): boolean {
  * @example
  * ```ts
  * import { algorithmKey } from "./_conv_forward.ts";
- * algorithmKey(3, {}); // "winograd/8"
+ * console.log(algorithmKey(3, {}), algorithmKey(1, {})); // winograd/8 direct/8/8
  * ```
  */
 export function algorithmKey(k: number, options: Conv2dOptions): string {
@@ -45,11 +45,16 @@ export interface PackSpec {
  *
  * @example
  * ```ts
- * import { Tensor } from "../tensor.ts";
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { packFor } from "./_conv_forward.ts";
+ * await getDevice();
+ * const scope = TensorScope.begin();
  * const weight = Tensor.zeros([8, 4, 3, 3]);
  * const spec = { bias: null, cout: 8, cin: 4, k: 3, transposed: false, options: {} };
  * const { packed, layout } = packFor(weight, spec);
+ * console.log(layout.coSlices, layout.ciSlices, packed.size); // 1 1 16384
+ * scope.end();
  * ```
  */
 export function packFor(
@@ -72,12 +77,18 @@ export function packFor(
  *
  * @example
  * ```ts
- * import { Tensor } from "../tensor.ts";
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { convInto } from "./_conv_forward.ts";
- * const x = Tensor.zeros([1, 4, 8, 8]);
- * const y = Tensor.empty([1, 8, 8, 8]);
- * const weight = Tensor.zeros([8, 4, 3, 3]);
- * convInto(x, y, { weight, bias: null, cout: 8, k: 3, transposed: false, options: {} });
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const x = Tensor.from(new Float32Array(16).fill(1), [1, 1, 4, 4]);
+ * const y = Tensor.empty([1, 1, 4, 4]);
+ * const weight = Tensor.from(new Float32Array(9).fill(1), [1, 1, 3, 3]);
+ * convInto(x, y, { weight, bias: null, cout: 1, k: 3, transposed: false, options: {} });
+ * const out = await y.read();
+ * console.log(out[0], out[5]); // 4 9
+ * scope.end();
  * ```
  */
 export function convInto(

@@ -36,10 +36,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
  *
  * @example
  * ```ts
- * import { Tensor } from "../tensor.ts";
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { padInput } from "./_conv_layout.ts";
- * const x = Tensor.zeros([1, 4, 120, 120]);
- * const xp = padInput(x, { pad: 1, wp: 128 }); // [1, 4, 122, 128]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const x = Tensor.from([1, 2, 3, 4], [1, 1, 2, 2]);
+ * const xp = padInput(x, { pad: 1, wp: 4 });
+ * console.log(xp.shape, (await xp.read()).slice(4, 12)); // [1, 1, 4, 4] [0, 1, 2, 0, 0, 3, 4, 0]
+ * scope.end();
  * ```
  */
 export function padInput(x: Tensor, layout: { pad: number; wp: number; hp?: number }): Tensor {
@@ -75,6 +80,7 @@ export interface SliceLayout {
  * ```ts
  * import { sliceLayout } from "./_conv_layout.ts";
  * const layout = sliceLayout({ cout: 64, cin: 64, k: 3 }, { co: 8 });
+ * console.log(layout.group, layout.ciChunk, layout.coSlices, layout.ciSlices); // 24 64 3 1
  * ```
  */
 export function sliceLayout(
@@ -183,11 +189,17 @@ export interface PackOptions {
  *
  * @example
  * ```ts
- * import { Tensor } from "../tensor.ts";
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { packWeights, sliceLayout } from "./_conv_layout.ts";
- * const w = Tensor.zeros([64, 64, 3, 3]);
- * const layout = sliceLayout({ cout: 64, cin: 64, k: 3 }, { co: 8 });
- * const packed = packWeights(w, { cout: 64, cin: 64, k: 3, layout, mode: 0, bias: null });
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const w = Tensor.from([1, 2], [2, 1, 1, 1]); // a 1×1 conv, 1 input channel to 2 outputs
+ * const layout = sliceLayout({ cout: 2, cin: 1, k: 1 }, { co: 8 });
+ * const packed = packWeights(w, { cout: 2, cin: 1, k: 1, layout, mode: 0, bias: null });
+ * // Output channels are padded to the tile's 8 with zeros.
+ * console.log((await packed.read()).slice(0, 3)); // Float32Array(3) [1, 2, 0]
+ * scope.end();
  * ```
  */
 export function packWeights(

@@ -3,19 +3,7 @@
 import { dispatch, type Kernel } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
 import { padInput, type SliceLayout, UNIFORM_FLOATS } from "./_conv_layout.ts";
-
-/** Register tile of the direct convolution: output pixels per invocation × output channels. */
-export interface ConvTile {
-  /** Consecutive output pixels along x per invocation. */
-  px: number;
-  /** Output channels per invocation (multiple of 4). */
-  co: number;
-  /**
-   * Read a zero-padded copy of the input with aligned vec4 loads and no bounds checks (needs
-   * px a multiple of 4): per-lane loads are the costliest thing on llvmpipe.
-   */
-  padded?: boolean;
-}
+import type { ConvTile } from "./tiles.ts";
 
 /** Tile measured fastest on llvmpipe for the network's shapes (see bench/README.md). */
 export const DEFAULT_CONV_TILE: ConvTile = { px: 8, co: 8, padded: false };
@@ -116,6 +104,7 @@ function storeLines(g: Geometry, shuffle: boolean): string[] {
  * ```ts
  * import { convKernel } from "./_conv_wgsl.ts";
  * const kernel = convKernel({ px: 8, co: 8 }, { k: 3, shuffle: false });
+ * console.log(kernel.name, kernel.code.includes("@compute")); // conv3x3.direct true
  * ```
  */
 export function convKernel(tile: ConvTile, options: { k: number; shuffle: boolean }): Kernel {
@@ -173,15 +162,21 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
  *
  * @example
  * ```ts
- * import { Tensor } from "../tensor.ts";
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { packWeights, sliceLayout } from "./_conv_layout.ts";
  * import { DEFAULT_CONV_TILE, runConv } from "./_conv_wgsl.ts";
- * const x = Tensor.zeros([1, 64, 16, 16]);
- * const y = Tensor.empty([1, 64, 16, 16]);
- * const layout = sliceLayout({ cout: 64, cin: 64, k: 3 }, DEFAULT_CONV_TILE);
- * const dims = { cout: 64, cin: 64, k: 3, layout, mode: 0 as const };
- * const packed = packWeights(Tensor.zeros([64, 64, 3, 3]), dims);
- * runConv(x, y, { cout: 64, k: 3, packed, layout, tile: DEFAULT_CONV_TILE });
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const x = Tensor.from(new Float32Array(16).fill(1), [1, 1, 4, 4]);
+ * const y = Tensor.empty([1, 1, 4, 4]);
+ * const layout = sliceLayout({ cout: 1, cin: 1, k: 3 }, DEFAULT_CONV_TILE);
+ * const dims = { cout: 1, cin: 1, k: 3, layout, mode: 0 as const };
+ * const packed = packWeights(Tensor.from(new Float32Array(9).fill(1), [1, 1, 3, 3]), dims);
+ * runConv(x, y, { cout: 1, k: 3, packed, layout, tile: DEFAULT_CONV_TILE });
+ * const out = await y.read(); // 3×3 box sums, zero-padded
+ * console.log(out[0], out[5]); // 4 9
+ * scope.end();
  * ```
  */
 export function runConv(

@@ -7,9 +7,13 @@ import type { Tensor } from "../tensor.ts";
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
  * import { Tensor } from "../tensor.ts";
  * import { checkLogits } from "./_softmax_pixels.ts";
- * checkLogits("softmax", Tensor.zeros([2, 3, 4, 4])); // [32, 16, 3]
+ * await getDevice();
+ * const logits = Tensor.zeros([2, 3, 4, 4]);
+ * console.log(checkLogits("softmax", logits)); // [32, 16, 3]: pixels, H·W, classes
+ * logits.release();
  * ```
  */
 export function checkLogits(op: string, logits: Tensor): [number, number, number] {
@@ -26,7 +30,9 @@ export function checkLogits(op: string, logits: Tensor): [number, number, number
  * @example
  * ```ts
  * import { eachPixel } from "./_softmax_pixels.ts";
- * eachPixel([0, 0], [1], [1, 2, 1, 1], (y, idx, lse) => console.log(y, idx, lse)); // 1 [0, 1] ln 2
+ * eachPixel([0, 0], [1], [1, 2, 1, 1], (y, idx, lse) => {
+ *   console.log(y, idx, lse === Math.LN2); // 1 [0, 1] true
+ * });
  * ```
  */
 export function eachPixel(

@@ -2,16 +2,7 @@
 // over chunks, no barriers. Any shape: used where the windowed one does not apply.
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
-
-/** Register tile of the chunked weight gradient: pixels per step × output × input channels. */
-export interface ChunkedGradTile {
-  /** Consecutive pixels per step. */
-  px: number;
-  /** Output channels per invocation (multiple of 4). */
-  co: number;
-  /** Input channels per invocation (default 1). */
-  ci?: number;
-}
+import type { ChunkedGradTile } from "./tiles.ts";
 
 /** Chunked weight-gradient tile measured fastest on llvmpipe (see bench/README.md). */
 export const DEFAULT_CHUNKED_GRAD_TILE: ChunkedGradTile = { px: 2, co: 8, ci: 4 };
@@ -101,6 +92,7 @@ function partStores(g: Geometry): string[] {
  * ```ts
  * import { DEFAULT_CHUNKED_GRAD_TILE, weightGradKernel } from "./_weight_grad_chunked_wgsl.ts";
  * const kernel = weightGradKernel(3, DEFAULT_CHUNKED_GRAD_TILE);
+ * console.log(kernel.name, kernel.code.includes("@compute")); // conv3x3.weight_grad true
  * ```
  */
 export function weightGradKernel(k: number, tile: ChunkedGradTile): Kernel {
@@ -191,10 +183,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
  *
  * @example
  * ```ts
- * import { Tensor } from "../tensor.ts";
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { sumChunks } from "./_weight_grad_chunked_wgsl.ts";
- * const part = Tensor.zeros([64, 64, 64, 3, 3]);
- * const dw = sumChunks(part, { chunks: 64, shape: [64, 64, 3, 3] });
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const part = Tensor.from([1, 2, 3, 4, 5, 6], [3, 2]); // 3 chunks of 2 partial sums
+ * const total = sumChunks(part, { chunks: 3, shape: [2] });
+ * console.log(await total.read()); // Float32Array(2) [9, 12]
+ * scope.end();
  * ```
  */
 export function sumChunks(
@@ -215,7 +212,7 @@ export function sumChunks(
  * ```ts
  * import { chunking } from "./_weight_grad_chunked_wgsl.ts";
  * const rows = { rows: 1080, lanesPerChunk: 512, floatsPerChunk: 36864 };
- * const { rowsPerChunk, chunks } = chunking(rows);
+ * console.log(chunking(rows)); // { rowsPerChunk: 17, chunks: 64 }
  * ```
  */
 export function chunking(
@@ -234,11 +231,17 @@ export function chunking(
  *
  * @example
  * ```ts
- * import { Tensor } from "../tensor.ts";
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { weightGrad } from "./_weight_grad_chunked_wgsl.ts";
- * const x = Tensor.zeros([1, 4, 16, 16]);
- * const gy = Tensor.zeros([1, 8, 16, 16]);
- * const dw = weightGrad(x, gy, { k: 3 }); // [8, 4, 3, 3]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const x = Tensor.from(new Float32Array(16).fill(1), [1, 1, 4, 4]);
+ * const gy = Tensor.from(new Float32Array(32).fill(1), [1, 2, 4, 4]);
+ * const dw = weightGrad(x, gy, { k: 3 });
+ * const values = await dw.read(); // each tap: how many output pixels see an input pixel there
+ * console.log(dw.shape, values[0], values[4]); // [2, 1, 3, 3] 9 16
+ * scope.end();
  * ```
  */
 export function weightGrad(

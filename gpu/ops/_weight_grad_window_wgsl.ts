@@ -3,16 +3,7 @@
 import { dispatch, gridFor, type Kernel } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
 import { padInput, UNIFORM_FLOATS } from "./_conv_layout.ts";
-
-/** Register tile of the windowed weight gradient: pixels per step × output channels. */
-export interface WindowGradTile {
-  /** Consecutive pixels per step. */
-  px: number;
-  /** Output channels per invocation (multiple of 4). */
-  co: number;
-  /** Read x from a zero-padded copy with aligned vec4 loads (px a multiple of 4). */
-  padded?: boolean;
-}
+import type { WindowGradTile } from "./tiles.ts";
 
 /** Tile measured fastest on llvmpipe (see bench/README.md). */
 export const DEFAULT_WINDOW_GRAD_TILE: WindowGradTile = { px: 4, co: 8, padded: true };
@@ -207,12 +198,18 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
  *
  * @example
  * ```ts
- * import { Tensor } from "../tensor.ts";
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { weightGrad } from "./_weight_grad_chunked_wgsl.ts";
  * import { windowWeightGrad } from "./_weight_grad_window_wgsl.ts";
- * const x = Tensor.zeros([1, 32, 16, 16]);
- * const gy = Tensor.zeros([1, 8, 16, 16]);
- * const dw = windowWeightGrad(x, gy, { k: 3 }) ?? weightGrad(x, gy, { k: 3 }); // [8, 32, 3, 3]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const x = Tensor.from(new Float32Array(16 * 16).fill(1), [1, 16, 4, 4]);
+ * const gy = Tensor.from(new Float32Array(16).fill(1), [1, 1, 4, 4]);
+ * const dw = windowWeightGrad(x, gy, { k: 3 }) ?? weightGrad(x, gy, { k: 3 });
+ * const values = await dw.read();
+ * console.log(dw.shape, values[0], values[4]); // [1, 16, 3, 3] 9 16
+ * scope.end();
  * ```
  */
 export function windowWeightGrad(

@@ -2,16 +2,7 @@
 import { dispatch, type Kernel } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
 import { padInput, type SliceLayout, UNIFORM_FLOATS } from "./_conv_layout.ts";
-
-/** Register tile of the Winograd kernel: 2×2 output tiles along x × output channels. */
-export interface WinogradTile {
-  /** 2×2 output tiles along x per invocation. */
-  tiles: number;
-  /** Output channels per invocation (multiple of 4). */
-  co: number;
-  /** Read a zero-padded copy of the input with aligned vec4 loads (even `tiles` only). */
-  padded?: boolean;
-}
+import type { WinogradTile } from "./tiles.ts";
 
 /** Tile measured fastest on llvmpipe (see bench/README.md). */
 export const DEFAULT_WINOGRAD_TILE: WinogradTile = { tiles: 2, co: 8 };
@@ -130,6 +121,7 @@ function tileStores(tiles: number, q: number): string[] {
  * ```ts
  * import { winogradKernel } from "./_winograd_wgsl.ts";
  * const kernel = winogradKernel({ tiles: 2, co: 8 });
+ * console.log(kernel.name, kernel.code.includes("@compute")); // conv3x3.winograd true
  * ```
  */
 export function winogradKernel(tile: WinogradTile): Kernel {
@@ -196,15 +188,21 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
  *
  * @example
  * ```ts
- * import { Tensor } from "../tensor.ts";
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { packWeights, sliceLayout } from "./_conv_layout.ts";
  * import { DEFAULT_WINOGRAD_TILE, runWinograd } from "./_winograd_wgsl.ts";
- * const x = Tensor.zeros([1, 64, 16, 16]);
- * const y = Tensor.empty([1, 64, 16, 16]);
- * const layout = sliceLayout({ cout: 64, cin: 64, k: 3, taps: 16 }, DEFAULT_WINOGRAD_TILE);
- * const dims = { cout: 64, cin: 64, k: 3, layout, mode: 0 as const, winograd: true };
- * const packed = packWeights(Tensor.zeros([64, 64, 3, 3]), dims);
- * runWinograd(x, y, { cout: 64, packed, layout, tile: DEFAULT_WINOGRAD_TILE });
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const x = Tensor.from(new Float32Array(16).fill(1), [1, 1, 4, 4]);
+ * const y = Tensor.empty([1, 1, 4, 4]);
+ * const layout = sliceLayout({ cout: 1, cin: 1, k: 3, taps: 16 }, DEFAULT_WINOGRAD_TILE);
+ * const dims = { cout: 1, cin: 1, k: 3, layout, mode: 0 as const, winograd: true };
+ * const packed = packWeights(Tensor.from(new Float32Array(9).fill(1), [1, 1, 3, 3]), dims);
+ * runWinograd(x, y, { cout: 1, packed, layout, tile: DEFAULT_WINOGRAD_TILE });
+ * const out = await y.read(); // 3×3 box sums, zero-padded
+ * console.log(out[0], out[5]); // 4 9
+ * scope.end();
  * ```
  */
 export function runWinograd(

@@ -59,10 +59,8 @@ export interface AdamReferenceState {
  * @example
  * ```ts
  * import { adamReference } from "./adam.ts";
- * const next = adamReference(
- *   { param: [1], grad: [0.5], m: [0], v: [0] },
- *   { lr: 0.1, step: 1 },
- * ); // next.param ≈ [0.9]
+ * const next = adamReference({ param: [1], grad: [0.5], m: [0], v: [0] }, { lr: 0.1, step: 1 });
+ * console.log(next.param[0].toFixed(4), next.m[0].toFixed(2)); // 0.9000 0.05
  * ```
  */
 export function adamReference(
@@ -122,12 +120,17 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
  *
  * @example
  * ```ts
- * import { adamStep } from "./adam.ts";
+ * import { getDevice } from "../device.ts";
  * import { ParameterStore } from "../parameters.ts";
+ * import { adamStep } from "./adam.ts";
+ * await getDevice();
  * const store = new ParameterStore({ capacity: 1024 });
- * store.add("w", [3], [1, 2, 3]);
- * // ... forward and backward fill the gradients ...
- * adamStep(store, { lr: 1e-3 });
+ * const w = store.add("w", [3], [1, 2, 3]);
+ * w.grad!.write([1, -1, 0]); // what forward and backward would leave
+ * adamStep(store, { lr: 0.1 });
+ * const values = Array.from(await w.read(), (v) => v.toFixed(2));
+ * console.log(store.step, values); // 1 ["0.90", "2.10", "3.00"]
+ * store.destroy();
  * ```
  */
 export function adamStep(store: ParameterStore, options: AdamOptions): void {

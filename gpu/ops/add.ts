@@ -15,7 +15,7 @@ import { Tensor } from "../tensor.ts";
  * @example
  * ```ts
  * import { addReference } from "./add.ts";
- * addReference(new Float64Array([1]), new Float64Array([2])); // [3]
+ * console.log(addReference([1, 2], [3, 4])); // Float64Array(2) [4, 6]
  * ```
  */
 export function addReference(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
@@ -28,7 +28,8 @@ export function addReference(a: ArrayLike<number>, b: ArrayLike<number>): Float6
  * @example
  * ```ts
  * import { addBackwardReference } from "./add.ts";
- * const [ga, gb] = addBackwardReference(new Float64Array([1, 2]));
+ * const [ga, gb] = addBackwardReference([1, 2]);
+ * console.log(ga, gb); // Float64Array(2) [1, 2] Float64Array(2) [1, 2]
  * ```
  */
 export function addBackwardReference(grad: ArrayLike<number>): [Float64Array, Float64Array] {
@@ -84,12 +85,18 @@ export interface AddOptions {
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { add } from "./add.ts";
- * import { Tensor } from "../tensor.ts";
+ * await getDevice();
+ * const scope = TensorScope.begin();
  * const a = Tensor.from([1, 2], [2]);
  * const b = Tensor.from([3, 4], [2]);
- * const y = add(a, b); // [4, 6]
- * add(y, b, { into: y }); // y += b: [7, 10]
+ * const y = add(a, b);
+ * console.log(await y.read()); // Float32Array(2) [4, 6]
+ * add(y, b, { into: y }); // y += b
+ * console.log(await y.read()); // Float32Array(2) [7, 10]
+ * scope.end();
  * ```
  */
 export function add(a: Tensor, b: Tensor, options: AddOptions = {}): Tensor {

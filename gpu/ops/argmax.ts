@@ -14,7 +14,8 @@ import { Tensor } from "../tensor.ts";
  * @example
  * ```ts
  * import { argmaxChannelsReference } from "./argmax.ts";
- * argmaxChannelsReference([0, 2, 1, 1], { dims: [1, 2, 1, 2] }); // [1, 0]
+ * const labels = argmaxChannelsReference([0, 2, 1, 1], { dims: [1, 2, 1, 2] });
+ * console.log(labels); // Float64Array(2) [1, 0]
  * ```
  */
 export function argmaxChannelsReference(
@@ -61,9 +62,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { argmaxChannels } from "./argmax.ts";
- * import { Tensor } from "../tensor.ts";
- * const labels = argmaxChannels(Tensor.from([0, 2, 1, 1], [1, 2, 1, 2])); // [1, 0]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const labels = argmaxChannels(Tensor.from([0, 2, 1, 1], [1, 2, 1, 2]));
+ * console.log(labels.shape, await labels.read()); // [1, 1, 1, 2] Float32Array(2) [1, 0]
+ * scope.end();
  * ```
  */
 export function argmaxChannels(x: Tensor): Tensor {

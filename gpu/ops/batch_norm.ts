@@ -70,7 +70,9 @@ function channelStats(
  * ```ts
  * import { batchNormReference } from "./batch_norm.ts";
  * const params = { gamma: [1], beta: [0], runningMean: [0], runningVar: [1] };
- * const { y } = batchNormReference([1, 3], params, { shape: [2, 1, 1, 1], training: true });
+ * const options = { shape: [2, 1, 1, 1], training: true, eps: 0 };
+ * const { y, runningMean } = batchNormReference([1, 3], params, options);
+ * console.log(y, runningMean); // Float64Array(2) [-1, 1] Float64Array(1) [0.2]
  * ```
  */
 export function batchNormReference(
@@ -119,8 +121,9 @@ export interface BatchNormBackwardReferenceOptions extends BatchNormReferenceOpt
  * import { batchNormBackwardReference } from "./batch_norm.ts";
  * const params = { gamma: [1], beta: [0], runningMean: [0], runningVar: [1] };
  * const { dx, dgamma, dbeta } = batchNormBackwardReference([1, 3], [1, 0], {
- *   shape: [2, 1, 1, 1], params, training: true,
+ *   shape: [2, 1, 1, 1], params, training: true, eps: 0,
  * });
+ * console.log(dx, dgamma[0], dbeta[0]); // Float64Array(2) [0, 0] -1 1
  * ```
  */
 export function batchNormBackwardReference(
@@ -208,13 +211,18 @@ function checkShapes(x: Tensor, params: BatchNormParams): [number, number, numbe
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { batchNorm } from "./batch_norm.ts";
- * import { Tensor } from "../tensor.ts";
+ * await getDevice();
+ * const scope = TensorScope.begin();
  * const bn = {
- *   gamma: Tensor.from([1, 1], [2]), beta: Tensor.zeros([2]),
- *   runningMean: Tensor.zeros([2]), runningVar: Tensor.from([1, 1], [2]),
+ *   gamma: Tensor.from([1], [1]), beta: Tensor.from([0], [1]),
+ *   runningMean: Tensor.from([0], [1]), runningVar: Tensor.from([1], [1]),
  * };
- * const y = batchNorm(Tensor.zeros([4, 2, 8, 8]), bn, { training: true });
+ * const y = batchNorm(Tensor.from([1, 3], [2, 1, 1, 1]), bn, { training: true, eps: 0 });
+ * console.log(await y.read()); // Float32Array(2) [-1, 1]
+ * scope.end();
  * ```
  */
 export function batchNorm(x: Tensor, params: BatchNormParams, options: BatchNormOptions): Tensor {

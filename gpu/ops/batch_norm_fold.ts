@@ -23,7 +23,8 @@ export interface FoldBatchNormOptions {
  * ```ts
  * import { foldBatchNormReference } from "./batch_norm_fold.ts";
  * const bn = { gamma: [2], beta: [1], runningMean: [0], runningVar: [1] };
- * const { weight, bias } = foldBatchNormReference([1, 1], null, { params: bn, eps: 0 }); // [2, 2], [1]
+ * const { weight, bias } = foldBatchNormReference([1, 1], null, { params: bn, eps: 0 });
+ * console.log(weight, bias); // Float64Array(2) [2, 2] Float64Array(1) [1]
  * ```
  */
 export function foldBatchNormReference(
@@ -87,15 +88,21 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { foldBatchNorm } from "./batch_norm_fold.ts";
- * import { Tensor } from "../tensor.ts";
- * const weight = Tensor.zeros([8, 4, 3, 3]);
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * // A 1×1 conv [Cout 2, Cin 1] whose batch norm scales by 2 and shifts by 1 in both channels.
+ * const weight = Tensor.from([1, 3], [2, 1, 1, 1]);
  * const bn = {
- *   gamma: Tensor.from(new Float32Array(8).fill(1), [8]), beta: Tensor.zeros([8]),
- *   runningMean: Tensor.zeros([8]), runningVar: Tensor.from(new Float32Array(8).fill(1), [8]),
+ *   gamma: Tensor.from([2, 2], [2]), beta: Tensor.from([1, 1], [2]),
+ *   runningMean: Tensor.zeros([2]), runningVar: Tensor.from([1, 1], [2]),
  * };
- * const folded = foldBatchNorm(weight, null, bn, { eps: 1e-5 });
- * // conv2d(x, folded.weight, { bias: folded.bias }) == batchNorm(conv2d(x, ...), bn, { training: false })
+ * const folded = foldBatchNorm(weight, null, bn, { eps: 0 });
+ * console.log(await folded.weight.read()); // Float32Array(2) [2, 6]
+ * console.log(await folded.bias.read()); // Float32Array(2) [1, 1]
+ * scope.end();
  * ```
  */
 export function foldBatchNorm(

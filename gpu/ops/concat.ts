@@ -30,7 +30,8 @@ function concatShape(shapes: readonly (readonly number[])[]): number[] {
  * @example
  * ```ts
  * import { concatChannelsReference } from "./concat.ts";
- * concatChannelsReference([[1, 2], [3]], [[1, 2], [1, 1]]); // Float64Array [1, 2, 3]
+ * const y = concatChannelsReference([[1, 2], [3]], [[1, 2], [1, 1]]);
+ * console.log(y); // Float64Array(3) [1, 2, 3]
  * ```
  */
 export function concatChannelsReference(
@@ -56,7 +57,8 @@ export function concatChannelsReference(
  * @example
  * ```ts
  * import { concatChannelsBackwardReference } from "./concat.ts";
- * concatChannelsBackwardReference([1, 2, 3], [[1, 2], [1, 1]]); // [[1, 2], [3]]
+ * const [ga, gb] = concatChannelsBackwardReference([1, 2, 3], [[1, 2], [1, 1]]);
+ * console.log(ga, gb); // Float64Array(2) [1, 2] Float64Array(1) [3]
  * ```
  */
 export function concatChannelsBackwardReference(
@@ -81,11 +83,16 @@ export function concatChannelsBackwardReference(
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { concatChannels } from "./concat.ts";
- * import { Tensor } from "../tensor.ts";
- * const a = Tensor.zeros([1, 2, 4, 4]);
- * const b = Tensor.zeros([1, 3, 4, 4]);
- * const y = concatChannels([a, b]); // [1, 5, 4, 4]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const a = Tensor.from([1, 2], [1, 2, 1, 1]);
+ * const b = Tensor.from([3], [1, 1, 1, 1]);
+ * const y = concatChannels([a, b]);
+ * console.log(y.shape, await y.read()); // [1, 3, 1, 1] Float32Array(3) [1, 2, 3]
+ * scope.end();
  * ```
  */
 export function concatChannels(tensors: readonly Tensor[]): Tensor {

@@ -18,11 +18,10 @@
 
 import { isRecording, recordOp } from "../autograd.ts";
 import { Tensor } from "../tensor.ts";
-import type { ConvTile } from "./_conv_wgsl.ts";
-import type { WinogradTile } from "./_winograd_wgsl.ts";
+import type { ChunkedGradTile, ConvTile, WindowGradTile, WinogradTile } from "./tiles.ts";
 import { biasGrad } from "./_bias_grad_wgsl.ts";
-import { type ChunkedGradTile, weightGrad } from "./_weight_grad_chunked_wgsl.ts";
-import { type WindowGradTile, windowWeightGrad } from "./_weight_grad_window_wgsl.ts";
+import { weightGrad } from "./_weight_grad_chunked_wgsl.ts";
+import { windowWeightGrad } from "./_weight_grad_window_wgsl.ts";
 import { algorithmKey, convInto } from "./_conv_forward.ts";
 import type { PackedConv2d } from "./conv2d_prepack.ts";
 
@@ -48,7 +47,8 @@ export interface Conv2dDims {
  * @example
  * ```ts
  * import { conv2dReference } from "./conv2d.ts";
- * const y = conv2dReference([1, 2, 3, 4], [1], null, { n: 1, cin: 1, h: 2, w: 2, cout: 1, k: 1 });
+ * const dims = { n: 1, cin: 1, h: 2, w: 2, cout: 1, k: 1 };
+ * console.log(conv2dReference([1, 2, 3, 4], [2], [1], dims)); // Float64Array(4) [3, 5, 7, 9]
  * ```
  */
 export function conv2dReference(
@@ -93,6 +93,7 @@ export function conv2dReference(
  * import { conv2dBackwardReference } from "./conv2d.ts";
  * const dims = { n: 1, cin: 1, h: 2, w: 2, cout: 1, k: 1 };
  * const { dx, dw, db } = conv2dBackwardReference([1, 2, 3, 4], [2], [1, 1, 1, 1], dims);
+ * console.log(dx, dw, db); // Float64Array(4) [2, 2, 2, 2] Float64Array(1) [10] Float64Array(1) [4]
  * ```
  */
 export function conv2dBackwardReference(
@@ -189,11 +190,17 @@ function checkShapes(x: Tensor, weight: Tensor, options: Conv2dOptions): Conv2dD
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { conv2d } from "./conv2d.ts";
- * import { Tensor } from "../tensor.ts";
- * const x = Tensor.zeros([1, 4, 16, 16]);
- * const w = Tensor.zeros([8, 4, 3, 3]);
- * const y = conv2d(x, w, { bias: Tensor.zeros([8]) }); // [1, 8, 16, 16]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const x = Tensor.from(new Float32Array(16).fill(1), [1, 1, 4, 4]);
+ * const w = Tensor.from(new Float32Array(9).fill(1), [1, 1, 3, 3]);
+ * const y = conv2d(x, w, { bias: Tensor.from([0.5], [1]) }); // 3×3 box sum, zero-padded
+ * const out = await y.read();
+ * console.log(y.shape, out[0], out[5]); // [1, 1, 4, 4] 4.5 9.5
+ * scope.end();
  * ```
  */
 export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): Tensor {
@@ -242,12 +249,18 @@ export interface Conv2dBackwardOptions
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { conv2dBackward } from "./conv2d.ts";
- * import { Tensor } from "../tensor.ts";
- * const x = Tensor.zeros([1, 4, 16, 16]);
- * const weight = Tensor.zeros([8, 4, 3, 3]);
- * const gy = Tensor.zeros([1, 8, 16, 16]);
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const x = Tensor.from(new Float32Array(16).fill(1), [1, 1, 4, 4]);
+ * const weight = Tensor.from(new Float32Array(9).fill(1), [1, 1, 3, 3]);
+ * const gy = Tensor.from(new Float32Array(16).fill(1), [1, 1, 4, 4]);
  * const { dx, dw, db } = conv2dBackward({ x, weight, gy });
+ * console.log(dx!.shape, (await dw!.read())[4]); // [1, 1, 4, 4] 16
+ * console.log(await db!.read()); // Float32Array(1) [16]
+ * scope.end();
  * ```
  */
 export function conv2dBackward(

@@ -31,15 +31,21 @@ export interface PackedConv2d {
  *
  * @example
  * ```ts
- * import { Tensor } from "../tensor.ts";
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { conv2d } from "./conv2d.ts";
  * import { prepackConv2d } from "./conv2d_prepack.ts";
- * const x = Tensor.zeros([1, 4, 16, 16]);
- * const w = Tensor.zeros([8, 4, 3, 3]);
- * const b = Tensor.zeros([8]);
- * const packed = prepackConv2d(w, { bias: b });
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const x = Tensor.from(new Float32Array(16).fill(1), [1, 1, 4, 4]);
+ * const w = Tensor.from(new Float32Array(18).fill(0.5), [2, 1, 3, 3]);
+ * const b = Tensor.from([1, 2], [2]);
+ * const packed = prepackConv2d(w, { bias: b }); // once, then every call reuses it
  * const y = conv2d(x, w, { bias: b, prepacked: packed });
+ * const plain = conv2d(x, w, { bias: b });
+ * console.log((await y.read()).join() === (await plain.read()).join()); // true
  * packed.release();
+ * scope.end();
  * ```
  */
 export function prepackConv2d(weight: Tensor, options: Conv2dOptions = {}): PackedConv2d {

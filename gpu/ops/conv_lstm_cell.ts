@@ -46,9 +46,9 @@ function activations(gates: ArrayLike<number>, i: number, chw: number) {
  * @example
  * ```ts
  * import { convLstmCellReference } from "./conv_lstm_cell.ts";
- * const { h, c } = convLstmCellReference(new Float64Array(4), new Float64Array(1), {
- *   n: 1, c: 1, h: 1, w: 1,
- * }); // h = [0], c = [0]
+ * // Zero pre-activations: i = f = o = 0.5 and g = 0, so c' = c / 2 and h = tanh(c') / 2.
+ * const { h, c } = convLstmCellReference([0, 0, 0, 0], [2], { n: 1, c: 1, h: 1, w: 1 });
+ * console.log(h[0].toFixed(4), c[0]); // 0.3808 1
  * ```
  */
 export function convLstmCellReference(
@@ -76,10 +76,11 @@ export function convLstmCellReference(
  * ```ts
  * import { convLstmCellBackwardReference } from "./conv_lstm_cell.ts";
  * const { dgates, dc } = convLstmCellBackwardReference(
- *   { gates: new Float64Array(4), c: new Float64Array(1) },
- *   { h: new Float64Array([1]), c: new Float64Array([0]) },
+ *   { gates: [0, 0, 0, 0], c: [2] },
+ *   { h: [0], c: [1] },
  *   { n: 1, c: 1, h: 1, w: 1 },
  * );
+ * console.log(dgates, dc); // Float64Array(4) [0, 0.5, 0, 0.5] Float64Array(1) [0.5]
  * ```
  */
 export function convLstmCellBackwardReference(
@@ -199,11 +200,16 @@ function checkShapes(gates: readonly number[], c: readonly number[]): void {
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { convLstmCell } from "./conv_lstm_cell.ts";
- * import { Tensor } from "../tensor.ts";
- * const gates = Tensor.zeros([1, 256, 15, 15]); // conv(x, Wx) + conv(h, Wh) + b
- * const state = convLstmCell(gates, Tensor.zeros([1, 64, 15, 15]));
- * // state.h and state.c are [1, 64, 15, 15]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * // conv(x, Wx) + conv(h, Wh) + b: gates i, f, o, g of 2 channels.
+ * const gates = Tensor.zeros([1, 8, 2, 2]);
+ * const state = convLstmCell(gates, Tensor.from(new Float32Array(8).fill(2), [1, 2, 2, 2]));
+ * console.log(state.h.shape, (await state.c.read())[0]); // [1, 2, 2, 2] 1
+ * scope.end();
  * ```
  */
 export function convLstmCell(gates: Tensor, c: Tensor): ConvLstmState {

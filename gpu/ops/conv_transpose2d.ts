@@ -13,7 +13,8 @@ import { isRecording, recordOp } from "../autograd.ts";
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
 import { packWeights, sliceLayout } from "./_conv_layout.ts";
-import { type ConvTile, DEFAULT_CONV_TILE, runConv } from "./_conv_wgsl.ts";
+import { DEFAULT_CONV_TILE, runConv } from "./_conv_wgsl.ts";
+import type { ConvTile } from "./tiles.ts";
 import { biasGrad } from "./_bias_grad_wgsl.ts";
 import { weightGrad } from "./_weight_grad_chunked_wgsl.ts";
 import { windowWeightGrad } from "./_weight_grad_window_wgsl.ts";
@@ -38,7 +39,9 @@ export interface ConvTranspose2dDims {
  * @example
  * ```ts
  * import { convTranspose2dReference } from "./conv_transpose2d.ts";
- * const y = convTranspose2dReference([1], [1, 2, 3, 4], null, { n: 1, cin: 1, h: 1, w: 1, cout: 1 });
+ * const dims = { n: 1, cin: 1, h: 1, w: 1, cout: 1 };
+ * const y = convTranspose2dReference([1], [1, 2, 3, 4], [1], dims);
+ * console.log(y); // Float64Array(4) [2, 3, 4, 5]
  * ```
  */
 export function convTranspose2dReference(
@@ -74,6 +77,7 @@ export function convTranspose2dReference(
  * import { convTranspose2dBackwardReference } from "./conv_transpose2d.ts";
  * const dims = { n: 1, cin: 1, h: 1, w: 1, cout: 1 };
  * const { dx, dw, db } = convTranspose2dBackwardReference([1], [1, 2, 3, 4], [1, 1, 1, 1], dims);
+ * console.log(dx, dw, db); // Float64Array(1) [10] Float64Array(4) [1, 1, 1, 1] Float64Array(1) [4]
  * ```
  */
 export function convTranspose2dBackwardReference(
@@ -156,10 +160,16 @@ function spaceToDepth(dy: Tensor): Tensor {
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { convTranspose2d } from "./conv_transpose2d.ts";
- * import { Tensor } from "../tensor.ts";
- * const x = Tensor.zeros([1, 64, 15, 15]);
- * const y = convTranspose2d(x, Tensor.zeros([64, 32, 2, 2]), { bias: Tensor.zeros([32]) }); // [1, 32, 30, 30]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const x = Tensor.from([1, 2], [1, 1, 1, 2]);
+ * const weight = Tensor.from([1, 2, 3, 4], [1, 1, 2, 2]); // [Cin, Cout, 2, 2]
+ * const y = convTranspose2d(x, weight, { bias: Tensor.from([0], [1]) });
+ * console.log(y.shape, await y.read()); // [1, 1, 2, 4] Float32Array(8) [1, 2, 2, 4, 3, 4, 6, 8]
+ * scope.end();
  * ```
  */
 export function convTranspose2d(
@@ -227,12 +237,19 @@ export interface ConvTranspose2dBackwardOptions {
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { convTranspose2dBackward } from "./conv_transpose2d.ts";
- * import { Tensor } from "../tensor.ts";
- * const x = Tensor.zeros([1, 64, 15, 15]);
- * const weight = Tensor.zeros([64, 32, 2, 2]);
- * const gy = Tensor.zeros([1, 32, 30, 30]);
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const x = Tensor.from([1, 2], [1, 1, 1, 2]);
+ * const weight = Tensor.from([1, 2, 3, 4], [1, 1, 2, 2]);
+ * const gy = Tensor.from(new Float32Array(8).fill(1), [1, 1, 2, 4]);
  * const { dx, dw, db } = convTranspose2dBackward({ x, weight, gy });
+ * console.log(await dx!.read()); // Float32Array(2) [10, 10]
+ * console.log(await dw!.read()); // Float32Array(4) [3, 3, 3, 3]
+ * console.log(await db!.read()); // Float32Array(1) [8]
+ * scope.end();
  * ```
  */
 export function convTranspose2dBackward(

@@ -35,8 +35,9 @@ export interface BlockCopy {
  * @example
  * ```ts
  * import { copyBlocksReference } from "./copy_blocks.ts";
- * const b = { outer: 1, inner: 2, count: 1, srcDim: 2, dstDim: 1, srcStart: 1, dstStart: 0 };
- * copyBlocksReference([1, 2, 3, 4], new Float64Array(2), b); // Float64Array [3, 4]
+ * const blocks = { outer: 1, inner: 2, count: 1, srcDim: 2, dstDim: 1, srcStart: 1, dstStart: 0 };
+ * const dst = copyBlocksReference([1, 2, 3, 4], new Float64Array(2), blocks);
+ * console.log(dst); // Float64Array(2) [3, 4]
  * ```
  */
 export function copyBlocksReference(
@@ -88,11 +89,17 @@ function checkSpan(t: { size: number }, dim: number, start: number, b: BlockCopy
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { copyBlocks } from "./copy_blocks.ts";
- * import { Tensor } from "../tensor.ts";
+ * await getDevice();
+ * const scope = TensorScope.begin();
  * const x = Tensor.from([1, 2, 3, 4], [1, 2, 2]);
  * const y = Tensor.empty([1, 1, 2]);
+ * // The second of x's two rows of 2 into y's only row.
  * copyBlocks(x, y, { outer: 1, inner: 2, count: 1, srcDim: 2, dstDim: 1, srcStart: 1, dstStart: 0 });
+ * console.log(await y.read()); // Float32Array(2) [3, 4]
+ * scope.end();
  * ```
  */
 export function copyBlocks(src: Tensor, dst: Tensor, blocks: BlockCopy): void {

@@ -32,7 +32,7 @@ function dims(
  * @example
  * ```ts
  * import { maxPool2x2Reference } from "./max_pool.ts";
- * maxPool2x2Reference([1, 4, 3, 2], { shape: [1, 1, 2, 2] }); // Float64Array [4]
+ * console.log(maxPool2x2Reference([1, 4, 3, 2], { shape: [1, 1, 2, 2] })); // Float64Array(1) [4]
  * ```
  */
 export function maxPool2x2Reference(
@@ -65,7 +65,8 @@ function winner(x: ArrayLike<number>, i: number, w: number): number {
  * @example
  * ```ts
  * import { maxPool2x2BackwardReference } from "./max_pool.ts";
- * maxPool2x2BackwardReference([1, 4, 3, 2], [5], { shape: [1, 1, 2, 2] }); // [0, 5, 0, 0]
+ * const dx = maxPool2x2BackwardReference([1, 4, 3, 2], [5], { shape: [1, 1, 2, 2] });
+ * console.log(dx); // Float64Array(4) [0, 5, 0, 0]
  * ```
  */
 export function maxPool2x2BackwardReference(
@@ -240,9 +241,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { maxPool2x2 } from "./max_pool.ts";
- * import { Tensor } from "../tensor.ts";
- * const y = maxPool2x2(Tensor.zeros([1, 8, 15, 15])); // [1, 8, 7, 7]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const y = maxPool2x2(Tensor.from([1, 4, 5, 0, 3, 2, 6, 7], [1, 1, 2, 4]));
+ * console.log(y.shape, await y.read()); // [1, 1, 1, 2] Float32Array(2) [4, 7]
+ * scope.end();
  * ```
  */
 export function maxPool2x2(x: Tensor): Tensor {

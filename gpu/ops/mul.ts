@@ -15,7 +15,7 @@ import { Tensor } from "../tensor.ts";
  * @example
  * ```ts
  * import { mulReference } from "./mul.ts";
- * mulReference([2, 3], [4, 5]); // Float64Array [8, 15]
+ * console.log(mulReference([2, 3], [4, 5])); // Float64Array(2) [8, 15]
  * ```
  */
 export function mulReference(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
@@ -28,7 +28,8 @@ export function mulReference(a: ArrayLike<number>, b: ArrayLike<number>): Float6
  * @example
  * ```ts
  * import { mulBackwardReference } from "./mul.ts";
- * const [da, db] = mulBackwardReference([[2], [4]], [1]); // [4], [2]
+ * const [da, db] = mulBackwardReference([[2], [4]], [1]);
+ * console.log(da, db); // Float64Array(1) [4] Float64Array(1) [2]
  * ```
  */
 export function mulBackwardReference(
@@ -48,9 +49,14 @@ const BACKWARD = elementwise("mul.backward", ["a", "b", "g"], [["da", "g * b"], 
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { mul } from "./mul.ts";
- * import { Tensor } from "../tensor.ts";
- * const y = mul(Tensor.from([2, 3], [2]), Tensor.from([4, 5], [2])); // [8, 15]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const y = mul(Tensor.from([2, 3], [2]), Tensor.from([4, 5], [2]));
+ * console.log(await y.read()); // Float32Array(2) [8, 15]
+ * scope.end();
  * ```
  */
 export function mul(a: Tensor, b: Tensor): Tensor {

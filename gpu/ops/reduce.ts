@@ -16,7 +16,7 @@ import { Tensor } from "../tensor.ts";
  * @example
  * ```ts
  * import { sumReference } from "./reduce.ts";
- * sumReference([1, 2, 3]); // Float64Array [6]
+ * console.log(sumReference([1, 2, 3])); // Float64Array(1) [6]
  * ```
  */
 export function sumReference(x: ArrayLike<number>): Float64Array {
@@ -31,7 +31,7 @@ export function sumReference(x: ArrayLike<number>): Float64Array {
  * @example
  * ```ts
  * import { sumBackwardReference } from "./reduce.ts";
- * sumBackwardReference([1, 2, 3], [2]); // Float64Array [2, 2, 2]
+ * console.log(sumBackwardReference([1, 2, 3], [2])); // Float64Array(3) [2, 2, 2]
  * ```
  */
 export function sumBackwardReference(
@@ -98,9 +98,14 @@ function partsFor(n: number): number {
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { sum } from "./reduce.ts";
- * import { Tensor } from "../tensor.ts";
- * const s = sum(Tensor.from([1, 2, 3], [3])); // [6]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const s = sum(Tensor.from([1, 2, 3], [3]));
+ * console.log(await s.read()); // Float32Array(1) [6]
+ * scope.end();
  * ```
  */
 export function sum(x: Tensor): Tensor {

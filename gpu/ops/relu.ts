@@ -21,7 +21,7 @@ import { Tensor } from "../tensor.ts";
  * @example
  * ```ts
  * import { reluReference } from "./relu.ts";
- * reluReference([-1, 2]); // Float64Array [0, 2]
+ * console.log(reluReference([-1, 2])); // Float64Array(2) [0, 2]
  * ```
  */
 export function reluReference(x: ArrayLike<number>): Float64Array {
@@ -34,7 +34,7 @@ export function reluReference(x: ArrayLike<number>): Float64Array {
  * @example
  * ```ts
  * import { reluBackwardReference } from "./relu.ts";
- * reluBackwardReference([-1, 2], [5, 7]); // Float64Array [0, 7]
+ * console.log(reluBackwardReference([-1, 2], [5, 7])); // Float64Array(2) [0, 7]
  * ```
  */
 export function reluBackwardReference(
@@ -55,9 +55,14 @@ const BACKWARD = elementwise("relu.backward", ["x", "g"], [[
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { relu } from "./relu.ts";
- * import { Tensor } from "../tensor.ts";
- * const y = relu(Tensor.from([-1, 2], [2])); // [0, 2]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const y = relu(Tensor.from([-1, 2], [2]));
+ * console.log(await y.read()); // Float32Array(2) [0, 2]
+ * scope.end();
  * ```
  */
 export function relu(x: Tensor): Tensor {

@@ -17,7 +17,8 @@ import { checkLogits, eachPixel } from "./_softmax_pixels.ts";
  * @example
  * ```ts
  * import { softmaxReference } from "./softmax.ts";
- * softmaxReference([0, Math.log(3)], { dims: [1, 2, 1, 1] }); // [0.25, 0.75]
+ * const probs = softmaxReference([0, Math.log(3)], { dims: [1, 2, 1, 1] });
+ * console.log(probs); // Float64Array(2) [0.25, 0.7500000000000001]
  * ```
  */
 export function softmaxReference(
@@ -68,9 +69,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { softmax } from "./softmax.ts";
- * import { Tensor } from "../tensor.ts";
- * const probs = softmax(Tensor.from([0, 0], [1, 2, 1, 1])); // [0.5, 0.5]
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const probs = softmax(Tensor.from([0, 0], [1, 2, 1, 1]));
+ * console.log(await probs.read()); // Float32Array(2) [0.5, 0.5]
+ * scope.end();
  * ```
  */
 export function softmax(logits: Tensor): Tensor {

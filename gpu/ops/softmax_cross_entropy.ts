@@ -29,7 +29,8 @@ export interface CrossEntropyReferenceOptions {
  * @example
  * ```ts
  * import { softmaxCrossEntropyReference } from "./softmax_cross_entropy.ts";
- * softmaxCrossEntropyReference([0, 0], [1], { dims: [1, 2, 1, 1] }); // [ln 2]
+ * const loss = softmaxCrossEntropyReference([0, 0], [1], { dims: [1, 2, 1, 1] });
+ * console.log(loss[0] === Math.LN2); // true
  * ```
  */
 export function softmaxCrossEntropyReference(
@@ -55,7 +56,8 @@ export function softmaxCrossEntropyReference(
  * @example
  * ```ts
  * import { softmaxCrossEntropyBackwardReference } from "./softmax_cross_entropy.ts";
- * softmaxCrossEntropyBackwardReference([0, 0], [1], { dims: [1, 2, 1, 1] }); // [0.5, -0.5]
+ * const dlogits = softmaxCrossEntropyBackwardReference([0, 0], [1], { dims: [1, 2, 1, 1] });
+ * console.log(dlogits); // Float64Array(2) [0.5, -0.5]
  * ```
  */
 export function softmaxCrossEntropyBackwardReference(
@@ -216,12 +218,16 @@ export interface SoftmaxCrossEntropyOptions {
  *
  * @example
  * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor, TensorScope } from "../tensor.ts";
  * import { softmaxCrossEntropy } from "./softmax_cross_entropy.ts";
- * import { Tensor } from "../tensor.ts";
+ * await getDevice();
+ * const scope = TensorScope.begin();
  * const logits = Tensor.zeros([1, 3, 2, 2]);
- * const labels = Tensor.from([0, 1, 2, -1], [1, 1, 2, 2]);
+ * const labels = Tensor.from([0, 1, 2, -1], [1, 1, 2, 2]); // -1: ignored pixel
  * const loss = softmaxCrossEntropy(logits, labels, { weights: Tensor.from([1, 2, 2], [3]) });
- * await loss.read(); // [ln 3]
+ * console.log((await loss.read())[0].toFixed(4)); // 1.0986 (ln 3)
+ * scope.end();
  * ```
  */
 export function softmaxCrossEntropy(

@@ -1,0 +1,117 @@
+// `segment`'s work: each case streamed through the model under a progress bar, a bad case reported and skipped.
+
+import { segmentCase } from "../io/segment.ts";
+import type { NetworkSliceModel } from "../model/network_slice_model.ts";
+import type { InferenceOptions } from "../pipeline/segment_case.ts";
+import { listenForInterrupt } from "./_interrupt.ts";
+import { Progress } from "./_progress.ts";
+import type { Task } from "./_segment_plan.ts";
+import { messageOf } from "./_usage.ts";
+
+/** How the cases are segmented. */
+export interface SegmentLoopOptions {
+  /** The loaded model. */
+  model: NetworkSliceModel;
+  /** Window, TTA, labels, ... */
+  inference: InferenceOptions;
+}
+
+/** What {@linkcode segmentTasks} did. */
+export interface SegmentLoopResult {
+  /** Cases written. */
+  done: number;
+  /** One line per case that failed. */
+  failures: string[];
+  /** Whether a signal stopped the run. */
+  interrupted: boolean;
+}
+
+/** Where one case is in the run, for its lines. */
+interface Step {
+  task: Task;
+  tag: string;
+  progress: Progress;
+  signal: AbortSignal;
+}
+
+/** Segments one case; returns true when written, its failure line, or false when interrupted. */
+async function segmentOne(step: Step, options: SegmentLoopOptions): Promise<boolean | string> {
+  const { task, tag, progress, signal } = step;
+  let written = 0;
+  try {
+    const result = await segmentCase(task.kase, task.out, {
+      ...options.inference,
+      model: options.model,
+      signal,
+      onSlice: (n) => {
+        // Without a drawn bar, logs (and tests that interrupt mid-case) see output begin.
+        if (written === 0 && !progress.tty) {
+          progress.log(`${tag} ${task.id}: writing ${task.slices} slices`);
+        }
+        progress.advance(n - written);
+        written = n;
+      },
+    });
+    const z = result.shape[2];
+    progress.log(
+      `${tag} ${task.id}: ${z} slices in ${result.seconds.toFixed(1)} s ` +
+        `(${(z / result.seconds).toFixed(1)} slices/s)${
+          result.relabelled ? ", small enhancing relabelled as core" : ""
+        }`,
+    );
+    return true;
+  } catch (error) {
+    progress.shrink(task.slices - written);
+    if (signal.aborted) return false;
+    const message = messageOf(error);
+    const line = message.includes(task.path) || message.includes(task.id)
+      ? message
+      : `${task.id}: ${message}`;
+    progress.error(`FAILED ${line}`);
+    return line;
+  }
+}
+
+/**
+ * Segments the cases in order until done or interrupted (SIGINT/SIGTERM);
+ * prints a line per case and, when any was written, the overall rate.
+ *
+ * @example
+ * ```ts ignore
+ * // Needs a GPU adapter and a checkpoint.
+ * import { segmentTasks } from "./_segment_loop.ts";
+ * import { planSegmentation } from "./_segment_plan.ts";
+ * import { loadModel } from "../io/checkpoint.ts";
+ * const plan = await planSegmentation("cases", "pred", { shard: { k: 0, n: 1 }, overwrite: true });
+ * const model = await loadModel("models/default.safetensors");
+ * const { done, failures } = await segmentTasks(plan.todo, { model, inference: { mode: "windowed" } });
+ * model.release();
+ * ```
+ */
+export async function segmentTasks(
+  todo: readonly Task[],
+  options: SegmentLoopOptions,
+): Promise<SegmentLoopResult> {
+  using interrupt = listenForInterrupt();
+  const { signal } = interrupt;
+  const progress = new Progress(todo.reduce((n, t) => n + t.slices, 0));
+  const result: SegmentLoopResult = { done: 0, failures: [], interrupted: false };
+  try {
+    for (const [i, task] of todo.entries()) {
+      if (signal.aborted) break;
+      const tag = `[${i + 1}/${todo.length}]`;
+      progress.label(`${tag} ${task.id}`);
+      const outcome = await segmentOne({ task, tag, progress, signal }, options);
+      if (outcome === false) break;
+      if (outcome === true) result.done++;
+      else result.failures.push(outcome);
+    }
+  } finally {
+    progress.done();
+  }
+  result.interrupted = signal.aborted;
+  if (result.done > 0) {
+    console.log(`${result.done} segmented at ${progress.rate.toFixed(1)} slices/s overall`);
+  }
+  return result;
+}

@@ -1,0 +1,117 @@
+// Which cases `segment` works on: discovery, this shard's share, outputs that exist, slice counts.
+
+import type { Case, CaseProblem } from "../data/cases.ts";
+import { discoverCases, readVolumeGeometry } from "../io/cases.ts";
+import { makeDir } from "../io/files.ts";
+import type { Shard } from "./_segment_args.ts";
+
+/** A discovered case, or a discovery problem (so that shards split both). */
+interface Job {
+  id: string;
+  path: string;
+  kase?: Case;
+  problem?: string;
+}
+
+/** A case to segment. */
+export interface Task {
+  /** The case's id. */
+  id: string;
+  /** Its folder (error lines that name it are printed as they are). */
+  path: string;
+  /** The case. */
+  kase: Case;
+  /** Where its labels go. */
+  out: string;
+  /** Its depth in slices (0 when its header is unreadable: the case then fails). */
+  slices: number;
+}
+
+/** What a `segment` run will do. */
+export interface SegmentPlan {
+  /** Cases (and problems) in this shard. */
+  jobs: number;
+  /** The cases to segment, in order. */
+  todo: Task[];
+  /** Cases skipped because their output exists. */
+  skipped: number;
+  /** One line per unusable case. */
+  failures: string[];
+}
+
+/** Cases and discovery problems in one sorted list, so shards split both. */
+function jobsOf(cases: Case[], problems: CaseProblem[]): Job[] {
+  const jobs: Job[] = [
+    ...cases.map((kase) => ({ id: kase.id, path: kase.dir, kase })),
+    ...problems.map((p) => ({
+      id: p.path.slice(p.path.lastIndexOf("/") + 1),
+      path: p.path,
+      problem: p.reason,
+    })),
+  ];
+  return jobs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.path < b.path ? -1 : 1));
+}
+
+const exists = (path: string) => Deno.lstat(path).then(() => true, () => false);
+
+/**
+ * Discovers the cases under `input`, keeps this shard's, makes `output` and
+ * sorts them into work, skipped (output exists) and unusable.
+ *
+ * @example
+ * ```ts
+ * import { planSegmentation } from "./_segment_plan.ts";
+ * const dir = await Deno.makeTempDir();
+ * const plan = await planSegmentation(dir, `${dir}/pred`, { shard: { k: 0, n: 1 }, overwrite: false });
+ * console.log(plan.jobs, plan.todo.length); // 0 0
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function planSegmentation(
+  input: string,
+  output: string,
+  options: { shard: Shard; overwrite: boolean },
+): Promise<SegmentPlan> {
+  const { shard } = options;
+  const { cases, problems } = await discoverCases(input);
+  const jobs = jobsOf(cases, problems).filter((_, i) => i % shard.n === shard.k);
+  await makeDir(output);
+  const plan: SegmentPlan = { jobs: jobs.length, todo: [], skipped: 0, failures: [] };
+  const seen = new Set<string>();
+  for (const { id, path, kase, problem } of jobs) {
+    if (problem || !kase) {
+      plan.failures.push(`${path}: ${problem}`);
+      continue;
+    }
+    const out = `${output}/${id}.nii.gz`;
+    if (seen.has(out)) {
+      plan.failures.push(`${path}: another case with id ${id} is written to ${out}`);
+      continue;
+    }
+    seen.add(out);
+    if (!options.overwrite && await exists(out)) {
+      plan.skipped++;
+      continue;
+    }
+    const slices = await readVolumeGeometry(kase.modalities.flair).then((g) => g.shape[2], () => 0);
+    plan.todo.push({ id, path, kase, out, slices });
+  }
+  return plan;
+}
+
+/**
+ * The plan's first line, e.g. `3 cases under in: 2 to segment, 1 already done`.
+ *
+ * @example
+ * ```ts
+ * import { planLine } from "./_segment_plan.ts";
+ * const plan = { jobs: 1, todo: [], skipped: 1, failures: [] };
+ * console.log(planLine(plan, "in", { k: 0, n: 1 })); // "1 case under in: 0 to segment, 1 already done"
+ * ```
+ */
+export function planLine(plan: SegmentPlan, input: string, shard: Shard): string {
+  const shardNote = shard.n > 1 ? ` (shard ${shard.k}/${shard.n})` : "";
+  const unusable = plan.failures.length ? `, ${plan.failures.length} unusable` : "";
+  return `${plan.jobs} case${plan.jobs === 1 ? "" : "s"} under ${input}${shardNote}: ` +
+    `${plan.todo.length} to segment, ${plan.skipped} already done${unusable}`;
+}

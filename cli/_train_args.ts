@@ -1,0 +1,212 @@
+// `train`'s flags checked into the trainer's options; a bad value fails with one line naming it.
+
+import { LABEL_CONVENTIONS, type LabelConvention, labelConvention } from "../data/labels.ts";
+import { type ModelConfig, modelConfig, PRESETS } from "../model/config.ts";
+import type { TrainOptions } from "../train/trainer.ts";
+import { integerFlag, numberFlag, parseCommand } from "./_usage.ts";
+import { AUGMENT_USAGE, augmentFromFlags, patchFlag } from "./_augment_flags.ts";
+import { DEFAULT_TUMOUR_SHARE } from "../train/window_sampler.ts";
+
+const USAGE = `usage: deno task train DATA --out FILE [options]
+
+Trains the segmentation network on the case folders under DATA (BraTS layout, with label
+volumes) and writes the best checkpoint (by mean validation Dice) to FILE, the last one
+(with optimizer state, for --resume) to FILE.last.safetensors and loss/Dice curves to
+FILE.curves.svg.
+
+model
+  --preset NAME        ${Object.keys(PRESETS).join(", ")}
+                       (default mme+cmc+mrf+convlstm)
+  --widths A,B,C,D     channels of the four encoder stages (default 32,64,64,64)
+  --labels NAME        label convention: ${LABEL_CONVENTIONS.join(", ")} (default brats2017)
+data
+  --val DIR            validation cases from DIR (default: hold out --val-fraction of DATA)
+  --val-fraction F     fraction of DATA held out for validation (default 0.2)
+  --val-mode MODE      validation inference: windowed (default; windows of --seq slices from a
+                       fresh convLSTM state, as segment's default) or stateful (state carried
+                       through the whole depth)
+  --cache-cases N      cases kept loaded at once; windows are shuffled within groups of N (default 4)
+training (paper section 4.2)
+  --seq T              consecutive slices per window (default 3)
+  --batch B            windows per batch (default 3)
+  --epochs N           phase-1 epochs: tumour windows, median-frequency-balanced loss (default 8)
+  --phase2-epochs N    phase-2 epochs: all windows, unweighted loss, --lr2 (default 4)
+  --lr X               phase-1 Adam learning rate (default 0.001)
+  --lr2 X              phase-2 learning rate (default lr/10)
+  --lr-schedule NAME   learning rate within each phase: cosine (default: decays to a tenth of
+                       the phase's rate over the phase, so phase 1 ends at the default --lr2)
+                       or constant
+  --empty-skip F       phase 2: fraction of all-empty windows skipped each epoch (default 0.7)
+  --single-phase       one phase of --epochs over all windows with the weighted loss
+  --seed S             seed of initialisation, split, data order, augmentation (default 1)
+  --data-note TEXT     recorded with the data in the checkpoint (e.g. how the data was made)
+${AUGMENT_USAGE}
+running
+  --resume             continue from FILE.last.safetensors (same settings and data; the plan
+                       of a --time-budget run is carried on)
+  --time-budget SEC    fit the schedule into about SEC seconds of training: throughput is measured
+                       over the first 20 batches (or 5% of SEC, if sooner), then phases 1 and 2 get
+                       as many epochs as fit in the ratio --epochs:--phase2-epochs (a ratio, not a
+                       cap), each with its learning-rate decay; re-planned with the first
+                       validation's time, once if throughput moves by more than 25%, and if behind.
+                       Ends with a completed phase 2 and its best checkpoint; the plan (windows per
+                       epoch, epochs per phase, expected end) is printed and kept in the checkpoint.
+                       Too small for one epoch of each phase: one of each, with a warning
+  --max-epochs N       with --time-budget: at most N epochs of both phases together
+  --time-limit SEC     hard stop: end cleanly mid-epoch after about SEC seconds, validating that
+                       epoch and keeping the best checkpoint (resume with --resume)
+  --ablation           train every variant (each with and without two-phase training where
+                       the paper has it) with these settings and budget, and print the table;
+                       checkpoints go to FILE.<variant>.safetensors
+  -h, --help           this text`;
+
+const OPTIONS = {
+  out: { type: "string" },
+  preset: { type: "string", default: "mme+cmc+mrf+convlstm" },
+  widths: { type: "string" },
+  labels: { type: "string", default: "brats2017" },
+  val: { type: "string" },
+  "val-fraction": { type: "string", default: "0.2" },
+  "val-mode": { type: "string", default: "windowed" },
+  "cache-cases": { type: "string", default: "4" },
+  seq: { type: "string", default: "3" },
+  batch: { type: "string", default: "3" },
+  epochs: { type: "string", default: "8" },
+  "phase2-epochs": { type: "string", default: "4" },
+  lr: { type: "string", default: "0.001" },
+  lr2: { type: "string" },
+  "empty-skip": { type: "string", default: "0.7" },
+  "single-phase": { type: "boolean", default: false },
+  "no-augment": { type: "boolean", default: false },
+  augment: { type: "string", default: "nnunet" },
+  aug: { type: "string", multiple: true },
+  patch: { type: "string", default: "0" },
+  "patch-tumour-share": { type: "string", default: String(DEFAULT_TUMOUR_SHARE) },
+  seed: { type: "string", default: "1" },
+  "data-note": { type: "string" },
+  resume: { type: "boolean", default: false },
+  "time-budget": { type: "string" },
+  "max-epochs": { type: "string" },
+  "time-limit": { type: "string" },
+  "lr-schedule": { type: "string", default: "cosine" },
+  ablation: { type: "boolean", default: false },
+} as const;
+
+/** The trainer's options that come from flags (the run adds the model, files and callbacks). */
+export type TrainerFlags = Omit<
+  TrainOptions,
+  "config" | "out" | "write" | "read" | "onStep" | "onEpoch" | "onLog"
+>;
+
+/** What `train` was asked to do. */
+export interface TrainArgs {
+  /** Folder of training cases. */
+  data: string;
+  /** Path of the best checkpoint. */
+  out: string;
+  /** Folder of validation cases (`--val`), else a hold-out of `data`. */
+  valDir?: string;
+  /** Fraction of `data` held out when there is no `valDir`. */
+  valFraction: number;
+  /** `--data-note`, recorded in the checkpoint. */
+  dataNote?: string;
+  /** Train and compare every variant instead of one network. */
+  ablation: boolean;
+  /** Label convention of the cases. */
+  labels: LabelConvention;
+  /** Number of classes of that convention. */
+  classes: number;
+  /** The network to train. */
+  config: ModelConfig;
+  /** The trainer's settings. */
+  trainer: TrainerFlags & { seed: number };
+}
+
+/** `--widths A,B,C,D`. */
+function parseWidths(text: string | undefined): [number, number, number, number] | undefined {
+  if (text === undefined) return undefined;
+  const w = text.split(",").map(Number);
+  if (w.length !== 4 || !w.every((x) => Number.isInteger(x) && x > 0)) {
+    throw new RangeError(`--widths "${text}" must be four positive integers, e.g. 32,64,64,64`);
+  }
+  return w as [number, number, number, number];
+}
+
+function lrSchedule(value: string): "cosine" | "constant" {
+  if (value !== "cosine" && value !== "constant") {
+    throw new RangeError(`--lr-schedule "${value}" must be cosine or constant`);
+  }
+  return value;
+}
+
+function valMode(value: string): "windowed" | "stateful" {
+  if (value !== "windowed" && value !== "stateful") {
+    throw new RangeError(`--val-mode "${value}" must be windowed or stateful`);
+  }
+  return value;
+}
+
+/**
+ * Parses `train`'s arguments; returns the exit code when `--help` or a
+ * malformed call (no DATA, no `--out`) ends the command.
+ *
+ * @throws {RangeError} for a bad flag value, in one line naming it.
+ * @example
+ * ```ts
+ * import { parseTrainArgs } from "./_train_args.ts";
+ * const parsed = parseTrainArgs(["cases", "--out", "m.safetensors", "--widths", "2,2,2,2"]);
+ * if (typeof parsed !== "number") console.log(parsed.config.widths, parsed.trainer.epochs); // [2, 2, 2, 2] 8
+ * ```
+ */
+export function parseTrainArgs(args: string[]): TrainArgs | number {
+  const parsed = parseCommand(args, { usage: USAGE, options: OPTIONS, min: 1, required: ["out"] });
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
+  const int = (name: keyof typeof OPTIONS, min = 0) =>
+    integerFlag(name, values[name] as string, min, "a whole number") as number;
+  const num = (name: keyof typeof OPTIONS, lo: number, hi: number) =>
+    numberFlag(name, values[name] as string | undefined, lo, hi);
+  const labels = labelConvention(values.labels).name;
+  const classes = labelConvention(labels).labels.length;
+  const widths = parseWidths(values.widths);
+  const config = modelConfig(values.preset, { classes, ...(widths ? { widths } : {}) });
+  const seed = int("seed");
+  const valFraction = num("val-fraction", 0, 0.9);
+  return {
+    data: positionals[0],
+    out: values.out!, // parseCommand refused a call without --out
+    valDir: values.val,
+    valFraction,
+    dataNote: values["data-note"],
+    ablation: values.ablation,
+    labels,
+    classes,
+    config,
+    trainer: {
+      seed,
+      seq: int("seq", 1),
+      batch: int("batch", 1),
+      epochs: int("epochs"),
+      phase2Epochs: int("phase2-epochs"),
+      lr: num("lr", 1e-12, 10),
+      lr2: values.lr2 === undefined ? undefined : num("lr2", 1e-12, 10),
+      emptySkip: num("empty-skip", 0, 1),
+      augment: augmentFromFlags({
+        preset: values.augment,
+        specs: values.aug,
+        off: values["no-augment"],
+      }),
+      patch: patchFlag(int("patch")),
+      patchTumourShare: num("patch-tumour-share", 0, 1),
+      singlePhase: values["single-phase"],
+      lrSchedule: lrSchedule(values["lr-schedule"]),
+      timeBudget: values["time-budget"] === undefined ? undefined : num("time-budget", 1, 1e9),
+      maxEpochs: values["max-epochs"] === undefined ? undefined : int("max-epochs", 1),
+      timeLimit: values["time-limit"] === undefined ? undefined : num("time-limit", 1, 1e9),
+      resume: values.resume,
+      cacheCases: int("cache-cases", 1),
+      valMode: valMode(values["val-mode"]),
+      command: ["deno task train", ...args].join(" "),
+    },
+  };
+}
