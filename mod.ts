@@ -13,9 +13,15 @@
  *
  * @example Segment every case of a folder, then score one against its labels
  * ```ts
- * import { discoverCases, loadModel, readNifti, scoreCase, segmentCase } from "./mod.ts";
- * import { generatePhantom } from "./data/phantom.ts";
- * import { writeNifti } from "./io/nifti.ts";
+ * import {
+ *   discoverCases,
+ *   generatePhantom,
+ *   loadModel,
+ *   readNifti,
+ *   scoreCase,
+ *   segmentCase,
+ *   writeNifti,
+ * } from "./mod.ts";
  *
  * // A tiny BraTS-style case to work on (your data: a folder of BraTS cases).
  * const dir = await Deno.makeTempDir();
@@ -61,6 +67,8 @@ export { type NiftiVolume, parseNifti } from "./data/nifti_reader.ts";
 export { encodeNifti } from "./data/nifti_encoder.ts";
 export { discoverCases } from "./io/cases.ts";
 export type { Case } from "./data/cases.ts";
+// Built-in data: BraTS-style synthetic cases, to try the tool without a data set.
+export { generatePhantom } from "./data/phantom.ts";
 // Labels and scores.
 export {
   LABEL_CONVENTIONS,

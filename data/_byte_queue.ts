@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * A queue of file bytes that transparently gunzips (fflate's streaming
  * `Gunzip`), fed in small pieces so the decompressed bytes held at any time

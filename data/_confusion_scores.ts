@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // Scores from confusion counts (private to data/): Dice, sensitivity and PPV of the tumour regions
 // and IoU per label, shared by one case's scores (metrics.ts) and the pooled summary.
 import { type Region, REGIONS } from "./labels.ts";

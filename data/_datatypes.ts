@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The NIfTI datatype table and the conversion of raw voxel bytes to and from
  * numbers. Private to `data/`.

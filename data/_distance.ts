@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Private: exact Euclidean distances (anisotropic spacing) from query voxels
  * to the nearest of a set of site voxels, by the separable squared distance

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Byte layouts of the NIfTI-1 (348-byte) and NIfTI-2 (540-byte) headers as
  * tables of fields, so that parsing and serialising share one description.

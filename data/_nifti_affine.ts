@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The voxel-to-world affine of a NIfTI header, computed the way nibabel's
  * `get_best_affine()` does (sform, else qform, else centred pixdim scaling).

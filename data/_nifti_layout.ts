@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Where a NIfTI file's voxels lie (slice and volume sizes), reading a header
  * off a byte queue, and checking that the file can hold what the dims promise

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * HD95: the 95th percentile of the symmetric distances between two surfaces,
  * in mm (anisotropic spacing), with numpy's percentile rule. Browser-safe.

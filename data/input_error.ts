@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * An error caused by a bad input file: carries the file's path so that the
  * CLI can print one line naming the file and the problem.

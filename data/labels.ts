@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Label conventions of the BraTS challenges, the mapping between a
  * convention's label values and the model's contiguous classes, and the

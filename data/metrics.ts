@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Segmentation metrics of one case, accumulated slice by slice so evaluation
  * can stream: Dice, sensitivity, PPV and HD95 (mm) of the whole / core /

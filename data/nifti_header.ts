@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * NIfTI-1 and NIfTI-2 headers: what a header holds, and parsing it (either
  * byte order) with validation and the voxel-to-world affine as nibabel

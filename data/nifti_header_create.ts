@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Building NIfTI headers for new volumes (little-endian, no scaling, the
  * geometry of a reference volume or a given affine) and serialising headers to

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Per-case, per-modality z-score normalisation over the brain (non-zero
  * voxels), computed in one streaming pass over slices and applied to

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Renders axial slices as pictures: grey-scale modality panels, label maps
  * in colour over the anatomy, and prediction-versus-truth overlays, encoded

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * A small PNG encoder (8-bit grey, RGB or RGBA; zlib from fflate) for slice
  * previews and overlays. Web-standard APIs only, so it runs in a browser.

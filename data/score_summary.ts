@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Scores over many cases: means of the per-case scores of metrics.ts, and IoU
  * pooled over all voxels of all cases. Browser-safe.

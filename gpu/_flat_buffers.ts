@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // The four flat GPU buffers behind ParameterStore (private to gpu/): values, gradients and Adam's
 // two moments, allocated together and read back through a staging copy.
 import { currentDevice } from "./device.ts";

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Reverse-mode autograd: ops record a backward closure on the active tape;
  * {@linkcode Tape.backward} replays them in reverse, accumulating gradients.

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Reuses GPU buffers by exact byte size. A buffer released while commands are
  * still being encoded may be handed out again at once to be written by later

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * WebGPU adapter and device acquisition, shared by every kernel.
  *

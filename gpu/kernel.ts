@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The one way to run a kernel: {@linkcode dispatch} appends a compute dispatch
  * to the command encoder being built; {@linkcode flush} submits it. Work for a

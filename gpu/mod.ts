@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The GPU layer: device, tensors, kernels and their CPU references, autograd, Adam.
  *

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * All trainable parameters of a model in ONE flat GPU buffer (with flat
  * gradient and Adam moment buffers beside it), so that zeroing gradients is

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The one tensor type: a shape and a span of a GPU buffer (float32), with an
  * optional gradient. Tensors made inside {@linkcode scoped} are released when

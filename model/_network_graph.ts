@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Private: the forward graph of `SegmentationNetwork` (network.ts) on the GPU. Encoder stages (one
  * encoder per modality, or one on the stacked channels), cross-modality convs, the convLSTM

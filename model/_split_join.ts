@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Splitting and joining the network's tensors, differentiably: one modality
  * out of the input channels, one time step out of a batch of sequences, and

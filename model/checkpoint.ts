@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Checkpoints: a network's parameters and running statistics as safetensors
  * bytes, with the model config, label convention, training history and

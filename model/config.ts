@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The one configuration object of the network and of all its ablation
  * variants (paper Tables 1 and 3), with named presets and validation.

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Seeded, reproducible parameter initialisation: He-normal for convolutions,
  * orthogonal for the convLSTM's recurrent weights. Each parameter draws from

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The segmentation network (multi-modal encoder, cross-modality convolution,
  * convLSTM, multi-resolution fusion decoder) and its ablation variants on the

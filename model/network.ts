@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The segmentation network on the GPU: multi-modal encoder + cross-modality
  * convolution, convLSTM over slices, decoder with multi-resolution fusion, in

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The network's layer plan, derived from a {@linkcode ModelConfig} alone (no
  * GPU): every parameter's name, shape and initialisation, and the wiring the

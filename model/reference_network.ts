@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The whole network in plain TypeScript, float64, built from the ops' CPU
  * references: the executable statement of the maths that the GPU network in

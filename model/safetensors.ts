@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The safetensors file format, bytes in and out (browser-safe): an 8-byte
  * little-endian header length, a JSON header (padded with spaces to a multiple

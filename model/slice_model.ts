@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * What the inference pipeline needs of a network: windows of normalised
  * multi-modal slices in, class scores or classes out, a recurrent state

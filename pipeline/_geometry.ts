@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // In-plane mirroring of windows for test-time augmentation (padding and cropping: data/preprocess.ts).
 /** A mirroring of the slice plane: flip x, flip y, or both. */
 export interface Mirror {

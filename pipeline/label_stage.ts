@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The label stage: per-slice class scores -> arg-max class -> label value in
  * the checkpoint's convention, cropped back to the volume's in-plane size.

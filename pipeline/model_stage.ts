@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The model stage: runs the network over each window of slices and emits
  * per-slice class scores in depth order. Stateful mode carries the

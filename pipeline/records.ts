@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The records that flow between the pipeline's stages: per-slice class
  * scores, the crop back to the volume's size, label slices, stage times.

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The pipeline's source: a case's four modalities read in lockstep (from
  * files, or from volumes in memory), each z-score normalised over the brain

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Training: the two-phase median-frequency-balanced trainer, its window
  * sampler, augmentation, class weights, validation, ablation and curves.

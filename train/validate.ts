@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Validation through `segment`'s inference: each held-out case streams from
  * its volumes in memory through the pipeline's own stages (volume source,

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // The WGSL of batch_norm.ts (private to gpu/ops). Per-channel reductions run in two passes without
 // workgroup barriers (llvmpipe runs a barrier as a coroutine switch): one invocation per (channel,
 // part) sums a strided share of the channel, then one per channel merges the parts. Variances

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // Bias gradient of the convs (private to gpu/ops): dy summed over n, h, w as partial sums over row
 // chunks, then a sum over chunks, no barriers (the chunking of the chunked weight gradient).
 import { dispatch, type Kernel } from "../kernel.ts";

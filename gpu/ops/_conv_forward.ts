@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // How conv2d's forward kernel runs (private to gpu/ops): Winograd F(2×2, 3×3) for 3×3 unless told
 // direct, the weights packed for that kernel (or prepacked), and the dispatch; also used for dx.
 import type { Tensor } from "../tensor.ts";

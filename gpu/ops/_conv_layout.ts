@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // Operand layouts of the convolution kernels (private to gpu/ops): weights packed into uniform
 // slices of whole register tiles, and zero-padded copies of the input for aligned vec4 loads.
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // The direct convolution kernel, stride 1, 1×1 or 3×3 (private to gpu/ops): generated per register
 // tile, with weights from uniform slices laid out by _conv_layout.ts.
 import { dispatch, type Kernel } from "../kernel.ts";

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // Element-wise kernels from one expression: a vec4 variant (4 contiguous vec4 per invocation) when the
 // size allows, else f32. On llvmpipe this runs 2-3× faster than one f32 per invocation.
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";

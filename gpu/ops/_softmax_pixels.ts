@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // Shared by softmax.ts and softmax_cross_entropy.ts (private to gpu/ops): the logits shape check
 // and the references' per-pixel walk with its log-sum-exp.
 import type { Tensor } from "../tensor.ts";

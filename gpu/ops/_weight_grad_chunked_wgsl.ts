@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // Chunked weight gradient of the convs (private): per-tap partial sums over row chunks, then a sum
 // over chunks, no barriers. Any shape: used where the windowed one does not apply.
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // Windowed weight gradient of the convolutions: dy cut into uniform windows that all lanes share,
 // one lane per input channel. The default for 16+ input channels; else the chunked one (private).
 import { dispatch, gridFor, type Kernel } from "../kernel.ts";

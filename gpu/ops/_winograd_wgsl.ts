@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // Winograd F(2×2, 3×3) convolution kernel (private to gpu/ops): 2.25× fewer multiplies than direct.
 import { dispatch, type Kernel } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Adam (with optional decoupled weight decay, as in AdamW) over every
  * parameter of a {@linkcode ParameterStore} in ONE dispatch on its flat

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Element-wise addition `y = a + b` (same shapes), forward and backward, with
  * its plain-TypeScript reference. Also used to accumulate gradients in place.

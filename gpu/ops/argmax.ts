@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Argmax over channels: [N, K, H, W] scores -> [N, 1, H, W] float class ids
  * (forward only; ties go to the lowest class index), with its reference.

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Batch normalisation over NCHW (per channel, statistics over N, H, W),
  * training and inference: the plain-TypeScript references (forward, backward),

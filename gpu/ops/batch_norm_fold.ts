@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Folding an inference-mode batch norm into the convolution before it, so
  * inference runs one conv instead of conv + normalise; with the reference.

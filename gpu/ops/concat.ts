@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Concatenation along dimension 1 (channels of NCHW), forward and backward,
  * with its plain-TypeScript reference. Used for U-Net skips and for stacking

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * 2-D convolution, stride 1, kernel 3×3 (padding 1) or 1×1, NCHW, optional bias:
  * the plain-TypeScript float64 references, then forward, backward to the input

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Inference with fixed weights: a conv's weights (and bias) packed once for
  * `conv2d`'s forward kernel (conv2d.ts), so repeated calls skip the repack.

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * The fused convLSTM cell update (paper §3.4): from gate pre-activations
  * `gates = x∗Wx + h∗Wh + b` laid out [N, 4C, H, W] in the order i, f, o, g and

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Transposed convolution 2×2, stride 2, with bias (H, W → 2H, 2W), NCHW,
  * weight [Cin, Cout, 2, 2]: float64 references, then forward and backward.

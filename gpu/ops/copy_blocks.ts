@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Strided block copy, the one kernel behind every split and join of tensors
  * (channel concatenation and its gradient, taking a modality or a time step,

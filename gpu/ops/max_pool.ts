@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * 2×2 max-pooling with stride 2 over NCHW (odd sizes floored, like PyTorch),
  * forward and backward, with its plain-TypeScript reference. When recording,

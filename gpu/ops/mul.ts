@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Element-wise product `y = a ∘ b` (same shapes), forward and backward, with
  * its plain-TypeScript reference. Used to fuse features across resolutions.

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Sum of all elements, `[1]`-shaped, in two passes without workgroup
  * barriers (llvmpipe runs a barrier as a coroutine switch): strided partial

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Rectified linear unit `y = max(x, 0)`, forward and backward, with its
  * plain-TypeScript reference.

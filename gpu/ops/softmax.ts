@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Softmax over the channels of [N, K, H, W], forward only: averaging class
  * probabilities at inference. The plain-TypeScript reference, the WGSL, the

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 /**
  * Softmax over channels fused with per-class-weighted cross-entropy: for
  * logits [N, K, H, W] and labels [N, 1, H, W] (float class ids; < 0 or ≥ K
