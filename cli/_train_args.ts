@@ -51,7 +51,11 @@ running
                        validation's time, once if throughput moves by more than 25%, and if behind.
                        Ends with a completed phase 2 and its best checkpoint; the plan (windows per
                        epoch, epochs per phase, expected end) is printed and kept in the checkpoint.
-                       Too small for one epoch of each phase: one of each, with a warning
+                       Too small for one whole epoch of each phase: one epoch of each, shortened
+                       to the first windows of its shuffled order (the two in the ratio of the
+                       phases' planned work, at least one batch each) so that both, with their
+                       validations, fit (re-plans may only shrink them); a warning says by how
+                       much. Too small even for one batch of each: that, with a warning
   --max-epochs N       with --time-budget: at most N epochs of both phases together
   --time-limit SEC     hard stop: end cleanly mid-epoch after about SEC seconds, validating that
                        epoch and keeping the best checkpoint (resume with --resume)

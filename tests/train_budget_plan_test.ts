@@ -26,15 +26,73 @@ Deno.test("planEpochs fits the most epochs in the given ratio into the seconds",
   assert.ok(Math.abs(n2 / n1 - 4) < 0.5, `${n1} + ${n2}`);
 });
 
-Deno.test("planEpochs gives one epoch of each phase and a warning when not even that fits", () => {
+Deno.test("planEpochs gives one batch of each phase and a warning when not even that fits", () => {
   const plan = planEpochs({ ...base, seconds: 10 });
   assert.deepEqual(plan.epochs, [1, 1]);
-  assert.equal(plan.seconds, 40);
+  assert.deepEqual(plan.windowLimits, [1, 1]);
+  assert.equal(plan.seconds, 2 * (1 / 10 + 5));
   assert.match(
     plan.warning!,
-    /time budget too small: 1 \+ 1 epochs need about 40 s, 10 s are left/,
+    /time budget too small: even 1 \+ 1 epochs of one batch need about 11 s with their validations, 10 s are left; training them anyway/,
   );
-  assert.deepEqual(planEpochs({ ...base, seconds: -5 }).epochs, [1, 1]);
+  const none = planEpochs({ ...base, seconds: -5, batch: 4 });
+  assert.deepEqual([none.epochs, none.windowLimits], [[1, 1], [4, 4]]);
+});
+
+// The slow case measured: 0.23 windows/s, 300 + 453 windows per epoch, 141 s validations.
+const slow: PlanRequest = {
+  ratio: [8, 4],
+  windowsPerEpoch: [300, 453],
+  windowsPerSecond: 0.23,
+  validationSeconds: 141,
+  seconds: 1800,
+  batch: 3,
+};
+const costOf = (r: PlanRequest, limits: readonly number[], epochs = [1, 1]) =>
+  epochs[0] * (limits[0] / r.windowsPerSecond + r.validationSeconds) +
+  epochs[1] * (limits[1] / r.windowsPerSecond + r.validationSeconds);
+
+Deno.test("planEpochs shortens the epochs to fit when not one whole epoch of each does", () => {
+  const plan = planEpochs(slow);
+  assert.deepEqual(plan.epochs, [1, 1]);
+  const [l1, l2] = plan.windowLimits!;
+  // Whole batches, at least one each, fewer than the whole epochs.
+  assert.ok(l1 % 3 === 0 && l2 % 3 === 0 && l1 >= 3 && l2 >= 3, `${l1} + ${l2}`);
+  assert.ok(l1 < 300 && l2 < 453, `${l1} + ${l2}`);
+  // They fit, and fill the budget to within a batch of each phase.
+  assert.ok(costOf(slow, [l1, l2]) <= 1800, `${costOf(slow, [l1, l2])} s`);
+  assert.ok(costOf(slow, [l1 + 3, l2 + 3]) > 1800);
+  assert.ok(Math.abs(plan.seconds - costOf(slow, [l1, l2])) < 1e-9);
+  // In the ratio of planned work: 8 × 300 to 4 × 453.
+  assert.ok(Math.abs(l1 / l2 - 2400 / 1812) < 0.05, `${l1} : ${l2}`);
+  assert.match(plan.warning!, /shortened phase 1 to \d+ of 300 windows \(\d+%\), phase 2 to/);
+  // A budget where whole epochs fit: no limits, no warning.
+  const fits = planEpochs({ ...slow, seconds: 5000 });
+  assert.deepEqual([fits.epochs, fits.windowLimits, fits.warning], [[1, 1], null, null]);
+  assert.equal(planEpochs(base).windowLimits, null);
+  // A tiny budget: one batch each, with a warning.
+  assert.deepEqual(planEpochs({ ...slow, seconds: 200 }).windowLimits, [3, 3]);
+});
+
+Deno.test("re-planning a shortened plan only shrinks its limits, and keeps phase 1's", () => {
+  const first = planEpochs(slow).windowLimits!;
+  // Faster than planned, in phase 1: the limits stay (they never grow)...
+  const faster = planEpochs({ ...slow, windowsPerSecond: 1, windowLimits: first });
+  assert.deepEqual([faster.epochs, faster.windowLimits], [[1, 1], first]);
+  // ...slower, after phase 1 (1 epoch done): phase 1 keeps its limit, phase 2 shrinks to fit.
+  const rest = { ...slow, done: [1, 0] as const, windowLimits: first, seconds: 500 };
+  const slower = planEpochs(rest);
+  assert.equal(slower.windowLimits![0], first[0]);
+  assert.ok(slower.windowLimits![1] < first[1]);
+  assert.ok(costOf(slow, slower.windowLimits!, [0, 1]) <= 500);
+  // Never below a batch; an epoch in progress keeps the windows it trained.
+  assert.equal(planEpochs({ ...rest, seconds: 0 }).windowLimits![1], 3);
+  const midway = planEpochs({ ...slow, seconds: 100, windowsDone: 30 });
+  assert.deepEqual(midway.windowLimits, [30, 3]);
+  // A plan shortened only in phase 2 (a measured validation slower than estimated).
+  const late = planEpochs({ ...slow, seconds: 600, done: [1, 0] });
+  assert.equal(late.windowLimits![0], 300);
+  assert.ok(late.windowLimits![1] < 453 && costOf(slow, late.windowLimits!, [0, 1]) <= 600);
 });
 
 Deno.test("planEpochs: a huge budget is not capped by the given epochs, only by maxEpochs", () => {
@@ -80,5 +138,22 @@ Deno.test("describePlan says the epochs, windows per epoch and expected end", ()
   assert.match(
     line,
     /^plan for a 400 s budget: phase 1 15 epochs × 100 windows, phase 2 7 epochs × 200 windows \(ratio 8:4\); 10\.00 windows\/s, ~5 s per validation and checkpoints; expected end in 2m 45s \(at \d\d:\d\d:\d\d\)$/,
+  );
+  const shortened = describePlan({
+    epochs: [1, 1],
+    ratio: [8, 4],
+    windowsPerEpoch: [300, 453],
+    budget: 1800,
+    maxEpochs: null,
+    windowsPerSecond: 0.23,
+    validationSeconds: 141,
+    validationMeasured: false,
+    expectedSeconds: 1795,
+    replans: 0,
+    windowLimits: [198, 150],
+  }, { seconds: 0, now: 0 });
+  assert.match(
+    shortened,
+    /^plan for a 1800 s budget: phase 1 1 epoch × 198 of 300 windows, phase 2 1 epoch × 150 of 453 windows/,
   );
 });

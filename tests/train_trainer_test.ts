@@ -196,3 +196,50 @@ gpuTest("a resumed budget run follows the plan its first run made", async () => 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+gpuTest(
+  "a budget too small for whole epochs shortens them and still ends in it with phase 2",
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // Epochs of ~100 windows: far more than a 6 s budget holds at widths 2-2-2-2.
+      const big = phantomSource({ train: 4, val: 1, size: [32, 32, 32] });
+      const lines: string[] = [];
+      const budget = 6;
+      const t0 = performance.now();
+      const result = await train(big, {
+        ...base,
+        config: modelConfig("mme+cmc+mrf+convlstm", { widths: [2, 2, 2, 2] }),
+        epochs: 8,
+        phase2Epochs: 4,
+        out: `${dir}/m.safetensors`,
+        timeBudget: budget,
+        onLog: (line) => lines.push(line),
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      assert.equal(result.stopped, "done");
+      assert.deepEqual(result.plan.epochs, [1, 1], lines.join("\n"));
+      const limits = result.plan.windowLimits!;
+      const [w1, w2] = result.plan.windowsPerEpoch;
+      assert.ok(limits[0] < w1 && limits[1] < w2, `${limits} of ${w1}, ${w2}`);
+      assert.ok(limits[0] >= base.batch && limits[1] >= base.batch, `${limits}`);
+      // Each phase trained exactly its limit's windows (whole batches of 2).
+      assert.deepEqual(result.history.map((r) => r.phase), [1, 2]);
+      assert.deepEqual(result.history.map((r) => r.steps * base.batch), limits);
+      assert.ok(result.history.every((r) => !r.partial));
+      assert.ok(seconds < budget + 5, `took ${seconds} s for a ${budget} s budget`);
+      assert.ok(lines.some((l) => /^warning: .*shortened phase 1 to \d+ of \d+ windows/.test(l)));
+      assert.ok(
+        lines.some((l) => /phase 1 1 epoch × \d+ of \d+ windows, phase 2 1 epoch × /.test(l)),
+      );
+      assert.ok(result.best);
+      await Deno.stat(`${dir}/m.safetensors`);
+      const last = trainingPaths(`${dir}/m.safetensors`).last;
+      const meta = decodeSafetensors(await Deno.readFile(last), { path: last }).metadata;
+      assert.deepEqual(JSON.parse(meta["webseg.resume"]).plan.windowLimits, limits);
+      assert.deepEqual(JSON.parse(meta["webseg.training"]).schedule.windowLimits, limits);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

@@ -6,6 +6,8 @@
  * validated epoch it re-plans when the first validation's measured time
  * replaces the estimate, once when throughput moved by more than 25%, and
  * whenever the plan would overrun the budget. It logs every plan it makes.
+ * When not even one whole epoch of each phase fits, the plan shortens them
+ * (`windowLimits`); re-plans then only shrink the limits, never below a batch.
  *
  * @module
  */
@@ -63,6 +65,7 @@ export function givenPlan(
     validationMeasured: !options.validation,
     expectedSeconds: null,
     replans: 0,
+    windowLimits: null,
   };
 }
 
@@ -85,23 +88,22 @@ export function givenPlan(
 export class ScheduleKeeper {
   readonly #state: { plan: SchedulePlan };
   readonly #log: (line: string) => void;
-  readonly #validationWindows: number;
+  readonly #options: { validationWindows: number; batch?: number };
   #first = true;
   #measured = { windows: 0, seconds: 0, steps: 0 };
   /** This epoch's measured batches (for throughput) and all its batches' seconds (for the overhead). */
   #epoch = { windows: 0, seconds: 0, stepSeconds: 0 };
   /** Training seconds when the last epoch was validated (or the run started). */
   #mark = 0;
-  #warned = false;
+  /** The kinds of warning logged so far (each once). */
+  #warned = new Set<string>();
 
-  /** Keeps `state.plan`; `validationWindows` (windows per validation) sizes its first estimate. */
+  /** Keeps `state.plan`; `validationWindows` sizes its first estimate; `batch`: a shortened epoch's least. */
   constructor(
     state: { plan: SchedulePlan },
-    options: { validationWindows: number; log: (line: string) => void },
+    options: { validationWindows: number; log: (line: string) => void; batch?: number },
   ) {
-    this.#state = state;
-    this.#log = options.log;
-    this.#validationWindows = options.validationWindows;
+    [this.#state, this.#log, this.#options] = [state, options.log, options];
   }
 
   get #plan(): SchedulePlan {
@@ -204,7 +206,7 @@ export class ScheduleKeeper {
   #measure(clock: ScheduleClock): void {
     const plan = this.#plan;
     const wps = this.#measured.windows / this.#measured.seconds;
-    const val = plan.validationSeconds ?? this.#validationWindows / wps * VALIDATION_COST;
+    const val = plan.validationSeconds ?? this.#options.validationWindows / wps * VALIDATION_COST;
     if (plan.budget === null) {
       plan.windowsPerSecond = wps;
       plan.validationSeconds = val;
@@ -231,20 +233,26 @@ export class ScheduleKeeper {
       done: [Math.min(e, n1), Math.max(0, e - n1)],
       phase2Started: e > n1 || (e === n1 && clock.windowsDone > 0),
       maxEpochs: plan.maxEpochs,
+      batch: this.#options.batch,
+      windowLimits: plan.windowLimits ?? null,
+      windowsDone: clock.windowsDone,
     });
     plan.epochs = next.epochs;
+    plan.windowLimits = next.windowLimits;
     plan.windowsPerSecond = rates.wps;
     plan.validationSeconds = rates.val;
     plan.expectedSeconds = clock.seconds - credit + next.seconds;
-    if (next.warning && !this.#warned) {
-      this.#warned = true;
+    const kind = next.warning?.includes("anyway") ? "anyway" : "shortened";
+    if (next.warning && !this.#warned.has(kind)) {
+      this.#warned.add(kind);
       this.#log(`warning: ${next.warning}`);
     }
   }
 
   /** Seconds of the plan's epochs from `from` on, at the given rates. */
   #epochCost(from: number, wps: number, val: number): number {
-    const [n1, n2] = this.#plan.epochs, [w1, w2] = this.#plan.windowsPerEpoch;
+    const [n1, n2] = this.#plan.epochs, [l1, l2] = this.#plan.windowLimits ?? [];
+    const [w1, w2] = this.#plan.windowsPerEpoch.map((w, i) => Math.min(w, [l1, l2][i] ?? w));
     let seconds = 0;
     for (let e = from; e < n1 + n2; e++) seconds += (e < n1 ? w1 : w2) / wps + val;
     return seconds;
@@ -292,6 +300,7 @@ export function keepSchedule(
   const keeper = new ScheduleKeeper(state, {
     validationWindows: source.val.length * Math.ceil(depth / o.seq),
     log: options.log,
+    batch: o.batch,
   });
   return { state, keeper };
 }

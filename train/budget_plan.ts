@@ -5,7 +5,10 @@
  * takes, how many epochs of phase 1 and phase 2 fit, in the ratio of the
  * user's `--epochs` and `--phase2-epochs`. With a budget the given epochs
  * are that ratio, not a cap (`--max-epochs` caps both phases together);
- * without one the trainer trains the epochs as given.
+ * without one the trainer trains the epochs as given. When not even one
+ * full epoch of each phase fits, the epochs are shortened: one epoch per
+ * phase, each limited to a prefix of its shuffled windows, the limits in
+ * the ratio of the phases' planned work (given epochs × windows per epoch).
  *
  * @module
  */
@@ -32,6 +35,12 @@ export interface SchedulePlan {
   expectedSeconds: number | null;
   /** Re-plans for a change of throughput so far (at most one is made). */
   replans: number;
+  /**
+   * Windows trained per epoch of each phase when the epochs are shortened
+   * to fit the budget (the first ones of the epoch's shuffled order); null
+   * or absent (older checkpoints): whole epochs.
+   */
+  windowLimits?: [number, number] | null;
 }
 
 /** What {@linkcode planEpochs} sizes the phases from. */
@@ -52,6 +61,12 @@ export interface PlanRequest {
   phase2Started?: boolean;
   /** Cap on both phases' epochs together. */
   maxEpochs?: number | null;
+  /** Windows per batch: the smallest a shortened epoch gets (default 1). */
+  batch?: number;
+  /** The current plan's window limits: a shortened plan stays shortened, its limits only shrink. */
+  windowLimits?: readonly [number, number] | null;
+  /** Windows of the epoch in progress already trained: its limit keeps at least those. */
+  windowsDone?: number;
 }
 
 /** The sized phases. */
@@ -60,14 +75,17 @@ export interface EpochsPlan {
   epochs: [number, number];
   /** Expected seconds of the epochs not yet completed. */
   seconds: number;
-  /** A line to print when even the smallest schedule overruns `seconds`; else null. */
+  /** A line to print when the epochs were shortened, or even the smallest schedule overruns. */
   warning: string | null;
+  /** Windows per epoch of each phase when shortened (see {@linkcode SchedulePlan}), else null. */
+  windowLimits: [number, number] | null;
 }
 
 /**
  * Sizes both phases to fit `seconds`: the most epochs in the given ratio
  * (each phase with a non-zero ratio gets at least one), up to `maxEpochs`.
- * When not even one epoch of each fits, that is the plan, with a warning.
+ * When not even one epoch of each fits, one of each, shortened by
+ * {@linkcode shortenEpochs}, with a warning.
  *
  * @example
  * ```ts
@@ -94,13 +112,14 @@ export function planEpochs(request: PlanRequest): EpochsPlan {
   const c1 = request.windowsPerEpoch[0] / wps + val, c2 = request.windowsPerEpoch[1] / wps + val;
   const cost = (n1: number, n2: number) => (n1 - d1) * c1 + (n2 - d2) * c2;
   const cap = request.maxEpochs ?? Infinity;
-  let epochs: [number, number];
+  let epochs: [number, number], least: [number, number];
   if (request.phase2Started || e1 === 0) {
     const n1 = e1 === 0 ? 0 : d1;
     const lo = Math.max(d2, e2 > 0 ? 1 : 0);
     const ratioCap = e1 > 0 ? Math.max(1, Math.round(n1 * e2 / e1)) : Infinity;
     const hi = Math.max(lo, Math.min(ratioCap, cap - n1));
     epochs = [n1, clamp(d2 + Math.floor(seconds / c2), lo, hi)];
+    least = [n1, lo];
   } else {
     // Phases of k·ratio epochs (rounded, at least one each): cost grows with k; bisect the largest.
     const lo1 = Math.max(1, d1), lo2 = e2 > 0 ? Math.max(1, d2) : 0;
@@ -127,14 +146,74 @@ export function planEpochs(request: PlanRequest): EpochsPlan {
       .filter(([n1, n2]) => (e2 > 0 || n2 === 0) && n1 + n2 <= cap && cost(n1, n2) <= seconds)
       .sort((a, b) => Math.abs(a[1] * e1 - a[0] * e2) - Math.abs(b[1] * e1 - b[0] * e2));
     if (more.length > 0 && fits(lo)) epochs = more[0];
+    least = at(0);
   }
   const expected = cost(epochs[0], epochs[1]);
+  if (expected <= seconds && !request.windowLimits) {
+    return { epochs, seconds: expected, warning: null, windowLimits: null };
+  }
+  return shortenEpochs(request, least);
+}
+
+/**
+ * The shortened plan: `epochs` (the fewest, one per phase still to train)
+ * each limited to as many windows as leave time for their validations and
+ * checkpoints, in the ratio of the phases' planned work (given epochs ×
+ * windows per epoch), whole batches, at least one batch and at most the
+ * current limit. Phases already over keep their limit. When not even one
+ * batch of each fits, that, with a warning that says so.
+ *
+ * @example
+ * ```ts
+ * import { shortenEpochs } from "./budget_plan.ts";
+ * // 0.23 windows/s, 141 s per validation: 1800 s hold 349 windows after two validations.
+ * const plan = shortenEpochs({
+ *   ratio: [8, 4], windowsPerEpoch: [300, 453], windowsPerSecond: 0.23,
+ *   validationSeconds: 141, seconds: 1800, batch: 3,
+ * }, [1, 1]);
+ * plan.windowLimits; // [198, 150]: about 2400:1812, the planned work of 8 × 300 and 4 × 453
+ * ```
+ */
+export function shortenEpochs(request: PlanRequest, epochs: [number, number]): EpochsPlan {
+  const { windowsPerSecond: wps, validationSeconds: val, seconds } = request;
+  const [w1, w2] = request.windowsPerEpoch;
+  const [d1, d2] = request.done ?? [0, 0];
+  const [r1, r2] = [Math.max(0, epochs[0] - d1), Math.max(0, epochs[1] - d2)];
+  const batch = Math.max(1, request.batch ?? 1);
+  const old = request.windowLimits ?? [w1, w2];
+  const caps: [number, number] = [Math.min(old[0], w1), Math.min(old[1], w2)];
+  // Windows that fit beside the validations, shared in the ratio of planned work.
+  const room = Math.max(0, seconds - (r1 + r2) * val) * wps;
+  const work1 = r1 > 0 ? request.ratio[0] * w1 : 0, work2 = r2 > 0 ? request.ratio[1] * w2 : 0;
+  const share = r1 * work1 + r2 * work2;
+  let l1 = share > 0 ? room * work1 / share : 0, l2 = share > 0 ? room * work2 / share : 0;
+  // A phase capped at its limit leaves the rest of the room to the other.
+  if (r1 > 0 && l1 > caps[0]) [l1, l2] = [caps[0], r2 > 0 ? (room - r1 * caps[0]) / r2 : 0];
+  else if (r2 > 0 && l2 > caps[1]) [l1, l2] = [r1 > 0 ? (room - r2 * caps[1]) / r1 : 0, caps[1]];
+  const whole = (v: number, c: number) =>
+    Math.min(c, Math.max(Math.min(batch, c), Math.floor(v / batch) * batch));
+  const limits: [number, number] = [
+    r1 > 0 ? whole(l1, caps[0]) : caps[0],
+    r2 > 0 ? whole(l2, caps[1]) : caps[1],
+  ];
+  const now = r1 > 0 ? 0 : 1; // the phase of the epoch in progress
+  limits[now] = Math.max(limits[now], Math.min(request.windowsDone ?? 0, caps[now]));
+  const expected = r1 * (limits[0] / wps + val) + r2 * (limits[1] / wps + val);
+  const left = Math.max(0, Math.floor(seconds));
+  const of = (i: 0 | 1) => {
+    const full = request.windowsPerEpoch[i];
+    return `${limits[i]} of ${full} windows (${Math.round(100 * limits[i] / Math.max(1, full))}%)`;
+  };
+  const phases = [r1 > 0 ? `phase 1 to ${of(0)}` : "", r2 > 0 ? `phase 2 to ${of(1)}` : ""]
+    .filter((p) => p).join(", ");
   const warning = expected > seconds
-    ? `time budget too small: ${epochs[0]} + ${epochs[1]} epochs need about ` +
-      `${Math.ceil(expected)} s, ${Math.max(0, Math.floor(seconds))} s are left; ` +
+    ? `time budget too small: even ${epochs[0]} + ${epochs[1]} epochs of one batch ` +
+      `need about ${Math.ceil(expected)} s with their validations, ${left} s are left; ` +
       `training them anyway`
-    : null;
-  return { epochs, seconds: expected, warning };
+    : `time budget too small for whole epochs: shortened ${phases}, ` +
+      `${epochs[0]} + ${epochs[1]} epochs in about ${Math.round(expected)} s of the ` +
+      `${Math.round(seconds)} s left`;
+  return { epochs, seconds: expected, warning, windowLimits: limits };
 }
 
 function clamp(v: number, lo: number, hi: number): number {
@@ -163,7 +242,11 @@ export function describePlan(
   plan: SchedulePlan,
   options: { seconds: number; now?: number },
 ): string {
-  const [n1, n2] = plan.epochs, [w1, w2] = plan.windowsPerEpoch;
+  const [n1, n2] = plan.epochs;
+  const limits = plan.windowLimits ?? [Infinity, Infinity];
+  const [w1, w2] = plan.windowsPerEpoch.map((w, i) =>
+    limits[i] < w ? `${limits[i]} of ${w}` : `${w}`
+  );
   const head = plan.budget === null
     ? "plan (epochs as given)"
     : `plan for a ${plan.budget} s budget`;

@@ -30,7 +30,7 @@ import type { ResumeState } from "./_train_checkpoint.ts";
 import { trainBatch } from "./step.ts";
 import type { LoadedCase, TrainingSource } from "./training_data.ts";
 import { trainerValidation, validate } from "./validate.ts";
-import { CaseCache, WindowSampler } from "./window_sampler.ts";
+import { CaseCache, type TrainingWindow, WindowSampler } from "./window_sampler.ts";
 
 import type { TrainOptions, TrainRecord, TrainResult } from "./train_options.ts";
 
@@ -221,16 +221,19 @@ async function trainEpoch(
   options: TrainOptions,
 ): Promise<"step-limit" | "time-limit" | null> {
   const { o, state } = run;
-  const batches = run.sampler.batches(
-    state.epoch,
-    planEpoch(state.epoch, o, state.plan.epochs).sampling,
-  );
-  while (state.step < batches.length) {
+  let limit = NaN, batches: TrainingWindow[][] = [];
+  while (true) {
+    // Planned afresh each batch: the first budget plan may resize (or shorten) the phases mid-epoch.
+    const plan = planEpoch(state.epoch, o, state.plan.epochs);
+    const windows = state.plan.windowLimits?.[plan.phase - 1] ?? Infinity;
+    if (windows !== limit) {
+      limit = windows;
+      batches = run.sampler.batches(state.epoch, plan.sampling, limit);
+    }
+    if (state.step >= batches.length) break;
     const { steps, stepSeconds, valSeconds } = run;
     const reason = stopReason(o, { steps, elapsed: run.elapsed(), stepSeconds, valSeconds });
     if (reason) return reason;
-    // Planned afresh each batch: the first budget plan may resize the phases mid-epoch.
-    const plan = planEpoch(state.epoch, o, state.plan.epochs);
     const s0 = performance.now();
     const batch = batches[state.step];
     const loss = await trainBatch(run.network, batch, {

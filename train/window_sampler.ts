@@ -131,9 +131,12 @@ export class WindowSampler {
     return out;
   }
 
-  /** The epoch's windows cut into batches (the last one may be smaller). */
-  batches(epoch: number, phase: TrainingPhase): TrainingWindow[][] {
-    const windows = this.windows(epoch, phase);
+  /**
+   * The epoch's windows cut into batches (the last one may be smaller);
+   * with `limit`, only its first `limit` windows (a shortened epoch).
+   */
+  batches(epoch: number, phase: TrainingPhase, limit = Infinity): TrainingWindow[][] {
+    const windows = this.windows(epoch, phase).slice(0, limit);
     const out: TrainingWindow[][] = [];
     for (let i = 0; i < windows.length; i += this.#batch) {
       out.push(windows.slice(i, i + this.#batch));
