@@ -2,7 +2,8 @@
 import { Tape } from "../gpu/autograd.ts";
 import { adamStep } from "../gpu/ops/adam.ts";
 import { softmaxCrossEntropy } from "../gpu/ops/softmax_cross_entropy.ts";
-import { Tensor, TensorScope } from "../gpu/tensor.ts";
+import { Tensor } from "../gpu/tensor.ts";
+import { TensorScope } from "../gpu/tensor_scope.ts";
 import { modelConfig } from "../model/config.ts";
 import { releaseState, SegmentationNetwork } from "../model/network.ts";
 

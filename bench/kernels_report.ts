@@ -99,7 +99,9 @@ const cases = (values.variants ? variantCases() : allCases())
   .filter((c) => !values.group || c.group === values.group);
 const minMs = Number(values["min-ms"]);
 const rounds = Number(values.rounds);
-console.log(`Adapter: ${await describeAdapter()}\n`);
+console.log(
+  `Adapter: ${await describeAdapter({ backend: Deno.env.get("DENO_WEBGPU_BACKEND") })}\n`,
+);
 console.log("| kernel | ms | GFLOP/s | % of FMA loop |");
 console.log("|---|---:|---:|---:|");
 let ceiling = 0;

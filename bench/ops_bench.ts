@@ -7,7 +7,8 @@ import { batchNorm } from "../gpu/ops/batch_norm.ts";
 import { maxPool2x2 } from "../gpu/ops/max_pool.ts";
 import { mul } from "../gpu/ops/mul.ts";
 import { relu } from "../gpu/ops/relu.ts";
-import { scoped, Tensor } from "../gpu/tensor.ts";
+import { Tensor } from "../gpu/tensor.ts";
+import { scoped } from "../gpu/tensor_scope.ts";
 
 const device = await getDevice();
 const SHAPES = [[9, 32, 240, 240], [9, 64, 120, 120], [9, 64, 60, 60], [9, 64, 30, 30]];

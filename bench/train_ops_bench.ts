@@ -15,7 +15,8 @@ import { adamStep } from "../gpu/ops/adam.ts";
 import { convLstmCell } from "../gpu/ops/conv_lstm_cell.ts";
 import { softmaxCrossEntropy } from "../gpu/ops/softmax_cross_entropy.ts";
 import { ParameterStore } from "../gpu/parameters.ts";
-import { Tensor, TensorScope } from "../gpu/tensor.ts";
+import { Tensor } from "../gpu/tensor.ts";
+import { TensorScope } from "../gpu/tensor_scope.ts";
 
 await getDevice();
 const device = currentDevice();

@@ -169,7 +169,7 @@ function formatInfo(path: string, info: NiftiInfo, h: NiftiHeader, voxels: numbe
 export async function run(args: string[]): Promise<number> {
   if (args.includes("--gpu")) {
     const { describeAdapter } = await import("../gpu/device.ts");
-    console.log(await describeAdapter());
+    console.log(await describeAdapter({ backend: Deno.env.get("DENO_WEBGPU_BACKEND") }));
     return 0;
   }
   const parsed = parseCommand(args, {

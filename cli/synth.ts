@@ -13,15 +13,13 @@ import { hashInts } from "../data/random.ts";
 import { type LabelConvention, labelConvention } from "../data/labels.ts";
 import { writeNifti } from "../io/nifti.ts";
 import { previewPng } from "../data/overlay.ts";
+import { generatePhantom, type Phantom, type PhantomOptions } from "../data/phantom.ts";
 import {
-  generatePhantom,
-  type Phantom,
   PHANTOM_LIMITS,
   PHANTOM_VARIETIES,
-  type PhantomOptions,
   type PhantomSpan,
   type PhantomVarietySettings,
-} from "../data/phantom.ts";
+} from "../data/phantom_settings.ts";
 
 type VarietyKey = keyof PhantomVarietySettings;
 

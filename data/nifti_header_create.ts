@@ -8,6 +8,7 @@
  */
 
 import { datatypeByName } from "./_datatypes.ts";
+import type { AffineFields } from "./_nifti_affine.ts";
 import {
   NIFTI1_FIELDS,
   NIFTI2_EOL_CHECK,
@@ -136,24 +137,8 @@ export function createNiftiHeader(options: CreateNiftiHeaderOptions): NiftiHeade
   return parseNiftiHeader(serializeNiftiHeader(header), { path: "<new header>" });
 }
 
-/** The header fields that place a volume in space (and its description). */
-type Geometry = Pick<
-  NiftiHeader,
-  | "pixdim"
-  | "xyztUnits"
-  | "qformCode"
-  | "sformCode"
-  | "quaternB"
-  | "quaternC"
-  | "quaternD"
-  | "qoffsetX"
-  | "qoffsetY"
-  | "qoffsetZ"
-  | "srowX"
-  | "srowY"
-  | "srowZ"
-  | "descrip"
->;
+/** The header fields that place a volume in space (those the affine reads, bar dims), and its description. */
+type Geometry = Pick<NiftiHeader, Exclude<keyof AffineFields, "dims"> | "xyztUnits" | "descrip">;
 
 /** Geometry copied from `reference`, or else an aligned sform from `affine` (zooms from its columns). */
 function geometryOf(reference: NiftiHeader | undefined, affine: number[][]): Geometry {

@@ -218,11 +218,9 @@ export function overlayPng(
  * ```ts
  * import { previewPng } from "./overlay.ts";
  * import { generatePhantom } from "./phantom.ts";
- * const dir = await Deno.makeTempDir();
+ * // FLAIR, T1, T1c, T2 and the labels, in a row: a PNG file's bytes.
  * const png = previewPng(generatePhantom({ size: [32, 32, 8], seed: 3 }));
- * await Deno.writeFile(`${dir}/preview.png`, png); // FLAIR, T1, T1c, T2 and the labels, in a row
- * console.log((await Deno.stat(`${dir}/preview.png`)).size > 0); // true
- * await Deno.remove(dir, { recursive: true });
+ * console.log(png[1], png[2], png[3]); // 80 78 71 ("PNG")
  * ```
  */
 export function previewPng(

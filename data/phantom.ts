@@ -29,14 +29,6 @@ import {
   resolveSettings,
 } from "./phantom_settings.ts";
 
-export {
-  PHANTOM_LIMITS,
-  PHANTOM_VARIETIES,
-  type PhantomSpan,
-  type PhantomVariety,
-  type PhantomVarietySettings,
-} from "./phantom_settings.ts";
-
 /**
  * Options of {@link generatePhantom}. Each variety option overrides the
  * variety's value; a span `[lo, hi]` is drawn uniformly per case (per

@@ -49,7 +49,7 @@ export interface PhantomVarietySettings {
  *
  * @example
  * ```ts
- * import { PHANTOM_VARIETIES } from "./phantom.ts";
+ * import { PHANTOM_VARIETIES } from "./phantom_settings.ts";
  * console.log(PHANTOM_VARIETIES.rich.noise); // [0.3, 2.5]: drawn per case and modality
  * ```
  */
@@ -92,7 +92,7 @@ export const PHANTOM_VARIETIES: Readonly<Record<PhantomVariety, Readonly<Phantom
  *
  * @example
  * ```ts
- * import { PHANTOM_LIMITS } from "./phantom.ts";
+ * import { PHANTOM_LIMITS } from "./phantom_settings.ts";
  * console.log(PHANTOM_LIMITS.voxelSize); // [0.2, 5] mm
  * ```
  */

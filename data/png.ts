@@ -43,10 +43,7 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
  * ```ts
  * import { encodePng } from "./png.ts";
  * const png = encodePng(new Uint8Array([0, 255, 255, 0]), { width: 2, height: 2, channels: 1 });
- * const dir = await Deno.makeTempDir();
- * await Deno.writeFile(`${dir}/checker.png`, png); // a 2×2 black-and-white checker
  * console.log(png.subarray(0, 8)); // [137, 80, 78, 71, 13, 10, 26, 10]: the PNG signature
- * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function encodePng(

@@ -100,23 +100,22 @@ export function currentDevice(): GPUDevice {
 }
 
 /**
- * One line naming the adapter in use (vendor, architecture, description, backend).
+ * One line naming the adapter in use (vendor, architecture, description)
+ * and the backend the caller chose (`DENO_WEBGPU_BACKEND` in Deno: the
+ * caller reads it, so this module stays free of the runtime's globals).
  *
  * @example
  * ```ts
  * import { describeAdapter } from "./device.ts";
- * console.log(await describeAdapter()); // e.g. "mesa llvmpipe (LLVM 15.0.6, 256 bits) ..."
+ * console.log(await describeAdapter({ backend: "vulkan" })); // "mesa llvmpipe ... (backend: vulkan, …)"
  * ```
  */
-export async function describeAdapter(): Promise<string> {
+export async function describeAdapter(options: { backend?: string } = {}): Promise<string> {
   const device = await getDevice();
   const info = adapterInfo;
   const parts = [info?.vendor, info?.architecture, info?.device, info?.description]
     .filter((s) => s && s.length > 0);
-  // Read through globalThis so the module type-checks in a browser, where there is no Deno.
-  const env = (globalThis as { Deno?: { env: { get(key: string): string | undefined } } }).Deno
-    ?.env;
-  const backend = env?.get("DENO_WEBGPU_BACKEND") || "default";
+  const backend = options.backend || "default";
   return `${parts.join(" ") || "unknown adapter"} (backend: ${backend}, ` +
     `max storage binding ${(device.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB)`;
 }

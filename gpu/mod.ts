@@ -23,7 +23,8 @@ export {
   gridFor,
   type Kernel,
 } from "./kernel.ts";
-export { type Kept, scoped, Tensor, type TensorOptions, TensorScope } from "./tensor.ts";
+export { Tensor, type TensorOptions } from "./tensor.ts";
+export { type Kept, scoped, TensorScope } from "./tensor_scope.ts";
 export { type BackwardOptions, isRecording, recordOp, Tape } from "./autograd.ts";
 export { add, type AddOptions } from "./ops/add.ts";
 export {

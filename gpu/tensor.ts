@@ -10,6 +10,7 @@
 
 import { currentDevice } from "./device.ts";
 import { encoder, flush } from "./kernel.ts";
+import { openScopes } from "./_open_scopes.ts";
 
 /** Options for making a tensor. */
 export interface TensorOptions {
@@ -18,8 +19,6 @@ export interface TensorOptions {
   /** Whether gradients flow into this tensor during `backward()`. */
   requiresGrad?: boolean;
 }
-
-const scopes: Set<Tensor>[] = [];
 
 /** A float32 tensor on the GPU. */
 export class Tensor {
@@ -57,7 +56,7 @@ export class Tensor {
     this.offset = options.offset ?? 0;
     this.requiresGrad = options.requiresGrad ?? false;
     this.#owned = options.owned ?? false;
-    scopes.at(-1)?.add(this);
+    openScopes.at(-1)?.add(this);
   }
 
   /**
@@ -205,7 +204,7 @@ export class Tensor {
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    for (const scope of scopes) scope.delete(this);
+    for (const scope of openScopes) scope.delete(this);
     if (this.#owned) encoder.pool.release(this.buffer);
     if (this.grad && this.grad !== this) {
       this.grad.release();
@@ -215,95 +214,7 @@ export class Tensor {
 
   /** Removes this tensor from every open scope, so it outlives them. */
   keep(): this {
-    for (const scope of scopes) scope.delete(this);
+    for (const scope of openScopes) scope.delete(this);
     return this;
-  }
-}
-
-/** Values {@linkcode scoped} can return: tensors, arrays or records of them, or anything else. */
-export type Kept = unknown;
-
-function collect(value: Kept, into: Set<Tensor>, seen = new Set<unknown>()): void {
-  if (value instanceof Tensor) {
-    into.add(value);
-    if (value.grad) into.add(value.grad);
-  } else if (value && typeof value === "object" && !seen.has(value)) {
-    seen.add(value);
-    for (const v of Object.values(value)) collect(v, into, seen);
-  }
-}
-
-/**
- * An open scope: tensors made while it is the innermost one are released by
- * {@linkcode TensorScope.end}, except those reachable from what it keeps. Use
- * it around async work; {@linkcode scoped} is the synchronous shorthand.
- *
- * @example
- * ```ts
- * import { getDevice } from "./device.ts";
- * import { Tensor, TensorScope } from "./tensor.ts";
- * await getDevice();
- * const scope = TensorScope.begin();
- * const x = Tensor.from([1, 2], [2]);
- * await x.read();
- * scope.end();
- * console.log(x.released); // true
- * ```
- */
-export class TensorScope {
-  #tensors = new Set<Tensor>();
-
-  private constructor() {}
-
-  /** Opens a scope nested in the current one. */
-  static begin(): TensorScope {
-    const scope = new TensorScope();
-    scopes.push(scope.#tensors);
-    return scope;
-  }
-
-  /** Closes the scope (it must be the innermost), releasing all but `keep`'s tensors. */
-  end(keep?: Kept): void {
-    if (scopes.at(-1) !== this.#tensors) {
-      throw new Error("TensorScope.end: scopes closed out of order");
-    }
-    scopes.pop();
-    const returned = new Set<Tensor>();
-    collect(keep, returned);
-    // Kept tensors belong to the enclosing scope, if any.
-    const parent = scopes.at(-1);
-    for (const t of this.#tensors) {
-      if (!returned.has(t)) t.release();
-      else parent?.add(t);
-    }
-  }
-}
-
-/**
- * Runs `fn` and releases every tensor it made, except those reachable from its
- * result (and tensors it `keep()`s).
- *
- * @example
- * ```ts
- * import { getDevice } from "./device.ts";
- * import { add } from "./ops/add.ts";
- * import { scoped, Tensor } from "./tensor.ts";
- * await getDevice();
- * const y = scoped(() => {
- *   const a = Tensor.from([1, 2], [2]); // released when the scope ends
- *   return add(a, a); // kept: it is the result
- * });
- * console.log(await y.read()); // Float32Array(2) [2, 4]
- * y.release();
- * ```
- */
-export function scoped<T>(fn: () => T): T {
-  const scope = TensorScope.begin();
-  let result: T | undefined;
-  try {
-    result = fn();
-    return result;
-  } finally {
-    scope.end(result);
   }
 }

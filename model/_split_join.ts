@@ -53,7 +53,8 @@ function take(
  * @example
  * ```ts
  * import { getDevice } from "../gpu/device.ts";
- * import { Tensor, TensorScope } from "../gpu/tensor.ts";
+ * import { Tensor } from "../gpu/tensor.ts";
+ * import { TensorScope } from "../gpu/tensor_scope.ts";
  * import { narrowChannels } from "./_split_join.ts";
  * await getDevice();
  * const scope = TensorScope.begin();
@@ -84,7 +85,8 @@ export function narrowChannels(x: Tensor, options: { start: number; count: numbe
  * @example
  * ```ts
  * import { getDevice } from "../gpu/device.ts";
- * import { Tensor, TensorScope } from "../gpu/tensor.ts";
+ * import { Tensor } from "../gpu/tensor.ts";
+ * import { TensorScope } from "../gpu/tensor_scope.ts";
  * import { stepOf } from "./_split_join.ts";
  * await getDevice();
  * const scope = TensorScope.begin();
@@ -116,7 +118,8 @@ export function stepOf(x: Tensor, options: { steps: number; t: number }): Tensor
  * @example
  * ```ts
  * import { getDevice } from "../gpu/device.ts";
- * import { Tensor, TensorScope } from "../gpu/tensor.ts";
+ * import { Tensor } from "../gpu/tensor.ts";
+ * import { TensorScope } from "../gpu/tensor_scope.ts";
  * import { joinSteps } from "./_split_join.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

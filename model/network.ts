@@ -16,7 +16,8 @@
 import { argmaxChannels } from "../gpu/ops/argmax.ts";
 import { softmax } from "../gpu/ops/softmax.ts";
 import { PARAMETER_ALIGNMENT, ParameterStore } from "../gpu/parameters.ts";
-import { Tensor, TensorScope } from "../gpu/tensor.ts";
+import { Tensor } from "../gpu/tensor.ts";
+import { TensorScope } from "../gpu/tensor_scope.ts";
 import { type GraphWeights, runGraph } from "./_network_graph.ts";
 import { type ModelConfig, validateConfig } from "./config.ts";
 import { SLICE_MULTIPLE } from "../data/preprocess.ts";
@@ -166,7 +167,8 @@ export class SegmentationNetwork {
    * ```ts
    * import { Tape } from "../gpu/autograd.ts";
    * import { getDevice } from "../gpu/device.ts";
-   * import { Tensor, TensorScope } from "../gpu/tensor.ts";
+   * import { Tensor } from "../gpu/tensor.ts";
+   * import { TensorScope } from "../gpu/tensor_scope.ts";
    * import { modelConfig } from "./config.ts";
    * import { SegmentationNetwork } from "./network.ts";
    * await getDevice();

@@ -1,7 +1,7 @@
 // Shared GPU test helpers: one device for every test file; each test releases what it made.
 import { getDevice, GpuUnavailableError } from "../gpu/device.ts";
 import { flush } from "../gpu/kernel.ts";
-import { TensorScope } from "../gpu/tensor.ts";
+import { TensorScope } from "../gpu/tensor_scope.ts";
 
 /**
  * Set to 1 to test as if there were no adapter (how the skip path is checked

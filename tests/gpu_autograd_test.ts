@@ -6,7 +6,8 @@ import { conv2d } from "../gpu/ops/conv2d.ts";
 import { relu } from "../gpu/ops/relu.ts";
 import { softmaxCrossEntropy } from "../gpu/ops/softmax_cross_entropy.ts";
 import { ParameterStore } from "../gpu/parameters.ts";
-import { Tensor, TensorScope } from "../gpu/tensor.ts";
+import { Tensor } from "../gpu/tensor.ts";
+import { TensorScope } from "../gpu/tensor_scope.ts";
 import { assertClose, randomArray } from "./_check_op.ts";
 import { gpuTest } from "./_gpu.ts";
 

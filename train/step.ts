@@ -10,7 +10,8 @@
 import { Tape } from "../gpu/autograd.ts";
 import { adamStep } from "../gpu/ops/adam.ts";
 import { softmaxCrossEntropy } from "../gpu/ops/softmax_cross_entropy.ts";
-import { Tensor, TensorScope } from "../gpu/tensor.ts";
+import { Tensor } from "../gpu/tensor.ts";
+import { TensorScope } from "../gpu/tensor_scope.ts";
 import type { SegmentationNetwork } from "../model/network.ts";
 import type { AugmentOptions } from "./augment.ts";
 import { assembleBatch, type BatchArrays, type LoadedCase } from "./training_data.ts";

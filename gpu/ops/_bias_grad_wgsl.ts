@@ -34,7 +34,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { biasGrad } from "./_bias_grad_wgsl.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

@@ -47,7 +47,8 @@ export interface PackSpec {
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { packFor } from "./_conv_forward.ts";
  * await getDevice();
  * const scope = TensorScope.begin();
@@ -79,7 +80,8 @@ export function packFor(
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { convInto } from "./_conv_forward.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

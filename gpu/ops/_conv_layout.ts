@@ -38,7 +38,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { padInput } from "./_conv_layout.ts";
  * await getDevice();
  * const scope = TensorScope.begin();
@@ -191,7 +192,8 @@ export interface PackOptions {
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { packWeights, sliceLayout } from "./_conv_layout.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

@@ -185,7 +185,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { sumChunks } from "./_weight_grad_chunked_wgsl.ts";
  * await getDevice();
  * const scope = TensorScope.begin();
@@ -233,7 +234,8 @@ export function chunking(
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { weightGrad } from "./_weight_grad_chunked_wgsl.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

@@ -200,7 +200,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { weightGrad } from "./_weight_grad_chunked_wgsl.ts";
  * import { windowWeightGrad } from "./_weight_grad_window_wgsl.ts";
  * await getDevice();

@@ -190,7 +190,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { packWeights, sliceLayout } from "./_conv_layout.ts";
  * import { DEFAULT_WINOGRAD_TILE, runWinograd } from "./_winograd_wgsl.ts";
  * await getDevice();

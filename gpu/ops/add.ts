@@ -87,7 +87,8 @@ export interface AddOptions {
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { add } from "./add.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

@@ -213,7 +213,8 @@ function checkShapes(x: Tensor, params: BatchNormParams): [number, number, numbe
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { batchNorm } from "./batch_norm.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

@@ -90,7 +90,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { foldBatchNorm } from "./batch_norm_fold.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

@@ -85,7 +85,8 @@ export function concatChannelsBackwardReference(
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { concatChannels } from "./concat.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

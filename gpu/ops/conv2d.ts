@@ -192,7 +192,8 @@ function checkShapes(x: Tensor, weight: Tensor, options: Conv2dOptions): Conv2dD
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { conv2d } from "./conv2d.ts";
  * await getDevice();
  * const scope = TensorScope.begin();
@@ -251,7 +252,8 @@ export interface Conv2dBackwardOptions
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { conv2dBackward } from "./conv2d.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

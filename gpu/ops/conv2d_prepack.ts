@@ -33,7 +33,8 @@ export interface PackedConv2d {
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { conv2d } from "./conv2d.ts";
  * import { prepackConv2d } from "./conv2d_prepack.ts";
  * await getDevice();

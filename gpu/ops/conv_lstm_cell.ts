@@ -202,7 +202,8 @@ function checkShapes(gates: readonly number[], c: readonly number[]): void {
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { convLstmCell } from "./conv_lstm_cell.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

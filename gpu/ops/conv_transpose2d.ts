@@ -162,7 +162,8 @@ function spaceToDepth(dy: Tensor): Tensor {
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { convTranspose2d } from "./conv_transpose2d.ts";
  * await getDevice();
  * const scope = TensorScope.begin();
@@ -239,7 +240,8 @@ export interface ConvTranspose2dBackwardOptions {
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { convTranspose2dBackward } from "./conv_transpose2d.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

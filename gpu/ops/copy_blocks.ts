@@ -91,7 +91,8 @@ function checkSpan(t: { size: number }, dim: number, start: number, b: BlockCopy
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { copyBlocks } from "./copy_blocks.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

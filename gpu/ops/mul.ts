@@ -51,7 +51,8 @@ const BACKWARD = elementwise("mul.backward", ["a", "b", "g"], [["da", "g * b"], 
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { mul } from "./mul.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

@@ -100,7 +100,8 @@ function partsFor(n: number): number {
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { sum } from "./reduce.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

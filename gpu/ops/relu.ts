@@ -57,7 +57,8 @@ const BACKWARD = elementwise("relu.backward", ["x", "g"], [[
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { relu } from "./relu.ts";
  * await getDevice();
  * const scope = TensorScope.begin();

@@ -220,7 +220,8 @@ export interface SoftmaxCrossEntropyOptions {
  * @example
  * ```ts
  * import { getDevice } from "../device.ts";
- * import { Tensor, TensorScope } from "../tensor.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
  * import { softmaxCrossEntropy } from "./softmax_cross_entropy.ts";
  * await getDevice();
  * const scope = TensorScope.begin();
