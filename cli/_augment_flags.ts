@@ -14,6 +14,7 @@ import {
   resolveAugmentation,
   TRANSFORMS,
 } from "../train/augment_settings.ts";
+import { TRAIN_DEFAULTS } from "../train/schedule.ts";
 
 /** The help lines of the augmentation and patch flags. */
 export const AUGMENT_USAGE =
@@ -27,7 +28,10 @@ ${augmentationHelp(AUGMENT_PRESETS.nnunet, { indent: "    " })}
   --no-augment         same as --augment none
 patches
   --patch P            train on random P×P in-plane crops of whole slices (P a multiple of 16;
-                       slices smaller than P are padded, centred); 0 = whole slices (default 0).
+                       slices narrower than P are padded, centred; slices P covers whole in
+                       both directions train whole); 0 = whole slices (default ${TRAIN_DEFAULTS.patch}:
+                       on 128² phantoms, 64² crops train 3.3x the windows per second of whole
+                       slices and reached higher Dice in the same time; see the README).
                        Inference always runs on whole slices.
   --patch-tumour-share F
                        share of crops centred on a tumour voxel of the window (default 0.333)`;

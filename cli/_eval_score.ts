@@ -11,6 +11,8 @@ import { messageOf } from "./_usage.ts";
 interface Volume {
   shape: number[];
   spacing: number[];
+  /** Voxel-to-world matrix (rows). */
+  affine: number[][];
   slices: AsyncIterator<ArrayLike<number>>;
   close(): Promise<void>;
 }
@@ -26,6 +28,7 @@ async function openVolume(path: string): Promise<Volume> {
     return {
       shape: [X, Y, Z],
       spacing: [...vol.header.spacing, 1, 1].slice(0, 3),
+      affine: vol.header.affine,
       slices: gen(),
       close: async () => {},
     };
@@ -35,9 +38,26 @@ async function openVolume(path: string): Promise<Volume> {
   return {
     shape: [X, Y, Z, ...reader.shape.slice(3)],
     spacing: reader.header.pixdim.slice(1, 4).map(Math.abs),
+    affine: reader.header.affine,
     slices: reader.slices(),
     close: () => reader.close(),
   };
+}
+
+/**
+ * How far apart two volumes lie in world space: the largest distance, in
+ * mm, between where they put one of the truth's corner voxels.
+ */
+function worldOffset(a: number[][], b: number[][], shape: number[]): number {
+  let worst = 0;
+  for (const corner of [0, 1, 2, 3, 4, 5, 6, 7]) {
+    const ijk = [0, 1, 2].map((d) => (corner >> d & 1) * Math.max(0, (shape[d] ?? 1) - 1));
+    const world = (m: number[][], row: number) =>
+      m[row][0] * ijk[0] + m[row][1] * ijk[1] + m[row][2] * ijk[2] + m[row][3];
+    const d = Math.hypot(...[0, 1, 2].map((row) => world(a, row) - world(b, row)));
+    worst = Math.max(worst, d);
+  }
+  return worst;
 }
 
 /** The prediction, or undefined (the reason added to `problems`) when it cannot be scored. */
@@ -45,6 +65,7 @@ async function openPrediction(
   predPath: string,
   truth: Volume,
   problems: string[],
+  warnings: string[],
 ): Promise<Volume | undefined> {
   try {
     const pred = await openVolume(predPath);
@@ -59,6 +80,14 @@ async function openPrediction(
       );
       await pred.close();
       return undefined;
+    }
+    const offset = worldOffset(pred.affine, truth.affine, truth.shape);
+    // Half the smallest voxel: less than that is rounding in the headers, not another place.
+    if (offset > 0.5 * Math.min(...truth.spacing.map((s) => s || 1))) {
+      warnings.push(
+        `${predPath}: its affine puts voxels up to ${offset.toFixed(1)} mm from where the ` +
+          "truth's puts them (another space or a resampled volume?); scored voxel by voxel anyway",
+      );
     }
     return pred;
   } catch (e) {
@@ -114,9 +143,9 @@ async function scoreSlices(
 export async function scoreCase(
   predPath: string | undefined,
   truthPath: string,
-  options: { convention: LabelConvention; problems: string[] },
+  options: { convention: LabelConvention; problems: string[]; warnings?: string[] },
 ): Promise<CaseScores> {
-  const { convention, problems } = options;
+  const { convention, problems, warnings = [] } = options;
   for (let attempt = 0; attempt < 2; attempt++) {
     const truth = await openVolume(truthPath);
     if (truth.shape.length > 3 && truth.shape.slice(3).some((d) => d !== 1)) {
@@ -124,7 +153,7 @@ export async function scoreCase(
       throw new InputError(truthPath, `label volume is ${truth.shape.join("×")}, not 3-D`);
     }
     const pred = predPath && attempt === 0
-      ? await openPrediction(predPath, truth, problems)
+      ? await openPrediction(predPath, truth, problems, warnings)
       : undefined;
     try {
       return await scoreSlices(truth, pred, { truth: truthPath, pred: predPath, convention });

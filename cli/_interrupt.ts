@@ -1,4 +1,9 @@
-// Ctrl-C and a scheduler's SIGTERM as an abort signal: the first stops at the next safe point, a second leaves at once.
+// Ctrl-C, a scheduler's SIGTERM, or the death of `deno task` as an abort signal: stop at the next safe point.
+
+import { removeActiveTemps } from "../io/temp_files.ts";
+
+/** Seconds after the first signal during which further ones are the same Ctrl-C arriving again. */
+export const GRACE_SECONDS = 3;
 
 /** An abort signal fed by SIGINT/SIGTERM, until disposed. */
 export interface Interrupt extends Disposable {
@@ -6,9 +11,20 @@ export interface Interrupt extends Disposable {
   readonly signal: AbortSignal;
 }
 
+/** Whether this process was started by `deno task`, which may die without passing a signal on. */
+function startedByDenoTask(): boolean {
+  return Deno.env.get("INIT_CWD") !== undefined &&
+    (Deno.env.get("npm_config_user_agent") ?? "").startsWith("deno/");
+}
+
 /**
- * Listens for SIGINT (and SIGTERM off Windows): the first aborts `signal`,
- * a second exits with 130 at once. Dispose it to stop listening.
+ * Listens for SIGINT (and SIGTERM off Windows): the first aborts `signal`;
+ * more within {@linkcode GRACE_SECONDS} are ignored (`deno task` forwards
+ * the terminal's Ctrl-C to a child that already got it from the terminal,
+ * so one keypress arrives twice); one after that leaves at once, exit 130,
+ * removing the temporary files being written. Under `deno task`, the task
+ * runner's death (`kill -9`) counts as a signal, so the child does not run
+ * on orphaned. Dispose it to stop listening.
  *
  * @example
  * ```ts
@@ -19,16 +35,28 @@ export interface Interrupt extends Disposable {
  */
 export function listenForInterrupt(): Interrupt {
   const controller = new AbortController();
+  let firstAt = 0;
   const stop = () => {
-    if (controller.signal.aborted) Deno.exit(130); // a second Ctrl-C: leave at once
-    controller.abort();
+    if (!controller.signal.aborted) {
+      firstAt = performance.now();
+      controller.abort();
+    } else if (performance.now() - firstAt > GRACE_SECONDS * 1000) {
+      removeActiveTemps();
+      Deno.exit(130); // asked again, well after the first: leave at once
+    }
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, stop);
+  const parent = Deno.ppid;
+  const watch = startedByDenoTask() && Deno.build.os !== "windows"
+    ? setInterval(() => Deno.ppid !== parent && !controller.signal.aborted && stop(), 500)
+    : undefined;
+  if (watch !== undefined) Deno.unrefTimer(watch);
   return {
     signal: controller.signal,
     [Symbol.dispose]: () => {
       for (const s of signals) Deno.removeSignalListener(s, stop);
+      clearInterval(watch);
     },
   };
 }

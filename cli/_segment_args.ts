@@ -22,7 +22,11 @@ recursively) into OUT/<id>.nii.gz: uint8 labels with the FLAIR's dims and affine
                        spreading a cohort over N machines (e.g. a job array index)
   --overwrite          redo cases whose output exists (default: skip them, so reruns resume)
 
-Exit code 0 when every case succeeded, 1 when any failed, 130 when interrupted.`;
+Ctrl-C or SIGTERM abandons the case in progress (no partial file is left) and prints the
+summary; a rerun resumes there. Temporary files in OUT of runs that died are removed at start.
+A case with a blank or constant modality, or non-axial slices, is segmented with a WARNING line.
+Exit code 0 when every case succeeded, 1 when any failed or IN holds no case, 130 when
+interrupted.`;
 
 /** Case `k` of every `n` (0 <= k < n). */
 export interface Shard {

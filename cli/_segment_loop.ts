@@ -1,5 +1,6 @@
 // `segment`'s work: each case streamed through the model under a progress bar, a bad case reported and skipped.
 
+import { pathKind } from "../io/files.ts";
 import { segmentCase } from "../io/segment.ts";
 import type { NetworkSliceModel } from "../model/network_slice_model.ts";
 import type { InferenceOptions } from "../pipeline/segment_case.ts";
@@ -14,12 +15,16 @@ export interface SegmentLoopOptions {
   model: NetworkSliceModel;
   /** Window, TTA, labels, ... */
   inference: InferenceOptions;
+  /** Redo a case whose output exists (else one written meanwhile, by another run on OUT, is skipped). */
+  overwrite?: boolean;
 }
 
 /** What {@linkcode segmentTasks} did. */
 export interface SegmentLoopResult {
   /** Cases written. */
   done: number;
+  /** Cases whose output another run wrote after this one planned. */
+  skipped: number;
   /** One line per case that failed. */
   failures: string[];
   /** Whether a signal stopped the run. */
@@ -52,6 +57,7 @@ async function segmentOne(step: Step, options: SegmentLoopOptions): Promise<bool
         written = n;
       },
     });
+    for (const warning of result.warnings) progress.error(`WARNING ${task.id}: ${warning}`);
     const z = result.shape[2];
     progress.log(
       `${tag} ${task.id}: ${z} slices in ${result.seconds.toFixed(1)} s ` +
@@ -95,11 +101,17 @@ export async function segmentTasks(
   using interrupt = listenForInterrupt();
   const { signal } = interrupt;
   const progress = new Progress(todo.reduce((n, t) => n + t.slices, 0));
-  const result: SegmentLoopResult = { done: 0, failures: [], interrupted: false };
+  const result: SegmentLoopResult = { done: 0, skipped: 0, failures: [], interrupted: false };
   try {
     for (const [i, task] of todo.entries()) {
       if (signal.aborted) break;
       const tag = `[${i + 1}/${todo.length}]`;
+      if (!options.overwrite && await pathKind(task.out) !== null) {
+        progress.shrink(task.slices);
+        progress.log(`${tag} ${task.id}: written meanwhile by another run, skipped`);
+        result.skipped++;
+        continue;
+      }
       progress.label(`${tag} ${task.id}`);
       const outcome = await segmentOne({ task, tag, progress, signal }, options);
       if (outcome === false) break;

@@ -2,7 +2,8 @@
 
 import type { Case, CaseProblem } from "../data/cases.ts";
 import { discoverCases, readVolumeGeometry } from "../io/cases.ts";
-import { makeDir } from "../io/files.ts";
+import { makeDir, pathKind } from "../io/files.ts";
+import { sweepStaleTemps } from "../io/temp_files.ts";
 import type { Shard } from "./_segment_args.ts";
 
 /** A discovered case, or a discovery problem (so that shards split both). */
@@ -29,8 +30,12 @@ export interface Task {
 
 /** What a `segment` run will do. */
 export interface SegmentPlan {
+  /** Cases (and problems) under the input, all shards. */
+  found: number;
   /** Cases (and problems) in this shard. */
   jobs: number;
+  /** Temporary files of dead runs removed from the output folder. */
+  swept: string[];
   /** The cases to segment, in order. */
   todo: Task[];
   /** Cases skipped because their output exists. */
@@ -52,8 +57,6 @@ function jobsOf(cases: Case[], problems: CaseProblem[]): Job[] {
   return jobs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.path < b.path ? -1 : 1));
 }
 
-const exists = (path: string) => Deno.lstat(path).then(() => true, () => false);
-
 /**
  * Discovers the cases under `input`, keeps this shard's, makes `output` and
  * sorts them into work, skipped (output exists) and unusable.
@@ -63,7 +66,7 @@ const exists = (path: string) => Deno.lstat(path).then(() => true, () => false);
  * import { planSegmentation } from "./_segment_plan.ts";
  * const dir = await Deno.makeTempDir();
  * const plan = await planSegmentation(dir, `${dir}/pred`, { shard: { k: 0, n: 1 }, overwrite: false });
- * console.log(plan.jobs, plan.todo.length); // 0 0
+ * console.log(plan.found, plan.todo.length); // 0 0
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -74,9 +77,19 @@ export async function planSegmentation(
 ): Promise<SegmentPlan> {
   const { shard } = options;
   const { cases, problems } = await discoverCases(input);
-  const jobs = jobsOf(cases, problems).filter((_, i) => i % shard.n === shard.k);
+  const all = jobsOf(cases, problems);
+  const jobs = all.filter((_, i) => i % shard.n === shard.k);
+  const plan: SegmentPlan = {
+    found: all.length,
+    jobs: jobs.length,
+    swept: [],
+    todo: [],
+    skipped: 0,
+    failures: [],
+  };
+  if (all.length === 0) return plan; // no OUT made for a wrong IN
   await makeDir(output);
-  const plan: SegmentPlan = { jobs: jobs.length, todo: [], skipped: 0, failures: [] };
+  plan.swept = await sweepStaleTemps(output);
   const seen = new Set<string>();
   for (const { id, path, kase, problem } of jobs) {
     if (problem || !kase) {
@@ -89,7 +102,7 @@ export async function planSegmentation(
       continue;
     }
     seen.add(out);
-    if (!options.overwrite && await exists(out)) {
+    if (!options.overwrite && await pathKind(out) !== null) {
       plan.skipped++;
       continue;
     }
@@ -105,7 +118,7 @@ export async function planSegmentation(
  * @example
  * ```ts
  * import { planLine } from "./_segment_plan.ts";
- * const plan = { jobs: 1, todo: [], skipped: 1, failures: [] };
+ * const plan = { found: 1, jobs: 1, swept: [], todo: [], skipped: 1, failures: [] };
  * console.log(planLine(plan, "in", { k: 0, n: 1 })); // "1 case under in: 0 to segment, 1 already done"
  * ```
  */

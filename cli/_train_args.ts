@@ -1,7 +1,8 @@
 // `train`'s flags checked into the trainer's options; a bad value fails with one line naming it.
 
 import { LABEL_CONVENTIONS, type LabelConvention, labelConvention } from "../data/labels.ts";
-import { type ModelConfig, modelConfig, PRESETS } from "../model/config.ts";
+import { DEFAULT_CONFIG, type ModelConfig, modelConfig, PRESETS } from "../model/config.ts";
+import { TRAIN_DEFAULTS as D } from "../train/schedule.ts";
 import type { TrainOptions } from "../train/trainer.ts";
 import { integerFlag, numberFlag, parseCommand } from "./_usage.ts";
 import { AUGMENT_USAGE, augmentFromFlags, patchFlag } from "./_augment_flags.ts";
@@ -17,7 +18,9 @@ FILE.curves.svg.
 model
   --preset NAME        ${Object.keys(PRESETS).join(", ")}
                        (default mme+cmc+mrf+convlstm)
-  --widths A,B,C,D     channels of the four encoder stages (default 32,64,64,64)
+  --widths A,B,C,D     channels of the four encoder stages (default ${DEFAULT_CONFIG.widths}: on a
+                       CPU adapter the paper's 32,64,64,64 trains too few windows in a 30-minute
+                       budget to converge; see the README's "Training defaults")
   --labels NAME        label convention: ${LABEL_CONVENTIONS.join(", ")} (default brats2017)
 data
   --val DIR            validation cases from DIR (default: hold out --val-fraction of DATA)
@@ -25,25 +28,28 @@ data
   --val-mode MODE      validation inference: windowed (default; windows of --seq slices from a
                        fresh convLSTM state, as segment's default) or stateful (state carried
                        through the whole depth)
-  --cache-cases N      cases kept loaded at once; windows are shuffled within groups of N (default 4)
+  --cache-cases N      cases kept loaded at once; windows are shuffled within groups of N (default ${D.cacheCases})
 training (paper section 4.2)
-  --seq T              consecutive slices per window (default 3)
-  --batch B            windows per batch (default 3)
-  --epochs N           phase-1 epochs: tumour windows, median-frequency-balanced loss (default 8)
-  --phase2-epochs N    phase-2 epochs: all windows, unweighted loss, --lr2 (default 4)
-  --lr X               phase-1 Adam learning rate (default 0.001)
-  --lr2 X              phase-2 learning rate (default lr/10)
+  --seq T              consecutive slices per window (default ${D.seq})
+  --batch B            windows per batch (default ${D.batch})
+  --epochs N           phase-1 epochs: tumour windows, median-frequency-balanced loss (default ${D.epochs})
+  --phase2-epochs N    phase-2 epochs: all windows, unweighted loss, --lr2 (default ${D.phase2Epochs})
+  --lr X               phase-1 Adam learning rate (default ${D.lr})
+  --lr2 X              phase-2 learning rate (default lr × ${D.lr2Share})
   --lr-schedule NAME   learning rate within each phase: cosine (default: decays to a tenth of
-                       the phase's rate over the phase, so phase 1 ends at the default --lr2)
-                       or constant
+                       the phase's rate over the phase) or constant
   --empty-skip F       phase 2: fraction of all-empty windows skipped each epoch (default 0.7)
   --single-phase       one phase of --epochs over all windows with the weighted loss
-  --seed S             seed of initialisation, split, data order, augmentation (default 1)
+  --seed S             seed of initialisation, split, data order, augmentation (default ${D.seed})
   --data-note TEXT     recorded with the data in the checkpoint (e.g. how the data was made)
 ${AUGMENT_USAGE}
 running
   --resume             continue from FILE.last.safetensors (same settings and data; the plan
-                       of a --time-budget run is carried on)
+                       of a --time-budget run is carried on). Ctrl-C or SIGTERM (a scheduler's
+                       preemption) stops at the next batch and writes FILE.last.safetensors,
+                       exit 130, so --resume then continues exactly
+  --overwrite          replace an existing FILE and FILE.last.safetensors (without it, or
+                       --resume, train refuses to start over them)
   --time-budget SEC    fit the schedule into about SEC seconds of training: throughput is measured
                        over the first 20 batches (or 5% of SEC, if sooner), then phases 1 and 2 get
                        as many epochs as fit in the ratio --epochs:--phase2-epochs (a ratio, not a
@@ -72,23 +78,24 @@ const OPTIONS = {
   val: { type: "string" },
   "val-fraction": { type: "string", default: "0.2" },
   "val-mode": { type: "string", default: "windowed" },
-  "cache-cases": { type: "string", default: "4" },
-  seq: { type: "string", default: "3" },
-  batch: { type: "string", default: "3" },
-  epochs: { type: "string", default: "8" },
-  "phase2-epochs": { type: "string", default: "4" },
-  lr: { type: "string", default: "0.001" },
+  "cache-cases": { type: "string", default: String(D.cacheCases) },
+  seq: { type: "string", default: String(D.seq) },
+  batch: { type: "string", default: String(D.batch) },
+  epochs: { type: "string", default: String(D.epochs) },
+  "phase2-epochs": { type: "string", default: String(D.phase2Epochs) },
+  lr: { type: "string", default: String(D.lr) },
   lr2: { type: "string" },
   "empty-skip": { type: "string", default: "0.7" },
   "single-phase": { type: "boolean", default: false },
   "no-augment": { type: "boolean", default: false },
   augment: { type: "string", default: "nnunet" },
   aug: { type: "string", multiple: true },
-  patch: { type: "string", default: "0" },
+  patch: { type: "string", default: String(D.patch) },
   "patch-tumour-share": { type: "string", default: String(DEFAULT_TUMOUR_SHARE) },
-  seed: { type: "string", default: "1" },
+  seed: { type: "string", default: String(D.seed) },
   "data-note": { type: "string" },
   resume: { type: "boolean", default: false },
+  overwrite: { type: "boolean", default: false },
   "time-budget": { type: "string" },
   "max-epochs": { type: "string" },
   "time-limit": { type: "string" },
@@ -116,6 +123,8 @@ export interface TrainArgs {
   dataNote?: string;
   /** Train and compare every variant instead of one network. */
   ablation: boolean;
+  /** Start over an existing FILE (else refused unless resuming). */
+  overwrite: boolean;
   /** Label convention of the cases. */
   labels: LabelConvention;
   /** Number of classes of that convention. */
@@ -183,6 +192,7 @@ export function parseTrainArgs(args: string[]): TrainArgs | number {
     valFraction,
     dataNote: values["data-note"],
     ablation: values.ablation,
+    overwrite: values.overwrite,
     labels,
     classes,
     config,

@@ -3,6 +3,8 @@
 import type { Case } from "../data/cases.ts";
 import { Random } from "../data/random.ts";
 import { caseSources, discoverCases } from "../io/cases.ts";
+import { pathKind } from "../io/files.ts";
+import { SYNTH_MARK } from "./synth.ts";
 import type { TrainingSource } from "../train/training_data.ts";
 import { openTrainingCases } from "../train/training_cases.ts";
 import type { TrainArgs } from "./_train_args.ts";
@@ -87,6 +89,7 @@ export async function openTrainingData(
     description: {
       folder: args.data,
       valFolder: args.valDir ?? null,
+      ...(await pathKind(`${args.data}/${SYNTH_MARK}`) === "file" ? { synthetic: true } : {}),
       ...(args.dataNote ? { note: args.dataNote } : {}),
     },
   });

@@ -21,7 +21,8 @@ export interface TrainDisplay {
 
 /**
  * Progress display of one training run titled `title`: a redrawn line on a
- * terminal, else a plain line every 30 s and at the end of each epoch.
+ * terminal, else a plain line for the first batch, then every 30 s and at the
+ * end of each epoch.
  *
  * @example
  * ```ts
@@ -34,7 +35,7 @@ export interface TrainDisplay {
 export function trainDisplay(title: string): TrainDisplay {
   const tty = Deno.stderr.isTerminal();
   const encoder = new TextEncoder();
-  let lastPlain = 0;
+  let lastPlain = -Infinity; // the run's first batch is shown at once: a sign of life, and a mark for tests
   let drawn = false;
   const clear = () => {
     if (drawn) Deno.stderr.writeSync(encoder.encode("\r\x1b[2K"));

@@ -10,7 +10,7 @@
 import type { LabelConvention } from "../data/labels.ts";
 import { overlayPng } from "../data/overlay.ts";
 import { discoverCases } from "../io/cases.ts";
-import { makeDir, readBytes } from "../io/files.ts";
+import { makeDir, readBytes, writeAtomic } from "../io/files.ts";
 import { readNifti } from "../io/nifti.ts";
 import { decodeCheckpoint } from "../model/checkpoint.ts";
 import { folderArg, parseCommand } from "./_usage.ts";
@@ -61,7 +61,7 @@ async function writeOverlays(
       prediction: slice(prediction.data),
       convention,
     });
-    await Deno.writeFile(`${dirs.overlays}/${id}_z${z}.png`, png);
+    await writeAtomic(`${dirs.overlays}/${id}_z${z}.png`, png);
     console.log(`  ${dirs.overlays}/${id}_z${z}.png`);
   }
 }

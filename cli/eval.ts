@@ -10,6 +10,7 @@ import type { CaseScores } from "../data/metrics.ts";
 import { labelConvention } from "../data/labels.ts";
 import { summariseScores } from "../data/score_summary.ts";
 import { findLabelFiles } from "../io/cases.ts";
+import { pathKind, writeAtomic } from "../io/files.ts";
 import { reportLines, scoresCsv, scoresJson } from "./_eval_report.ts";
 import { scoreCase } from "./_eval_score.ts";
 import { folderArg, messageOf, parseCommand } from "./_usage.ts";
@@ -23,15 +24,11 @@ folder of <id>.nii.gz label files).
   --json FILE     also write the scores as JSON
   --csv FILE      also write the scores as CSV (one row per case, then the mean)`;
 
-async function exists(path: string): Promise<boolean> {
-  return (await Deno.stat(path).catch(() => undefined))?.isFile ?? false;
-}
-
 /** The prediction file of case `id` under `pred`, if any. */
 async function findPrediction(pred: string, id: string): Promise<string | undefined> {
   for (const stem of [`${id}`, `${id}_seg`, `${id}/${id}_seg`, `${id}-seg`]) {
     for (const ext of [".nii.gz", ".nii"]) {
-      if (await exists(`${pred}/${stem}${ext}`)) return `${pred}/${stem}${ext}`;
+      if (await pathKind(`${pred}/${stem}${ext}`) === "file") return `${pred}/${stem}${ext}`;
     }
   }
   return undefined;
@@ -74,7 +71,7 @@ export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const [predDir, truthDir] = positionals.map(folderArg);
   const info = labelConvention(values.labels);
-  if (!(await Deno.stat(predDir).catch(() => undefined))?.isDirectory) {
+  if (await pathKind(predDir) !== "folder") {
     throw new InputError(predDir, "is not a folder");
   }
   const truths = await truthFiles(truthDir);
@@ -82,23 +79,29 @@ export async function run(args: string[]): Promise<number> {
     throw new InputError(truthDir, "holds no label volumes (<id>_seg, <id>-seg or <id>.nii.gz)");
   }
   const problems: string[] = [];
+  const warnings: string[] = [];
   const rows: { id: string; s: CaseScores }[] = [];
   for (const { id, path } of truths) {
     const predPath = await findPrediction(predDir, id);
     if (!predPath) problems.push(`${id}: no prediction in ${predDir}; scored as empty`);
     try {
-      rows.push({ id, s: await scoreCase(predPath, path, { convention: info.name, problems }) });
+      rows.push({
+        id,
+        s: await scoreCase(predPath, path, { convention: info.name, problems, warnings }),
+      });
     } catch (e) {
       problems.push(`${messageOf(e)}; case skipped`);
     }
   }
   const summary = summariseScores(rows.map((r) => r.s), { convention: info.name });
   for (const line of reportLines(rows, summary, info)) console.log(line);
+  for (const w of warnings) console.error(`warning: ${w}`);
   for (const p of problems) console.error(p);
+  const text = (s: string) => new TextEncoder().encode(s);
   if (values.json) {
     const json = scoresJson(info.name, rows, summary);
-    await Deno.writeTextFile(values.json, JSON.stringify(json, null, 2) + "\n");
+    await writeAtomic(values.json, text(JSON.stringify(json, null, 2) + "\n"));
   }
-  if (values.csv) await Deno.writeTextFile(values.csv, scoresCsv(rows, summary, info.labels));
+  if (values.csv) await writeAtomic(values.csv, text(scoresCsv(rows, summary, info.labels)));
   return problems.length || rows.length === 0 ? 1 : 0;
 }

@@ -8,6 +8,8 @@
  */
 
 import { loadModel } from "../io/checkpoint.ts";
+import { trainedOnSynthetic } from "../model/checkpoint.ts";
+import { pathKind } from "../io/files.ts";
 import type { NetworkSliceModel } from "../model/network_slice_model.ts";
 import type { InferenceOptions } from "../pipeline/segment_case.ts";
 import { parseSegmentArgs } from "./_segment_args.ts";
@@ -25,7 +27,7 @@ async function openModel(
   inference: InferenceOptions,
 ): Promise<NetworkSliceModel> {
   const modelPath = path ?? DEFAULT_MODEL;
-  if (!path && !(await Deno.lstat(modelPath).then(() => true, () => false))) {
+  if (!path && await pathKind(modelPath) === null) {
     throw new Error(
       `No default model at ${modelPath}: train one (deno task train) or pass --model FILE`,
     );
@@ -39,6 +41,12 @@ async function openModel(
     `model ${modelPath}: ${encoder}/${fusion}/${sequence} widths ${widths.join("-")}, ` +
       `labels ${model.convention}; ${mode}${inference.tta ? ", mirror TTA" : ""}`,
   );
+  if (trainedOnSynthetic(model.info)) {
+    console.log(
+      "note: this model was trained on synthetic phantoms: it is for trying the tool, not for " +
+        "real scans (train one on your data: deno task train)",
+    );
+  }
   return model;
 }
 
@@ -77,15 +85,27 @@ export async function run(args: string[]): Promise<number> {
   if (typeof parsed === "number") return parsed;
   const { input, output, shard, inference } = parsed;
   const plan = await planSegmentation(input, output, parsed);
+  if (plan.found === 0) {
+    console.error(
+      `${input}: no cases found (four modality volumes each; see --help for the names)`,
+    );
+    return 1;
+  }
   console.log(planLine(plan, input, shard));
+  if (plan.swept.length) {
+    console.log(
+      `removed ${plan.swept.length} temporary file(s) left in ${output} by runs that died`,
+    );
+  }
   for (const f of plan.failures) console.error(`FAILED ${f}`);
   if (plan.todo.length === 0) {
     return finish({ done: 0, skipped: plan.skipped, interrupted: false }, plan.failures);
   }
   const model = await openModel(parsed.model, inference);
   try {
-    const result = await segmentTasks(plan.todo, { model, inference });
-    return finish({ ...result, skipped: plan.skipped }, [...plan.failures, ...result.failures]);
+    const result = await segmentTasks(plan.todo, { model, inference, overwrite: parsed.overwrite });
+    const skipped = plan.skipped + result.skipped;
+    return finish({ ...result, skipped }, [...plan.failures, ...result.failures]);
   } finally {
     model.release();
   }

@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { usageExit } from "./_usage.ts";
 import { hashInts } from "../data/random.ts";
 import { type LabelConvention, labelConvention } from "../data/labels.ts";
+import { makeDir, writeAtomic } from "../io/files.ts";
 import { writeNifti } from "../io/nifti.ts";
 import { previewPng } from "../data/overlay.ts";
 import { generatePhantom, type Phantom, type PhantomOptions } from "../data/phantom.ts";
@@ -123,6 +124,10 @@ export async function run(args: string[]): Promise<number> {
   }
   const options = varietyOptions(values as Record<string, string | boolean | undefined>);
   const convention = labelConvention(values.labels).name;
+  await makeDir(out);
+  // The mark `train` records in checkpoints, so that a model trained on phantoms says so.
+  const mark = { synthetic: true, generator: "deno task synth", args, ...options };
+  await writeAtomic(`${out}/${SYNTH_MARK}`, new TextEncoder().encode(JSON.stringify(mark) + "\n"));
   for (let i = 0; i < count; i++) {
     const id = `phantom_s${seed}_${String(i + 1).padStart(3, "0")}`;
     const start = performance.now();
@@ -133,7 +138,7 @@ export async function run(args: string[]): Promise<number> {
       labels: convention,
     });
     await writeCase(`${out}/${id}`, id, phantom);
-    if (values.preview) await Deno.writeFile(`${out}/${id}/${id}_preview.png`, previewPng(phantom));
+    if (values.preview) await writeAtomic(`${out}/${id}/${id}_preview.png`, previewPng(phantom));
     const secs = ((performance.now() - start) / 1000).toFixed(1);
     const voxels = phantom.spacing.every((d) => d === 1)
       ? ""
@@ -146,6 +151,9 @@ export async function run(args: string[]): Promise<number> {
   }
   return 0;
 }
+
+/** The file `synth` leaves in its output folder: these cases are synthetic phantoms. */
+export const SYNTH_MARK = "synth.json";
 
 /** The variety flags given, as phantom options; a flag is N or LO-HI. */
 function varietyOptions(values: Record<string, string | boolean | undefined>): PhantomOptions {

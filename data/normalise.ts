@@ -13,8 +13,10 @@ export interface ZScoreStats {
   count: number;
   /** Their mean. */
   mean: number;
-  /** Their (population) standard deviation. */
+  /** Their (population) standard deviation (1 when they are constant or absent). */
   std: number;
+  /** Whether there are non-zero voxels and they all hold one value. */
+  constant?: boolean;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface ZScoreStats {
  * const acc = new ZScoreAccumulator();
  * acc.add(new Float32Array([0, 2, 4]));
  * acc.add(new Float32Array([6, 0]));
- * console.log(acc.stats()); // { count: 3, mean: 4, std: 1.633… }: the zeros are background
+ * console.log(acc.stats()); // { count: 3, mean: 4, std: 1.633…, constant: false }: zeros are background
  * ```
  */
 export class ZScoreAccumulator {
@@ -74,7 +76,8 @@ export class ZScoreAccumulator {
   /** The statistics so far (`std` is 1 when the voxels are constant or absent, to avoid dividing by 0). */
   stats(): ZScoreStats {
     const std = this.#count > 0 ? Math.sqrt(this.#m2 / this.#count) : 0;
-    return { count: this.#count, mean: this.#mean, std: std > 1e-12 ? std : 1 };
+    const constant = this.#count > 0 && std <= 1e-12 * Math.max(1, Math.abs(this.#mean));
+    return { count: this.#count, mean: this.#mean, std: constant || std === 0 ? 1 : std, constant };
   }
 }
 

@@ -35,10 +35,33 @@ function wantedLimits(adapter: GPUAdapter): Record<string, number> {
   };
 }
 
+/** The bits of Deno's API used below, typed here so that this module also type-checks for browsers. */
+interface DenoRuntime {
+  env: { get(key: string): string | undefined; set(key: string, value: string): void };
+  uid(): number | null;
+  mkdirSync(path: string, options: { recursive: boolean; mode: number }): void;
+}
+
+/**
+ * Under Deno without a desktop session, Mesa's drivers print two
+ * `XDG_RUNTIME_DIR is invalid` lines that read as failures; a private
+ * folder (one per user, reused) silences them. Browsers: nothing to do.
+ */
+function quietMesaWithoutSession(): void {
+  const deno = (globalThis as { Deno?: DenoRuntime }).Deno;
+  try {
+    if (!deno || deno.env.get("XDG_RUNTIME_DIR")) return;
+    const dir = `${deno.env.get("TMPDIR") ?? "/tmp"}/webseg-runtime-${deno.uid() ?? "user"}`;
+    deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    deno.env.set("XDG_RUNTIME_DIR", dir);
+  } catch { /* no env or sys permission, or Windows: the warnings stay, nothing breaks */ }
+}
+
 async function acquire(): Promise<GPUDevice> {
   if (typeof navigator === "undefined" || !navigator.gpu) {
     throw new GpuUnavailableError("navigator.gpu is missing in this runtime");
   }
+  quietMesaWithoutSession();
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) throw new GpuUnavailableError("requestAdapter() returned null");
   adapterInfo = adapter.info;

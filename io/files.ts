@@ -9,6 +9,7 @@
 
 import { InputError } from "../data/input_error.ts";
 import type { NamedSource } from "../data/source.ts";
+import { releaseTempName, tempNameFor } from "./temp_files.ts";
 
 /** A file on disk as a Blob-like source: re-readable, named by its path. */
 export interface FileSource extends NamedSource {
@@ -69,6 +70,22 @@ async function fileSize(path: string): Promise<number> {
   const info = await withFileErrors(path, () => Deno.stat(path));
   if (info.isDirectory) throw new InputError(path, "is a directory");
   return info.size;
+}
+
+/**
+ * What is at `path`, following links: a `"file"`, a `"folder"`, or null
+ * for nothing (or something unreadable).
+ *
+ * @example
+ * ```ts
+ * import { pathKind } from "./files.ts";
+ * console.log(await pathKind("models/default.safetensors"), await pathKind("models")); // "file" "folder"
+ * console.log(await pathKind("/no/such/file")); // null
+ * ```
+ */
+export async function pathKind(path: string): Promise<"file" | "folder" | null> {
+  const info = await Deno.stat(path).catch(() => undefined);
+  return info?.isFile ? "file" : info?.isDirectory ? "folder" : null;
 }
 
 /**
@@ -166,7 +183,8 @@ export async function openFile(
 
 /**
  * Every file under `root`, recursively, as `root/.../name` paths in sorted
- * order; hidden entries are skipped, symbolic links followed.
+ * order; hidden entries are skipped, symbolic links followed, each real
+ * folder at most once (a link back up the tree is not a loop).
  *
  * @throws {InputError} when `root` is not a folder.
  * @example
@@ -187,7 +205,11 @@ export async function listFiles(root: string): Promise<string[]> {
   const info = await Deno.stat(top).catch(() => undefined);
   if (!info?.isDirectory) throw new InputError(root, "is not a folder");
   const out: string[] = [];
+  const seen = new Set<string>();
   const visit = async (dir: string) => {
+    const real = await Deno.realPath(dir).catch(() => dir);
+    if (seen.has(real)) return;
+    seen.add(real);
     const entries = await withFileErrors(dir, () => Array.fromAsync(Deno.readDir(dir)));
     entries.sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const e of entries) {
@@ -224,20 +246,24 @@ export async function makeDir(path: string): Promise<void> {
   try {
     await Deno.mkdir(path, { recursive: true });
   } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) {
+      throw new InputError(path, "is a file, not a folder", { cause: error });
+    }
     throw fileError(path, error, { writing: true });
   }
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
-  file.close();
 }
 
 /**
- * The one atomic writer: writes `data` to `<path>.tmp-<pid>-<random>` beside
- * `path`, then renames it over `path`, so a crash never leaves a partial
- * file; on any failure (a stream that errors or is aborted included) the
- * temporary file is removed and `path` is left as it was.
+ * The one atomic writer: writes `data` to a temporary file beside `path`
+ * (`temp_files.ts` names it after the process and host), flushes it to the
+ * disk, then renames it over `path`, so neither a crash nor a power loss
+ * leaves a partial file under the final name; on any failure (a stream that
+ * errors or is aborted included) the temporary file is removed and `path`
+ * is left as it was.
  *
  * @throws {InputError} when the temporary file cannot be made; the stream's
  *   own error when it fails.
@@ -256,31 +282,36 @@ export async function writeAtomic(
   path: string,
   data: Uint8Array | ReadableStream<Uint8Array>,
 ): Promise<void> {
-  const temp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const temp = tempNameFor(path);
   let file: Deno.FsFile;
   try {
     file = await Deno.open(temp, { write: true, createNew: true });
   } catch (error) {
+    releaseTempName(temp);
     const translated = fileError(path, error, { writing: true });
     if (data instanceof ReadableStream) await data.cancel(translated).catch(() => {});
     throw translated;
   }
   try {
-    if (data instanceof ReadableStream) {
-      await data.pipeTo(file.writable);
-    } else {
-      await writeAll(file, data).catch((e) => {
-        throw fileError(path, e, { writing: true });
-      });
-    }
-    await Deno.rename(temp, path).catch((e) => {
-      throw fileError(path, e, { writing: true });
-    });
+    // File-system failures are named by path; the stream's own errors pass as they are.
+    const put = (bytes: Uint8Array) =>
+      writeAll(file, bytes).catch((e) => Promise.reject(fileError(path, e, { writing: true })));
+    await (data instanceof ReadableStream
+      ? data.pipeTo(new WritableStream({ write: put }))
+      : put(data));
+    // Flushed before the rename: a power loss must not leave a renamed but empty file.
+    await file.syncData().catch((e) => Promise.reject(fileError(path, e, { writing: true })));
+    file.close();
+    await Deno.rename(temp, path).catch((e) =>
+      Promise.reject(fileError(path, e, { writing: true }))
+    );
   } catch (error) {
     try {
       file.close();
     } catch { /* already closed */ }
     await Deno.remove(temp).catch(() => {});
     throw error;
+  } finally {
+    releaseTempName(temp);
   }
 }

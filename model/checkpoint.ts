@@ -28,6 +28,8 @@ export interface CheckpointInfo {
   readonly history: readonly unknown[];
   /** Checkpoint layout version. */
   readonly version: string;
+  /** How it was trained (`webseg.training`: command, data, seed, schedule), when recorded. */
+  readonly training?: Readonly<Record<string, unknown>>;
 }
 
 /** A decoded checkpoint: its info and tensors, checked against its own config. */
@@ -86,7 +88,8 @@ function parseJson(text: string | undefined, what: string, path: string): unknow
  * Decodes checkpoint bytes and checks that every tensor its config needs is
  * present with the right shape. `path` only names the file in errors.
  *
- * @throws {InputError} one line: not safetensors, truncated, bad config, missing or misshapen tensor.
+ * @throws {InputError} one line: not safetensors, truncated, bad config, missing or misshapen
+ *   tensor, a weight that is NaN or infinite.
  * @example
  * ```ts
  * import { decodeCheckpoint } from "./checkpoint.ts";
@@ -129,6 +132,14 @@ export function decodeCheckpoint(bytes: Uint8Array, options: { path: string }): 
         } needs [${spec.shape}]`,
       );
     }
+    const bad = t.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new InputError(
+        path,
+        `tensor "${spec.name}" holds ${t.data[bad]} at element ${bad}: not a usable model ` +
+          "(training diverged?)",
+      );
+    }
   }
   const version = metadata["webseg.version"] ?? "";
   if (version !== CHECKPOINT_VERSION) {
@@ -137,7 +148,32 @@ export function decodeCheckpoint(bytes: Uint8Array, options: { path: string }): 
       `checkpoint version ${JSON.stringify(version)}; this program reads ${CHECKPOINT_VERSION}`,
     );
   }
-  return { config, labels, history, version, tensors };
+  const training = metadata["webseg.training"] === undefined
+    ? undefined
+    : parseJson(metadata["webseg.training"], "training", path) as Record<string, unknown>;
+  return { config, labels, history, version, tensors, ...(training ? { training } : {}) };
+}
+
+/**
+ * Whether a checkpoint says it was trained on synthetic phantoms: its data
+ * is marked `synthetic` (what `train` records for `synth`'s folders), or,
+ * in checkpoints from before that mark, every training case id is a
+ * `synth` phantom's. Such a model is for trying the tool, not for scans.
+ *
+ * @example
+ * ```ts
+ * import { trainedOnSynthetic } from "./checkpoint.ts";
+ * console.log(trainedOnSynthetic({ training: { data: { synthetic: true } } })); // true
+ * console.log(trainedOnSynthetic({ training: { data: { train: ["BraTS2021_00000"] } } })); // false
+ * console.log(trainedOnSynthetic({})); // false: nothing recorded
+ * ```
+ */
+export function trainedOnSynthetic(info: Pick<CheckpointInfo, "training">): boolean {
+  const data = info.training?.data as { synthetic?: unknown; train?: unknown } | undefined;
+  if (data?.synthetic === true) return true;
+  const ids = Array.isArray(data?.train) ? data.train : [];
+  return ids.length > 0 &&
+    ids.every((id) => typeof id === "string" && /^phantom_s\d+_\d+$/.test(id));
 }
 
 /**

@@ -17,6 +17,7 @@ import { type NamedSource, namedSource, type SourceInput, toBytes } from "../dat
 import { type InferenceOptions, labelStream, sourceOptions } from "./label_stream.ts";
 import { NiftiSink } from "./nifti_sink.ts";
 import type { SliceModel } from "../model/slice_model.ts";
+import { inputWarnings } from "./_input_warnings.ts";
 import { newStageTimes, type StageTimes } from "./records.ts";
 import { VolumeSource } from "./volume_source.ts";
 
@@ -51,6 +52,8 @@ export interface SegmentCaseResult {
   enhancing: number;
   /** Whether the small-enhancing rule changed the output. */
   relabelled: boolean;
+  /** Inputs that make the labels unreliable (a blank modality, non-axial slices), one line each. */
+  warnings: string[];
 }
 
 /** The geometry the output copies from the FLAIR: its header, or a MetaImage's affine. */
@@ -187,5 +190,6 @@ async function run<State>(
     times,
     enhancing: stage.enhancing,
     relabelled,
+    warnings: inputWarnings(source.stats, geometry.affine ?? geometry.reference?.affine),
   };
 }

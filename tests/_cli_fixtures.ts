@@ -7,20 +7,43 @@ import { SegmentationNetwork } from "../model/network.ts";
 import { gpuTest } from "./_gpu.ts";
 import { withTempDir } from "./_temp_dir.ts";
 
+/** How {@linkcode writePhantomCase} departs from a plain phantom. */
+export interface PhantomCaseOptions {
+  /** Also write `<id>_seg.nii.gz`. */
+  label?: boolean;
+  /** Write every label voxel as 0 (with `label`). */
+  emptyLabel?: boolean;
+  /** Write this modality as all zeros. */
+  blank?: "flair" | "t1" | "t1ce" | "t2";
+  /** The affine of every volume (default the phantom's, axial). */
+  affine?: number[][];
+}
+
 /** Writes a phantom case `dir/<id>/<id>_<modality>.nii.gz` (int16). */
 export async function writePhantomCase(
   dir: string,
   id: string,
   size: [number, number, number],
   seed: number,
+  options: PhantomCaseOptions = {},
 ): Promise<void> {
   const p = generatePhantom({ size, seed });
   await Deno.mkdir(`${dir}/${id}`, { recursive: true });
+  const affine = options.affine ?? p.affine;
   for (const m of ["flair", "t1", "t1ce", "t2"] as const) {
-    await writeNifti(`${dir}/${id}/${id}_${m}.nii.gz`, p.modalities[m], {
+    const data = options.blank === m ? new Int16Array(p.modalities[m].length) : p.modalities[m];
+    await writeNifti(`${dir}/${id}/${id}_${m}.nii.gz`, data, {
       shape: [...size],
       datatype: "int16",
-      affine: p.affine,
+      affine,
+    });
+  }
+  if (options.label) {
+    const label = options.emptyLabel ? new Uint8Array(p.label.length) : p.label;
+    await writeNifti(`${dir}/${id}/${id}_seg.nii.gz`, label, {
+      shape: [...size],
+      datatype: "uint8",
+      affine,
     });
   }
 }

@@ -101,3 +101,15 @@ Deno.test("discovery finds complete cases recursively and reports the rest with 
     assert.deepEqual((await readVolumeGeometry(cases[2].label!)).shape, [4, 3, 2]);
     await assert.rejects(discoverCases(`${root}/nope`), /is not a folder/);
   }));
+
+Deno.test("discovery follows each real folder once: symlink loops end, and a case is found once", () =>
+  withTempDir("cases_loop_", async (root) => {
+    for (const m of ["flair", "t1", "t1ce", "t2"]) await nifti(`${root}/in/case/x_${m}.nii.gz`);
+    await Deno.symlink("..", `${root}/in/case/up`); // back up the tree
+    await Deno.mkdir(`${root}/in/loop`);
+    await Deno.symlink(`${root}/in/loop`, `${root}/in/loop/self`); // a folder inside itself
+    await Deno.symlink(`${root}/in/case`, `${root}/in/alias`); // the same case under another name
+    const { cases, problems } = await discoverCases(`${root}/in`);
+    assert.deepEqual(cases.map((c) => c.id), ["x"]);
+    assert.deepEqual(problems, []);
+  }));

@@ -6,9 +6,21 @@ import { withTempDir } from "./_temp_dir.ts";
 const AFFINE = [[2, 0, 0, 0], [0, 1, 0, 0], [0, 0, 3, 0], [0, 0, 0, 1]];
 const SHAPE = [3, 1, 2];
 
-async function labels(path: string, values: number[], shape = SHAPE) {
+async function labels(path: string, values: number[], shape = SHAPE, affine = AFFINE) {
   await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-  await writeNifti(path, new Uint8Array(values), { shape, datatype: "uint8", affine: AFFINE });
+  await writeNifti(path, new Uint8Array(values), { shape, datatype: "uint8", affine });
+}
+
+/** Runs eval with console.error captured; returns the exit code and the error lines. */
+async function runCapturing(args: string[]): Promise<{ code: number; errors: string[] }> {
+  const errors: string[] = [];
+  const original = console.error;
+  console.error = (m: string) => errors.push(m);
+  try {
+    return { code: await run(args), errors };
+  } finally {
+    console.error = original;
+  }
 }
 
 Deno.test("eval scores hand-computed cases with anisotropic spacing, reports missing and misshapen predictions", () =>
@@ -65,14 +77,8 @@ Deno.test("eval: labels outside the convention in the truth skip the case, namin
   withTempDir("eval_", async (dir) => {
     await labels(`${dir}/truth/a.nii.gz`, [0, 3, 0, 0, 0, 0]);
     await labels(`${dir}/pred/a.nii.gz`, [0, 0, 0, 0, 0, 0]);
-    const errors: string[] = [];
-    const original = console.error;
-    console.error = (m: string) => errors.push(m);
-    try {
-      assert.equal(await run([`${dir}/pred`, `${dir}/truth`]), 1);
-    } finally {
-      console.error = original;
-    }
+    const { code, errors } = await runCapturing([`${dir}/pred`, `${dir}/truth`]);
+    assert.equal(code, 1);
     assert.ok(
       errors.some((e) =>
         e.includes(`${dir}/truth/a.nii.gz`) && /label values 3 are not in/.test(e)
@@ -80,4 +86,18 @@ Deno.test("eval: labels outside the convention in the truth skip the case, namin
       errors.join("\n"),
     );
     await assert.rejects(run([`${dir}/pred`, `${dir}/nothing`]), /is not a folder/);
+  }));
+
+Deno.test("eval warns, and still scores, when a prediction's affine puts it elsewhere in space", () =>
+  withTempDir("eval_", async (dir) => {
+    const shifted = AFFINE.map((row, i) => i === 0 ? [row[0], row[1], row[2], row[3] + 50] : row);
+    await labels(`${dir}/truth/a.nii.gz`, [0, 2, 0, 0, 0, 0]);
+    await labels(`${dir}/pred/a.nii.gz`, [0, 2, 0, 0, 0, 0], SHAPE, shifted);
+    await labels(`${dir}/truth/b.nii.gz`, [0, 2, 0, 0, 0, 0]);
+    const nudged = AFFINE.map((row, i) => i === 1 ? [row[0], row[1], row[2], row[3] + 0.01] : row);
+    await labels(`${dir}/pred/b.nii.gz`, [0, 2, 0, 0, 0, 0], SHAPE, nudged); // rounding: no warning
+    const { code, errors } = await runCapturing([`${dir}/pred`, `${dir}/truth`]);
+    assert.equal(code, 0, errors.join("\n"));
+    assert.equal(errors.length, 1, errors.join("\n"));
+    assert.match(errors[0], /^warning: .*pred\/a\.nii\.gz: its affine puts voxels up to 50\.0 mm/);
   }));

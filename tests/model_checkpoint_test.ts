@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { InputError } from "../data/input_error.ts";
 import { Tensor } from "../gpu/tensor.ts";
-import { encodeCheckpoint } from "../model/checkpoint.ts";
+import { decodeCheckpoint, encodeCheckpoint, trainedOnSynthetic } from "../model/checkpoint.ts";
 import { loadCheckpoint, loadCheckpointInto, saveCheckpoint } from "../io/checkpoint.ts";
 import { modelConfig } from "../model/config.ts";
 import { releaseState, SegmentationNetwork } from "../model/network.ts";
@@ -181,4 +181,16 @@ gpuTest("model checkpoint: bad files give one clear line naming the file", async
     net.release();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("the shipped checkpoint says it was trained on synthetic phantoms; a marked one does too", async () => {
+  const path = new URL("../models/default.safetensors", import.meta.url).pathname;
+  const shipped = decodeCheckpoint(await Deno.readFile(path), { path });
+  assert.equal(trainedOnSynthetic(shipped), true, "its training ids are synth phantoms");
+  assert.equal(trainedOnSynthetic({ training: { data: { synthetic: true, train: ["a"] } } }), true);
+  assert.equal(
+    trainedOnSynthetic({ training: { data: { train: ["phantom_s1_001", "BraTS_1"] } } }),
+    false,
+  );
+  assert.equal(trainedOnSynthetic({}), false);
 });

@@ -51,9 +51,10 @@ Deno.test("model config: parameter count of every variant (printed) matches the 
     }
   }
   console.log(lines.join("\n"));
-  // The default network worked out on paper: encoders 4×92,896 + CMC 53,472 + convLSTM 295,168
+  // The paper's network worked out on paper: encoders 4×92,896 + CMC 53,472 + convLSTM 295,168
   // + decoder 137,792 + head 132.
-  assert.equal(parameterCount(DEFAULT_CONFIG), 858_148);
+  assert.equal(parameterCount(modelConfig(undefined, { widths: [32, 64, 64, 64] })), 858_148);
+  assert.equal(parameterCount(DEFAULT_CONFIG), 164_124); // the default widths 8-16-32-32
 });
 
 Deno.test("model config: presets, overrides and validation errors", () => {
@@ -108,7 +109,7 @@ Deno.test("model config: readable, stable parameter names", () => {
 });
 
 Deno.test("model init: seeded, reproducible, He-normal scale, orthogonal recurrence, forget bias 1", () => {
-  const plan = networkPlan(DEFAULT_CONFIG);
+  const plan = networkPlan(modelConfig(undefined, { widths: [32, 64, 64, 64] })); // the paper's widths
   const spec = (name: string) => plan.params.find((p) => p.name === name)!;
   const w = spec("enc.t1.2.conv.weight");
   assert.deepEqual(initialValues(w, { seed: 4 }), initialValues(w, { seed: 4 }));

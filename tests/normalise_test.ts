@@ -31,7 +31,7 @@ Deno.test("streamed statistics equal the whole-volume z-score over non-zero voxe
 });
 
 Deno.test("NormaliseStream normalises each slice and keeps background 0", async () => {
-  const stats = { count: 2, mean: 6, std: 2 };
+  const stats = { count: 2, mean: 6, std: 2, constant: false };
   const chunks: Float32Array[] = [];
   await ReadableStream.from([new Float32Array([0, 4, 8])]).pipeThrough(new NormaliseStream(stats))
     .pipeTo(new WritableStream({ write: (c) => void chunks.push(c) }));
@@ -41,8 +41,8 @@ Deno.test("NormaliseStream normalises each slice and keeps background 0", async 
 Deno.test("constant or empty volumes do not divide by zero; NaN is an error", () => {
   const acc = new ZScoreAccumulator();
   acc.add([0, 5, 5]);
-  assert.deepEqual(acc.stats(), { count: 2, mean: 5, std: 1 });
-  assert.deepEqual(new ZScoreAccumulator().stats(), { count: 0, mean: 0, std: 1 });
+  assert.deepEqual(acc.stats(), { count: 2, mean: 5, std: 1, constant: true });
+  assert.deepEqual(new ZScoreAccumulator().stats(), { count: 0, mean: 0, std: 1, constant: false });
   assert.throws(
     () => new ZScoreAccumulator({ path: "a.nii" }).add([1, NaN]),
     /a.nii: volume holds non-finite/,

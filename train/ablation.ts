@@ -13,6 +13,7 @@ import { summariseScores } from "../data/score_summary.ts";
 import { networkFromCheckpoint } from "../model/checkpoint.ts";
 import { modelConfig, type PresetName } from "../model/config.ts";
 import { train, type TrainOptions, type TrainRecord } from "./trainer.ts";
+import { TRAIN_DEFAULTS } from "./schedule.ts";
 import type { TrainingSource } from "./training_data.ts";
 import { NetworkSliceModel } from "../model/network_slice_model.ts";
 import { trainerValidation, validate } from "./validate.ts";
@@ -132,9 +133,8 @@ export async function runAblation(
         return options.write(path, bytes);
       },
       singlePhase: !variant.twoPhase,
-      epochs: variant.twoPhase
-        ? options.epochs
-        : (options.epochs ?? 8) + (options.phase2Epochs ?? 4),
+      epochs: variant.twoPhase ? options.epochs : (options.epochs ?? TRAIN_DEFAULTS.epochs) +
+        (options.phase2Epochs ?? TRAIN_DEFAULTS.phase2Epochs),
       ...display?.callbacks,
     });
     display?.done();
@@ -142,6 +142,7 @@ export async function runAblation(
     const row = { variant, best: result.best, scores };
     rows.push(row);
     options.onRow?.(row);
+    if (result.stopped === "interrupted") break;
   }
   return ablationTable(rows, source.labels);
 }

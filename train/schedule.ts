@@ -3,8 +3,7 @@
  * The trainer's schedule (paper section 4.2): option defaults and checks,
  * what each epoch trains on (phase 1: tumour windows, weighted loss, `lr`;
  * phase 2: all windows, unweighted, `lr2`), the learning rate within each
- * phase (a cosine decay to a tenth over the phase, so phase 1 ends where
- * phase 2 starts with the default `lr2`), the settings a resume must match,
+ * phase (a cosine decay to a tenth over the phase), the settings a resume must match,
  * and when a run stops early. How many epochs each phase gets under a time
  * budget is `budget_plan.ts`'s.
  *
@@ -15,6 +14,24 @@ import type { TrainingSource } from "./training_data.ts";
 import type { TrainOptions } from "./train_options.ts";
 import { describeAugmentation } from "./augment_settings.ts";
 import { DEFAULT_EMPTY_SKIP, DEFAULT_TUMOUR_SHARE, type TrainingPhase } from "./window_sampler.ts";
+
+/**
+ * The trainer's defaults, for the library and the CLI alike. Widths
+ * (`model/config.ts`), learning rates, the phase ratio and the patch size
+ * were chosen by measurement: the README's "Training defaults" says how.
+ */
+export const TRAIN_DEFAULTS = {
+  seq: 3,
+  batch: 3,
+  epochs: 4,
+  phase2Epochs: 8,
+  lr: 2e-3,
+  /** Phase 2 starts at this share of `lr`. */
+  lr2Share: 0.5,
+  patch: 64,
+  seed: 1,
+  cacheCases: 4,
+} as const;
 
 /** {@linkcode TrainOptions} with every default filled in and checked. */
 export type ResolvedTrainOptions = ReturnType<typeof resolveTrainOptions>;
@@ -33,26 +50,21 @@ export type ResolvedTrainOptions = ReturnType<typeof resolveTrainOptions>;
  *   out: "run/model.safetensors",
  *   write: () => Promise.resolve(),
  * });
- * [o.seq, o.batch, o.lr2, o.total, o.lrSchedule]; // [3, 3, 0.0001, 12, "cosine"]
+ * [o.seq, o.batch, o.lr2, o.total, o.lrSchedule]; // [3, 3, 0.001, 12, "cosine"]
  * ```
  */
 export function resolveTrainOptions(options: TrainOptions) {
+  const { lr2Share: _, ...defaults } = TRAIN_DEFAULTS;
   const o = {
-    seq: 3,
-    batch: 3,
-    epochs: 8,
-    phase2Epochs: 4,
-    lr: 1e-3,
-    seed: 1,
+    ...defaults,
     emptySkip: DEFAULT_EMPTY_SKIP,
     singlePhase: false,
-    cacheCases: 4,
     valMode: "windowed" as "windowed" | "stateful",
     lrSchedule: "cosine" as LearningRateSchedule,
     ...options,
     augment: describeAugmentation(options.augment),
   };
-  const lr2 = options.lr2 ?? o.lr / 10;
+  const lr2 = options.lr2 ?? o.lr * TRAIN_DEFAULTS.lr2Share;
   const positive = (v: number, name: string) => {
     if (!(Number.isFinite(v) && v > 0)) {
       throw new RangeError(`${name} ${v}: expected a positive number`);
@@ -212,8 +224,8 @@ export interface RunClock {
 }
 
 /**
- * Why the run must stop before its next batch, or null to go on: the step
- * limit, or a hard time limit the next batch plus a validation would
+ * Why the run must stop before its next batch, or null to go on: an
+ * aborted signal, the step limit, or a hard time limit the next batch plus a validation would
  * overrun (a time budget never stops a run: it sizes the schedule).
  *
  * @example
@@ -224,9 +236,10 @@ export interface RunClock {
  * ```
  */
 export function stopReason(
-  o: Pick<TrainOptions, "stopAfterSteps" | "timeLimit">,
+  o: Pick<TrainOptions, "stopAfterSteps" | "timeLimit" | "signal">,
   clock: RunClock,
-): "step-limit" | "time-limit" | null {
+): "step-limit" | "time-limit" | "interrupted" | null {
+  if (o.signal?.aborted) return "interrupted";
   if (o.stopAfterSteps !== undefined && clock.steps >= o.stopAfterSteps) return "step-limit";
   const meanStep = clock.steps > 0 ? clock.stepSeconds / clock.steps : 0;
   if (o.timeLimit !== undefined && clock.elapsed + meanStep + clock.valSeconds > o.timeLimit) {

@@ -30,13 +30,13 @@ export interface TrainOptions {
   seq?: number;
   /** Windows per batch. Default 3. */
   batch?: number;
-  /** Phase-1 epochs (tumour windows, class-weighted loss). Default 8; a ratio with `timeBudget`. */
+  /** Phase-1 epochs (tumour windows, class-weighted loss). Default 4; a ratio with `timeBudget`. */
   epochs?: number;
-  /** Phase-2 epochs (all windows, unweighted loss, `lr2`). Default 4; a ratio with `timeBudget`. */
+  /** Phase-2 epochs (all windows, unweighted loss, `lr2`). Default 8; a ratio with `timeBudget`. */
   phase2Epochs?: number;
-  /** Phase-1 learning rate. Default 1e-3. */
+  /** Phase-1 learning rate. Default 2e-3. */
   lr?: number;
-  /** Phase-2 learning rate. Default `lr / 10`. */
+  /** Phase-2 learning rate. Default `lr / 2`. */
   lr2?: number;
   /**
    * Learning rate within each phase: `cosine` (default) decays from the
@@ -49,7 +49,10 @@ export interface TrainOptions {
   emptySkip?: number;
   /** Augmentation options (`augment_settings.ts`), or false for none. Default nnU-Net's set. */
   augment?: AugmentOptions | false;
-  /** Train on random P×P in-plane crops (P a multiple of 16); 0 = whole slices. Default 0. */
+  /**
+   * Train on random P×P in-plane crops (P a multiple of 16); 0 = whole
+   * slices, as is a P covering the (padded) slices whole. Default 64.
+   */
   patch?: number;
   /** Share of patch crops centred on a tumour voxel. Default 1/3. */
   patchTumourShare?: number;
@@ -74,6 +77,12 @@ export interface TrainOptions {
   resume?: boolean;
   /** Stop (as if interrupted) after this many batches in this run; for tests. */
   stopAfterSteps?: number;
+  /**
+   * Aborting stops the run before its next batch, writing the last
+   * checkpoint (resumable exactly with `resume`); the result says
+   * `stopped: "interrupted"`. The CLI feeds it from SIGINT/SIGTERM.
+   */
+  signal?: AbortSignal;
   /** Cases kept loaded at once. Default 4. */
   cacheCases?: number;
   /**
@@ -134,7 +143,7 @@ export interface TrainResult {
   /** The best validated epoch (kept at `out`), if any. */
   best: TrainRecord | null;
   /** Why training ended. */
-  stopped: "done" | "time-limit" | "step-limit";
+  stopped: "done" | "time-limit" | "step-limit" | "interrupted";
   /** The schedule followed: epochs per phase, and what they were sized from. */
   plan: SchedulePlan;
   /** Batches trained in this run. */

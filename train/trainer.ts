@@ -28,6 +28,7 @@ import type { SchedulePlan } from "./budget_plan.ts";
 import { keepSchedule, type ScheduleClock, type ScheduleKeeper } from "./_schedule_keeper.ts";
 import type { ResumeState } from "./_train_checkpoint.ts";
 import { trainBatch } from "./step.ts";
+import { trainableWarnings } from "./_trainable.ts";
 import type { LoadedCase, TrainingSource } from "./training_data.ts";
 import { trainerValidation, validate } from "./validate.ts";
 import { CaseCache, type TrainingWindow, WindowSampler } from "./window_sampler.ts";
@@ -84,8 +85,8 @@ export type { StepProgress, TrainOptions, TrainRecord, TrainResult } from "./tra
  */
 export async function train(source: TrainingSource, options: TrainOptions): Promise<TrainResult> {
   const o = resolveTrainOptions(options);
-  if (source.train.length === 0) throw new RangeError("no training cases");
   const log = options.onLog ?? (() => {});
+  for (const warning of trainableWarnings(source, o.seq)) log(`warning: ${warning}`);
   const network = SegmentationNetwork.create(o.config, { seed: o.seed });
   const weights = Tensor.from(source.classWeights, [source.classWeights.length], {
     label: "train.class_weights",
@@ -123,6 +124,13 @@ export async function train(source: TrainingSource, options: TrainOptions): Prom
       );
     }
     if (stopped !== "done") await run.checkpoints.saveLast(run);
+    if (stopped === "interrupted") {
+      log(
+        `interrupted in epoch ${
+          run.state.epoch + 1
+        } at batch ${run.state.step}: continue with resume`,
+      );
+    }
     const paths = run.checkpoints.paths;
     log(`last checkpoint written to ${paths.last}; curves to ${paths.curves}`);
     const { history, best, steps } = run;
@@ -219,7 +227,7 @@ async function trainEpoch(
   run: Run,
   weights: Tensor,
   options: TrainOptions,
-): Promise<"step-limit" | "time-limit" | null> {
+): Promise<"step-limit" | "time-limit" | "interrupted" | null> {
   const { o, state } = run;
   let limit = NaN, batches: TrainingWindow[][] = [];
   while (true) {
@@ -236,12 +244,13 @@ async function trainEpoch(
     if (reason) return reason;
     const s0 = performance.now();
     const batch = batches[state.step];
+    const cases = await Promise.all(batch.map((w) => run.cache.get(w.caseIndex)));
     const loss = await trainBatch(run.network, batch, {
-      cases: await Promise.all(batch.map((w) => run.cache.get(w.caseIndex))),
+      cases,
       seq: o.seq,
       at: { seed: o.seed, epoch: state.epoch, step: state.step },
       augment: o.augment,
-      patch: { size: o.patch ?? 0, tumourShare: o.patchTumourShare },
+      patch: { size: patchFor(o.patch ?? 0, cases[0]), tumourShare: o.patchTumourShare },
       weights: plan.weighted ? weights : null,
       lr: learningRate(plan, state.step / batches.length),
     });
@@ -265,6 +274,11 @@ async function trainEpoch(
     });
   }
   return null;
+}
+
+/** The crop size for slices of this size: a patch that would cover them whole trains them whole (no padding). */
+function patchFor(patch: number, slices: { width: number; height: number }): number {
+  return patch >= slices.width && patch >= slices.height ? 0 : patch;
 }
 
 /** Validates the epoch, records it, and writes the best checkpoint when it is the best so far. */
