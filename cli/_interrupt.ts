@@ -11,6 +11,9 @@ export interface Interrupt extends Disposable {
   readonly signal: AbortSignal;
 }
 
+/** The parent at start-up: if `deno task` dies before the listener exists, the change is still seen. */
+const LAUNCH_PARENT = Deno.build.os === "windows" ? 0 : Deno.ppid;
+
 /** Whether this process was started by `deno task`, which may die without passing a signal on. */
 function startedByDenoTask(): boolean {
   return Deno.env.get("INIT_CWD") !== undefined &&
@@ -39,6 +42,9 @@ export function listenForInterrupt(): Interrupt {
   const stop = () => {
     if (!controller.signal.aborted) {
       firstAt = performance.now();
+      console.error(
+        `stopping at the next safe point (a signal after ${GRACE_SECONDS} s more leaves at once)`,
+      );
       controller.abort();
     } else if (performance.now() - firstAt > GRACE_SECONDS * 1000) {
       removeActiveTemps();
@@ -47,11 +53,13 @@ export function listenForInterrupt(): Interrupt {
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, stop);
-  const parent = Deno.ppid;
   const watch = startedByDenoTask() && Deno.build.os !== "windows"
-    ? setInterval(() => Deno.ppid !== parent && !controller.signal.aborted && stop(), 500)
+    ? setInterval(() => Deno.ppid !== LAUNCH_PARENT && !controller.signal.aborted && stop(), 500)
     : undefined;
-  if (watch !== undefined) Deno.unrefTimer(watch);
+  if (watch !== undefined) {
+    Deno.unrefTimer(watch);
+    if (Deno.ppid !== LAUNCH_PARENT) queueMicrotask(stop); // died before we listened
+  }
   return {
     signal: controller.signal,
     [Symbol.dispose]: () => {

@@ -257,6 +257,13 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
 }
 
+/** Whether a flush failed only because the file system cannot flush (some FUSE and SMB mounts). */
+function flushUnsupported(error: unknown): boolean {
+  return error instanceof Deno.errors.NotSupported ||
+    (error as { code?: string }).code === "EINVAL" ||
+    (error as { code?: string }).code === "ENOTSUP";
+}
+
 /**
  * The one atomic writer: writes `data` to a temporary file beside `path`
  * (`temp_files.ts` names it after the process and host), flushes it to the
@@ -265,8 +272,8 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
  * errors or is aborted included) the temporary file is removed and `path`
  * is left as it was.
  *
- * @throws {InputError} when the temporary file cannot be made; the stream's
- *   own error when it fails.
+ * @throws {InputError} naming `path` when the temporary file cannot be made,
+ *   written, flushed or renamed; the stream's own error when the stream fails.
  * @example
  * ```ts
  * import { writeAtomic } from "./files.ts";
@@ -300,7 +307,9 @@ export async function writeAtomic(
       ? data.pipeTo(new WritableStream({ write: put }))
       : put(data));
     // Flushed before the rename: a power loss must not leave a renamed but empty file.
-    await file.syncData().catch((e) => Promise.reject(fileError(path, e, { writing: true })));
+    await file.syncData().catch((e) =>
+      flushUnsupported(e) ? undefined : Promise.reject(fileError(path, e, { writing: true }))
+    );
     file.close();
     await Deno.rename(temp, path).catch((e) =>
       Promise.reject(fileError(path, e, { writing: true }))

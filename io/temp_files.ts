@@ -6,18 +6,30 @@
  * @module
  */
 
-/** `<path>.tmp-<pid>-<8 hex>@<host>`; older versions wrote no `@<host>` (read as this host). */
-const TEMP_NAME = /\.tmp-(\d+)-([0-9a-z]+)(?:@([^/]+))?$/;
+/**
+ * `<path>.tmp-<pid>-<8 hex>@<host>`; older versions wrote no `@<host>` (read
+ * as this host's) and the trainer once wrote `<path>.tmp-<pid>-<13-digit ms>`.
+ */
+const TEMP_NAME = /\.tmp-(\d+)-(?:([0-9a-f]{8})(?:@([A-Za-z0-9._-]+))?|\d{13})$/;
+
+/** The host part when the name cannot be had: such files are never swept (whose are they?). */
+const UNKNOWN_HOST = "unknown-host";
 
 const active = new Set<string>();
+let hostName: string | undefined;
 
 /** This host's name, for temp names (shared storage holds several hosts' files). */
 function host(): string {
-  try {
-    return Deno.hostname().replace(/[^A-Za-z0-9._-]/g, "_");
-  } catch {
-    return "localhost"; // no --allow-sys: the pid alone names the writer
+  if (hostName === undefined) {
+    try {
+      hostName = Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "granted"
+        ? Deno.hostname().replace(/[^A-Za-z0-9._-]/g, "_")
+        : UNKNOWN_HOST;
+    } catch {
+      hostName = UNKNOWN_HOST;
+    }
   }
+  return hostName;
 }
 
 /**
@@ -80,7 +92,12 @@ export function removeActiveTemps(): void {
 async function alive(pid: number): Promise<boolean> {
   if (pid === Deno.pid) return true;
   if (Deno.build.os === "linux") {
-    return await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+    // Only a readable /proc that lacks the pid says "dead" (not a permission error, not hidepid).
+    if (!(await Deno.stat("/proc/1").then(() => true, () => false))) return true;
+    return await Deno.stat(`/proc/${pid}`).then(
+      () => true,
+      (error) => !(error instanceof Deno.errors.NotFound),
+    );
   }
   if (Deno.build.os === "windows") return true;
   try {
@@ -115,7 +132,7 @@ export async function sweepStaleTemps(dir: string): Promise<string[]> {
   const here = host();
   for (const entry of entries) {
     const m = entry.isFile ? TEMP_NAME.exec(entry.name) : null;
-    if (!m || (m[3] !== undefined && m[3] !== here)) continue;
+    if (!m || here === UNKNOWN_HOST || (m[3] !== undefined && m[3] !== here)) continue;
     if (await alive(Number(m[1]))) continue;
     try {
       await Deno.remove(`${dir}/${entry.name}`);

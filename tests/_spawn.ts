@@ -54,10 +54,27 @@ export class CliProcess {
     await Promise.race([seen, ended]);
   }
 
-  /** Waits for the process to exit and its output (and that of any child holding it) to end. */
-  async finish(): Promise<{ code: number; text: string }> {
-    const { code } = await this.child.status;
-    await this.#reading;
-    return { code, text: this.text };
+  /**
+   * Waits for the process to exit and its output (and that of any child
+   * holding it) to end; after `withinMs` (a guard against a hang, not a wait)
+   * the process is killed and this rejects.
+   */
+  async finish(withinMs = 120_000): Promise<{ code: number; text: string }> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        try {
+          this.child.kill("SIGKILL");
+        } catch { /* already gone */ }
+        reject(new Error(`still running after ${withinMs} ms:\n${this.text}`));
+      }, withinMs);
+    });
+    try {
+      const { code } = await Promise.race([this.child.status, hung]);
+      await Promise.race([this.#reading, hung]);
+      return { code, text: this.text };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -17,6 +17,7 @@ modelTest(
     const run = new CliProcess(["segment", input, out, "--model", model]);
     await run.waitFor(/big: writing 120 slices/);
     run.child.kill("SIGINT");
+    await run.waitFor(/stopping at the next safe point/);
     run.child.kill("SIGINT"); // the same Ctrl-C again, within the grace period: not "leave at once"
     const stopped = await run.finish();
     assert.equal(stopped.code, 130, stopped.text);

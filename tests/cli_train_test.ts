@@ -60,7 +60,8 @@ gpuTest(
       const cut = new CliProcess(["train", ...flags, "--out", `${root}/cut.safetensors`]);
       await cut.waitFor(/phase 1 epoch 1\/4 batch 1\//);
       cut.child.kill("SIGINT");
-      cut.child.kill("SIGTERM"); // a second signal at once: still a clean stop
+      await cut.waitFor(/stopping at the next safe point/);
+      cut.child.kill("SIGTERM"); // a second signal within the grace period: still a clean stop
       const stopped = await cut.finish();
       assert.equal(stopped.code, 130, stopped.text);
       assert.match(stopped.text, /interrupted in epoch \d+ at batch \d+: continue with resume/);

@@ -13,6 +13,7 @@ Deno.test("the sweep removes temp files of dead processes on this host only", ()
       liveHere: `b.nii.gz.tmp-${Deno.pid}-abcdef12@${host}`,
       deadElsewhere: "c.nii.gz.tmp-999999996-abcdef12@another-host", // shared storage: not ours to judge
       notOurs: "notes.tmp-draft",
+      notOursEither: "data.tmp-2024-v2", // a user's file that only looks like ours
     };
     for (const name of Object.values(names)) await Deno.writeTextFile(`${dir}/${name}`, "x");
     await Deno.mkdir(`${dir}/d.nii.gz.tmp-999999995-abcdef12`); // a folder is never swept
@@ -21,8 +22,13 @@ Deno.test("the sweep removes temp files of dead processes on this host only", ()
     const left = (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
     assert.deepEqual(
       left,
-      [names.liveHere, names.deadElsewhere, names.notOurs, "d.nii.gz.tmp-999999995-abcdef12"]
-        .sort(),
+      [
+        names.liveHere,
+        names.deadElsewhere,
+        names.notOurs,
+        names.notOursEither,
+        "d.nii.gz.tmp-999999995-abcdef12",
+      ].sort(),
     );
     assert.deepEqual(await sweepStaleTemps(`${dir}/missing`), []);
   }));

@@ -250,7 +250,7 @@ async function trainEpoch(
       seq: o.seq,
       at: { seed: o.seed, epoch: state.epoch, step: state.step },
       augment: o.augment,
-      patch: { size: patchFor(o.patch ?? 0, cases[0]), tumourShare: o.patchTumourShare },
+      patch: { size: patchFor(o.patch, cases), tumourShare: o.patchTumourShare },
       weights: plan.weighted ? weights : null,
       lr: learningRate(plan, state.step / batches.length),
     });
@@ -276,9 +276,9 @@ async function trainEpoch(
   return null;
 }
 
-/** The crop size for slices of this size: a patch that would cover them whole trains them whole (no padding). */
-function patchFor(patch: number, slices: { width: number; height: number }): number {
-  return patch >= slices.width && patch >= slices.height ? 0 : patch;
+/** The crop size for these cases: a patch that covers all their slices whole trains them whole (no padding). */
+function patchFor(patch: number, cases: readonly { width: number; height: number }[]): number {
+  return cases.every((c) => patch >= c.width && patch >= c.height) ? 0 : patch;
 }
 
 /** Validates the epoch, records it, and writes the best checkpoint when it is the best so far. */
