@@ -4,6 +4,11 @@ import { decodeSafetensors, encodeSafetensors } from "../model/safetensors.ts";
 import { runCli } from "./_nifti_fixtures.ts";
 import { listing, modelTest, writePhantomCase } from "./_cli_fixtures.ts";
 import { CliProcess } from "./_spawn.ts";
+import { gpuTest } from "./_gpu.ts";
+import { segmentTasks } from "../cli/_segment_loop.ts";
+import type { Case } from "../data/cases.ts";
+import type { NetworkSliceModel } from "../model/network_slice_model.ts";
+import { DEFAULT_INFERENCE } from "../pipeline/segment_case.ts";
 
 const segment = (args: string[]) => runCli(["segment", ...args]);
 
@@ -96,3 +101,47 @@ modelTest(
     );
   },
 );
+
+gpuTest(
+  "the device sets a private XDG_RUNTIME_DIR when there is none (Mesa's warnings), else keeps it",
+  async () => {
+    const probe = (env: Record<string, string>) =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "eval",
+          'import { getDevice } from "./gpu/device.ts"; await getDevice(); ' +
+          'console.log(Deno.env.get("XDG_RUNTIME_DIR") ?? "unset")',
+        ],
+        cwd: new URL("..", import.meta.url).pathname,
+        clearEnv: true,
+        env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "/", ...env },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const unset = await probe({});
+    const dir = new TextDecoder().decode(unset.stdout).trim();
+    assert.match(dir, /webseg-runtime-/, new TextDecoder().decode(unset.stderr));
+    assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700, "a private folder");
+    const given = await probe({ XDG_RUNTIME_DIR: "/somewhere/else" });
+    assert.equal(new TextDecoder().decode(given.stdout).trim(), "/somewhere/else");
+  },
+);
+
+Deno.test("segment skips a case another run on the same OUT wrote after this one planned it", async () => {
+  const out = await Deno.makeTempFile({ suffix: ".nii.gz" }); // "written meanwhile"
+  try {
+    const kase = {
+      id: "x",
+      dir: "",
+      format: "nifti" as const,
+      modalities: {} as Case["modalities"],
+    };
+    const task = { id: "x", path: "", kase, out, slices: 8 };
+    // The model is never touched: the case is skipped before segmenting starts.
+    const model = null as unknown as NetworkSliceModel;
+    const result = await segmentTasks([task], { model, inference: DEFAULT_INFERENCE });
+    assert.deepEqual(result, { done: 0, skipped: 1, failures: [], interrupted: false });
+  } finally {
+    await Deno.remove(out);
+  }
+});
