@@ -23,7 +23,7 @@ import { SegmentationNetwork } from "../model/network.ts";
 import { NetworkSliceModel } from "../model/network_slice_model.ts";
 import { fileSources } from "../io/cases.ts";
 import { loadModel as loadCheckpointModel } from "../io/checkpoint.ts";
-import { writeAtomic } from "../io/files.ts";
+import { writeAtomic } from "../io/atomic_write.ts";
 import { readNifti, writeNifti } from "../io/nifti.ts";
 import { segmentCase } from "../io/segment.ts";
 import { NiftiSink } from "../pipeline/nifti_sink.ts";

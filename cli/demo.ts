@@ -10,7 +10,8 @@
 import type { LabelConvention } from "../data/labels.ts";
 import { overlayPng } from "../data/overlay.ts";
 import { discoverCases } from "../io/cases.ts";
-import { makeDir, readBytes, writeAtomic } from "../io/files.ts";
+import { makeDir, readBytes } from "../io/files.ts";
+import { writeAtomic } from "../io/atomic_write.ts";
 import { readNifti } from "../io/nifti.ts";
 import { decodeCheckpoint } from "../model/checkpoint.ts";
 import { folderArg, parseCommand } from "./_usage.ts";

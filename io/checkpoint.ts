@@ -16,7 +16,8 @@ import {
 } from "../model/checkpoint.ts";
 import type { SegmentationNetwork } from "../model/network.ts";
 import { NetworkSliceModel } from "../model/network_slice_model.ts";
-import { readBytes, writeAtomic } from "./files.ts";
+import { readBytes } from "./files.ts";
+import { writeAtomic } from "./atomic_write.ts";
 
 /**
  * Writes `network` to `path` as safetensors, atomically, so a crash never

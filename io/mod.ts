@@ -26,8 +26,8 @@ export {
   makeDir,
   openFile,
   readBytes,
-  writeAtomic,
 } from "./files.ts";
+export { writeAtomic } from "./atomic_write.ts";
 export {
   createNiftiWriter,
   type NiftiWriterOptions,

@@ -13,7 +13,8 @@ import {
   type NiftiSliceReader,
   niftiSlicesFromStream,
 } from "../data/nifti_slices.ts";
-import { openFile, readBytes, writeAtomic } from "./files.ts";
+import { openFile, readBytes } from "./files.ts";
+import { writeAtomic } from "./atomic_write.ts";
 
 /** Options of {@linkcode createNiftiWriter} and {@linkcode writeNifti}: the encoder's, `gzip` defaulting to whether the path ends in `.gz`. */
 export type NiftiWriterOptions = Omit<NiftiEncoderOptions, "name">;

@@ -12,7 +12,7 @@ import {
   segmentSources,
 } from "../pipeline/segment_case.ts";
 import { fileSources } from "./cases.ts";
-import { writeAtomic } from "./files.ts";
+import { writeAtomic } from "./atomic_write.ts";
 
 /**
  * Segments one case into `outPath` (uint8 NIfTI, gzipped if it ends in

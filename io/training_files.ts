@@ -7,7 +7,8 @@
  */
 
 import type { InputError } from "../data/input_error.ts";
-import { readBytes, writeAtomic } from "./files.ts";
+import { readBytes } from "./files.ts";
+import { writeAtomic } from "./atomic_write.ts";
 
 /**
  * What `train()` (train/trainer.ts) needs to touch files: spread it into its options.

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { writeAtomic } from "../io/files.ts";
+import { writeAtomic } from "../io/atomic_write.ts";
 import { removeActiveTemps, sweepStaleTemps, tempNameFor } from "../io/temp_files.ts";
 import { withTempDir } from "./_temp_dir.ts";
 

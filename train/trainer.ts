@@ -31,7 +31,7 @@ import { trainBatch } from "./step.ts";
 import { trainableWarnings } from "./_trainable.ts";
 import type { LoadedCase, TrainingSource } from "./training_data.ts";
 import { trainerValidation, validate } from "./validate.ts";
-import { CaseCache, type TrainingWindow, WindowSampler } from "./window_sampler.ts";
+import { CaseCache, patchFor, type TrainingWindow, WindowSampler } from "./window_sampler.ts";
 
 import type { TrainOptions, TrainRecord, TrainResult } from "./train_options.ts";
 
@@ -274,11 +274,6 @@ async function trainEpoch(
     });
   }
   return null;
-}
-
-/** The crop size for these cases: a patch that covers all their slices whole trains them whole (no padding). */
-function patchFor(patch: number, cases: readonly { width: number; height: number }[]): number {
-  return cases.every((c) => patch >= c.width && patch >= c.height) ? 0 : patch;
 }
 
 /** Validates the epoch, records it, and writes the best checkpoint when it is the best so far. */

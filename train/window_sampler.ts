@@ -259,6 +259,23 @@ export function choosePatch(
   return { left: clamp(x, W), top: clamp(y, H), tumour: true };
 }
 
+/**
+ * The crop size for a batch of these cases: a patch that covers every
+ * case's slices whole trains them whole (no padding up to the patch).
+ *
+ * @example
+ * ```ts
+ * import { patchFor } from "./window_sampler.ts";
+ * console.log(patchFor(64, [{ width: 32, height: 32 }]), patchFor(64, [{ width: 128, height: 96 }])); // 0 64
+ * ```
+ */
+export function patchFor(
+  patch: number,
+  cases: readonly { width: number; height: number }[],
+): number {
+  return cases.every((c) => patch >= c.width && patch >= c.height) ? 0 : patch;
+}
+
 /** Checks a patch size and tumour share. */
 export function checkPatch(size: number, share = DEFAULT_TUMOUR_SHARE): void {
   if (!Number.isInteger(size) || size < 0 || size % 16 !== 0) {
