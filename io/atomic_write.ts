@@ -31,7 +31,7 @@ function flushUnsupported(error: unknown): boolean {
  *   written, flushed or renamed; the stream's own error when the stream fails.
  * @example
  * ```ts
- * import { writeAtomic } from "./files.ts";
+ * import { writeAtomic } from "./atomic_write.ts";
  * const out = await Deno.makeTempDir();
  * await writeAtomic(`${out}/a.bin`, new Uint8Array([1, 2, 3]));
  * await writeAtomic(`${out}/b.txt`, new Blob(["streamed"]).stream());
