@@ -27,6 +27,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "synthesise, segment and score a few cases",
     load: () => import("./cli/demo.ts"),
   },
+  web: { summary: "build (and serve) the browser page", load: () => import("./cli/web.ts") },
 };
 
 interface CommandModule {

@@ -48,19 +48,36 @@
  * await Deno.remove(dir, { recursive: true });
  * ```
  *
+ * @example Segment a case held in memory (a page's `File`s, a fetch's bytes) with the shipped model
+ * ```ts
+ * import { encodeNifti, generatePhantom, parseNifti, segmentNifti } from "./mod.ts";
+ *
+ * const phantom = generatePhantom({ seed: 2, size: [64, 64, 12] });
+ * const [flair, t1, t1ce, t2] = (["flair", "t1", "t1ce", "t2"] as const).map((m) =>
+ *   new File([encodeNifti(phantom.modalities[m], { shape: phantom.shape, datatype: "int16" })], `c_${m}.nii.gz`)
+ * );
+ * const labels = await segmentNifti({ flair, t1, t1ce, t2 }, {
+ *   onProgress: ({ slicesDone, slicesTotal }) => console.log(`${slicesDone}/${slicesTotal} slices`),
+ * });
+ * console.log(parseNifti(labels).header.datatypeName); // "uint8": the label volume's .nii.gz bytes
+ * ```
+ *
  * @module
  */
 
 // Segmenting: a case from files, or from bytes (a browser's File or Blob too).
 export { segmentCase } from "./io/segment.ts";
+export { type CaseSources, type SegmentCaseOptions } from "./pipeline/segment_case.ts";
 export {
-  type CaseSources,
-  type SegmentCaseOptions,
-  segmentToBytes,
-} from "./pipeline/segment_case.ts";
+  type NiftiModalities,
+  segmentNifti,
+  type SegmentNiftiOptions,
+  type SegmentProgress,
+} from "./pipeline/segment_nifti.ts";
 // Models: a checkpoint from a path or bytes, as the network the pipeline runs.
 export { loadModel } from "./io/checkpoint.ts";
 export type { NetworkSliceModel } from "./model/network_slice_model.ts";
+export { DEFAULT_MODEL_URL } from "./model/default_model.ts";
 // NIfTI volumes and cases.
 export { readNifti, writeNifti } from "./io/nifti.ts";
 export { type NiftiVolume, parseNifti } from "./data/nifti_reader.ts";

@@ -1,12 +1,18 @@
 """Trains the PyTorch twin (../shared/peers/torch_model.py) with this project's recipe, for a
 side-by-side accuracy comparison with `deno task train` on the same split and time budget.
 
-The recipe mirrors model/trainer.ts: per-modality z-score over non-zero voxels, windows of --seq
-consecutive slices, phase 1 on tumour windows with median-frequency-balanced weights, phase 2 on
-all windows (a seeded --empty-skip fraction of all-empty ones skipped each epoch) with the
-unweighted loss at --lr2, Adam, random flips and per-modality intensity scale/shift, validation
-Dice after every epoch (windowed inference from a fresh convLSTM state, like `segment`), the best
-epoch kept. The budget counts from the start of training and is checked before every batch.
+The recipe mirrors `deno task train`'s defaults (train/): per-modality z-score over non-zero
+voxels, windows of --seq consecutive slices cropped to --patch × --patch (a third of the crops
+centred on a tumour voxel; whole slices when the patch covers them), phase 1 on tumour windows
+with median-frequency-balanced cross-entropy, phase 2 on all windows (a seeded --empty-skip
+fraction of all-empty ones skipped each epoch) with the unweighted loss at --lr2, plus --dice ×
+the soft Dice loss in both phases, Adam, a cosine decay to a tenth within each phase, and nnU-Net's
+augmentations that torch does in a few lines (rotation, scaling, mirroring, gamma, brightness,
+contrast, Gaussian noise, with train/augment_settings.ts's probabilities and ranges; not blur or
+simulated low resolution). With --time-budget the epochs of both phases are fitted, in the ratio
+--epochs:--phase2-epochs, to the budget from the throughput and validation time of the first epoch
+(as `train --time-budget` does from its first batches). Validation Dice after every epoch
+(windowed inference from a fresh convLSTM state, like `segment`), the best epoch kept.
 Predictions for --test are written as <id>.nii.gz so `deno task eval` scores both the same way.
 
 usage:
@@ -82,22 +88,103 @@ def windows(cases, seq, phase, rng, empty_skip):
     return out
 
 
-def batch_of(cases, picks, seq, rng, augment):
+def crop(x, y, patch, rng, tumour_share):
+    """A patch x patch crop of a window (every slice alike); a share centred on a tumour voxel."""
+    h, w = y.shape[-2:]
+    if patch <= 0 or (patch >= h and patch >= w):
+        return x, y
+    ph, pw = min(patch, h), min(patch, w)
+    where = torch.nonzero(y > 0)
+    if len(where) and rng.random() < tumour_share:
+        _, cy, cx = where[rng.integers(len(where))].tolist()
+        top, left = min(max(cy - ph // 2, 0), h - ph), min(max(cx - pw // 2, 0), w - pw)
+    else:
+        top, left = int(rng.integers(h - ph + 1)), int(rng.integers(w - pw + 1))
+    return x[..., top:top + ph, left:left + pw], y[..., top:top + ph, left:left + pw]
+
+
+def spatial(x, y, rng):
+    """Rotation (p 0.2, +-180 deg) and scaling (p 0.2, 0.7-1.4), one transform for the window."""
+    angle = np.radians(rng.uniform(-180, 180)) if rng.random() < 0.2 else 0.0
+    zoom = rng.uniform(0.7, 1.4) if rng.random() < 0.2 else 1.0
+    if angle == 0.0 and zoom == 1.0:
+        return x, y
+    c, s = np.cos(angle) / zoom, np.sin(angle) / zoom
+    theta = torch.tensor([[c, -s, 0.0], [s, c, 0.0]], dtype=torch.float32)
+    theta = theta.unsqueeze(0).expand(x.shape[0], 2, 3)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    y = F.grid_sample(y.unsqueeze(1).float(), grid, mode="nearest", padding_mode="zeros",
+                      align_corners=False).squeeze(1).long()
+    return x, y
+
+
+def intensity(x, rng):
+    """Per modality, on brain voxels: gamma (p 0.3, 0.7-1.5, inverted p 0.1, mean and deviation
+    kept), brightness (p 0.15, x0.75-1.25), contrast (p 0.15, 0.75-1.25, clipped), noise (p 0.1,
+    variance 0-0.1)."""
+    for m in range(x.shape[1]):
+        v = x[:, m]
+        brain = v != 0
+        if not brain.any():
+            continue
+        b = v[brain]
+        if rng.random() < 0.3:
+            sign = -1.0 if rng.random() < 0.1 else 1.0
+            mean, std = b.mean(), b.std()
+            t = sign * b
+            lo, hi = t.min(), t.max()
+            t = ((t - lo) / max(float(hi - lo), 1e-7)) ** rng.uniform(0.7, 1.5) * (hi - lo) + lo
+            t = sign * t
+            b = (t - t.mean()) / max(float(t.std()), 1e-7) * std + mean
+        if rng.random() < 0.15:
+            b = b * rng.uniform(0.75, 1.25)
+        if rng.random() < 0.15:
+            lo, hi, mean = b.min(), b.max(), b.mean()
+            b = ((b - mean) * rng.uniform(0.75, 1.25) + mean).clamp(lo, hi)
+        if rng.random() < 0.1:
+            b = b + torch.randn(b.shape) * float(np.sqrt(rng.uniform(0, 0.1)))
+        v[brain] = b
+    return x
+
+
+def batch_of(cases, picks, seq, rng, augment, patch, tumour_share=1 / 3):
     xs, ys = [], []
     for ci, s in picks:
         x = cases[ci]["image"][s:s + seq].clone()
         y = cases[ci]["classes"][s:s + seq].clone()
+        x, y = crop(x, y, patch, rng, tumour_share)
         if augment:
+            x, y = spatial(x, y, rng)
             if rng.random() < 0.5:
                 x, y = x.flip(-1), y.flip(-1)
             if rng.random() < 0.5:
                 x, y = x.flip(-2), y.flip(-2)
-            scale = torch.from_numpy(1 + 0.1 * (2 * rng.random(4) - 1)).float().view(1, 4, 1, 1)
-            shift = torch.from_numpy(0.1 * (2 * rng.random(4) - 1)).float().view(1, 4, 1, 1)
-            x = torch.where(x != 0, x * scale + shift, x)
+            x = intensity(x.contiguous(), rng)
         xs.append(x)
         ys.append(y)
     return torch.stack(xs), torch.stack(ys)
+
+
+def soft_dice(logits, y, k):
+    """1 - mean over foreground classes of (2 I + 1) / (S + 1) over the batch (gpu/ops/soft_dice.ts)."""
+    p = logits.softmax(1)
+    onehot = F.one_hot(y, k).permute(0, 3, 1, 2).float()
+    inter = (p * onehot).sum((0, 2, 3))
+    size = p.sum((0, 2, 3)) + onehot.sum((0, 2, 3))
+    return 1 - ((2 * inter[1:] + 1) / (size[1:] + 1)).mean()
+
+
+def cosine_lr(peak, index, count, fraction):
+    t = min(1.0, max(0.0, (index + fraction) / count))
+    return peak * (0.1 + 0.9 * (1 + np.cos(np.pi * t)) / 2)
+
+
+def fit_epochs(ratio, windows_per_epoch, wps, val_s, left):
+    """Epochs of each phase, in the ratio, that fit `left` seconds (at least one each)."""
+    per_unit = sum(r * (n / wps + val_s) for r, n in zip(ratio, windows_per_epoch)) / sum(ratio)
+    units = left / per_unit
+    return [max(1, int(round(r * units / sum(ratio)))) for r in ratio]
 
 
 @torch.no_grad()
@@ -130,12 +217,14 @@ def main():
     ap.add_argument("--widths", default="8,16,32,32")
     ap.add_argument("--seq", type=int, default=3)
     ap.add_argument("--batch", type=int, default=3)
-    ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--phase2-epochs", type=int, default=12)
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--phase2-epochs", type=int, default=8)
+    ap.add_argument("--patch", type=int, default=64)
+    ap.add_argument("--dice", type=float, default=1.0)
     ap.add_argument("--lr", type=float, default=0.002)
     ap.add_argument("--lr2", type=float, default=0.001)
     ap.add_argument("--empty-skip", type=float, default=0.7)
-    ap.add_argument("--time-budget", type=float, default=1780)
+    ap.add_argument("--time-budget", type=float, default=None)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-augment", action="store_true")
     args = ap.parse_args()
@@ -154,37 +243,52 @@ def main():
     best, best_score = None, -1.0
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     steps = 0
-    schedule = [1] * args.epochs + [2] * args.phase2_epochs
-    for epoch, phase in enumerate(schedule, 1):
-        if phase == 2 and (epoch == 1 or schedule[epoch - 2] == 1):
-            for g in opt.param_groups:
-                g["lr"] = args.lr2
+    counts = [args.epochs, args.phase2_epochs]
+    epoch, n_cls = 0, len(LABELS)
+    while epoch < sum(counts):
+        phase = 1 if epoch < counts[0] else 2
+        index, count = (epoch, counts[0]) if phase == 1 else (epoch - counts[0], counts[1])
         picks = windows(train, args.seq, phase, rng, args.empty_skip)
         model.train()
-        losses, partial = [], False
+        losses, e0 = [], time.perf_counter()
         for b in range(0, len(picks), args.batch):
-            if time.perf_counter() - t0 > args.time_budget:
-                partial = True
-                break
-            x, y = batch_of(train, picks[b:b + args.batch], args.seq, rng, not args.no_augment)
-            logits = model(x)  # N,T,K,H,W
-            loss = F.cross_entropy(logits.flatten(0, 1), y.flatten(0, 1),
-                                   weight=weights if phase == 1 else None)
+            for g in opt.param_groups:
+                g["lr"] = cosine_lr(args.lr if phase == 1 else args.lr2, index, count, b / len(picks))
+            x, y = batch_of(train, picks[b:b + args.batch], args.seq, rng, not args.no_augment,
+                            args.patch)
+            logits = model(x).flatten(0, 1)  # N·T,K,H,W
+            target = y.flatten(0, 1)
+            loss = F.cross_entropy(logits, target, weight=weights if phase == 1 else None)
+            if args.dice > 0:
+                loss = loss + args.dice * soft_dice(logits, target, n_cls)
             opt.zero_grad()
             loss.backward()
             opt.step()
             losses.append(float(loss))
             steps += 1
+        train_s = time.perf_counter() - e0
+        v0 = time.perf_counter()
         scores = np.mean([dice(predict(model, c, args.seq), c["classes"]) for c in val], axis=0)
+        val_s = time.perf_counter() - v0
+        epoch += 1
+        if args.time_budget and epoch == 1:
+            # Windows per epoch of each phase: phase 2's with the expected share of empty ones kept.
+            tumour = len(windows(train, args.seq, 1, rng, 0))
+            every = len(windows(train, args.seq, 2, np.random.default_rng(0), 0))
+            per_epoch = [tumour, tumour + (every - tumour) * (1 - args.empty_skip)]
+            left = args.time_budget - (time.perf_counter() - t0)
+            rest = fit_epochs([args.epochs, args.phase2_epochs], per_epoch, len(picks) / train_s,
+                              val_s, left + per_epoch[0] / (len(picks) / train_s) + val_s)
+            counts = rest
+            print(json.dumps({"plan": counts, "windows_per_second": round(len(picks) / train_s, 2),
+                              "validation_seconds": round(val_s, 1)}), flush=True)
         if scores.mean() > best_score:
             best_score = scores.mean()
             best = {k: v.clone() for k, v in model.state_dict().items()}
-        print(json.dumps({"epoch": epoch, "phase": phase, "partial": partial, "batches": len(losses),
+        print(json.dumps({"epoch": epoch, "phase": phase, "batches": len(losses),
                           "loss": float(np.mean(losses)) if losses else None,
                           "dice": [round(float(s), 4) for s in scores],
                           "seconds": round(time.perf_counter() - t0, 1)}), flush=True)
-        if partial:
-            break
 
     model.load_state_dict(best)
     os.makedirs(args.pred, exist_ok=True)

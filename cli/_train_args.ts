@@ -34,6 +34,9 @@ training (paper section 4.2)
   --batch B            windows per batch (default ${D.batch})
   --epochs N           phase-1 epochs: tumour windows, median-frequency-balanced loss (default ${D.epochs})
   --phase2-epochs N    phase-2 epochs: all windows, unweighted loss, --lr2 (default ${D.phase2Epochs})
+  --dice W             weight of the soft Dice term beside the cross-entropy, both phases
+                       (default ${D.dice}; 0: cross-entropy alone, the paper's loss). Dice weighs
+                       each region's overlap, so small regions count as much as large ones
   --lr X               phase-1 Adam learning rate (default ${D.lr})
   --lr2 X              phase-2 learning rate (default lr × ${D.lr2Share})
   --lr-schedule NAME   learning rate within each phase: cosine (default: decays to a tenth of
@@ -84,6 +87,7 @@ const OPTIONS = {
   epochs: { type: "string", default: String(D.epochs) },
   "phase2-epochs": { type: "string", default: String(D.phase2Epochs) },
   lr: { type: "string", default: String(D.lr) },
+  dice: { type: "string", default: String(D.dice) },
   lr2: { type: "string" },
   "empty-skip": { type: "string", default: "0.7" },
   "single-phase": { type: "boolean", default: false },
@@ -203,6 +207,7 @@ export function parseTrainArgs(args: string[]): TrainArgs | number {
       epochs: int("epochs"),
       phase2Epochs: int("phase2-epochs"),
       lr: num("lr", 1e-12, 10),
+      dice: num("dice", 0, 100),
       lr2: values.lr2 === undefined ? undefined : num("lr2", 1e-12, 10),
       emptySkip: num("empty-skip", 0, 1),
       augment: augmentFromFlags({

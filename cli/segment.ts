@@ -9,6 +9,7 @@
 
 import { loadModel } from "../io/checkpoint.ts";
 import { trainedOnSynthetic } from "../model/checkpoint.ts";
+import { DEFAULT_MODEL_URL } from "../model/default_model.ts";
 import { pathKind } from "../io/files.ts";
 import type { NetworkSliceModel } from "../model/network_slice_model.ts";
 import type { InferenceOptions } from "../pipeline/segment_case.ts";
@@ -17,9 +18,7 @@ import { segmentTasks } from "./_segment_loop.ts";
 import { planLine, planSegmentation } from "./_segment_plan.ts";
 
 /** The checkpoint used when `--model` is not given. */
-export const DEFAULT_MODEL: string = decodeURIComponent(
-  new URL("../models/default.safetensors", import.meta.url).pathname,
-);
+export const DEFAULT_MODEL: string = decodeURIComponent(DEFAULT_MODEL_URL.pathname);
 
 /** Loads `--model` or the default checkpoint, and says which and how it segments. */
 async function openModel(

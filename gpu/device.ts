@@ -7,6 +7,9 @@
 
 /** Thrown when no WebGPU adapter or device can be had; the message says how to get one. */
 export class GpuUnavailableError extends Error {
+  /** What failed, without the advice (e.g. "requestAdapter() returned null"). */
+  readonly detail: string;
+
   /** Makes the error with a message that says how to get an adapter. */
   constructor(detail: string) {
     super(
@@ -15,6 +18,7 @@ export class GpuUnavailableError extends Error {
         "(OpenGL, llvmpipe); DENO_WEBGPU_BACKEND=vulkan|gl picks the backend.",
     );
     this.name = "GpuUnavailableError";
+    this.detail = detail;
   }
 }
 

@@ -55,6 +55,7 @@ export {
   softmaxCrossEntropy,
   type SoftmaxCrossEntropyOptions,
 } from "./ops/softmax_cross_entropy.ts";
+export { softDice } from "./ops/soft_dice.ts";
 export { softmax } from "./ops/softmax.ts";
 export { argmaxChannels } from "./ops/argmax.ts";
 export {

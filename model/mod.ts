@@ -60,3 +60,4 @@ export {
 } from "./checkpoint.ts";
 export { type SliceModel, type SliceStepResult, type SliceWindow } from "./slice_model.ts";
 export { NetworkSliceModel } from "./network_slice_model.ts";
+export { DEFAULT_MODEL_URL, fetchCheckpoint } from "./default_model.ts";

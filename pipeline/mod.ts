@@ -57,3 +57,9 @@ export {
   segmentToBytes,
   windowing,
 } from "./segment_case.ts";
+export {
+  type NiftiModalities,
+  segmentNifti,
+  type SegmentNiftiOptions,
+  type SegmentProgress,
+} from "./segment_nifti.ts";

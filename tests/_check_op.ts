@@ -1,5 +1,5 @@
 // Shared op checker: GPU against the CPU reference, and reference backward against finite differences.
-import assert from "node:assert/strict";
+// No node:assert here: the browser op checks bundle this file for Chromium.
 import { Random } from "../data/random.ts";
 import { Tape } from "../gpu/autograd.ts";
 import { Tensor } from "../gpu/tensor.ts";
@@ -7,6 +7,11 @@ import { Tensor } from "../gpu/tensor.ts";
 /** Deterministic uniform numbers in [lo, hi): the shared generator started from the raw `seed`. */
 export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float64Array {
   return new Random(seed).uniforms(n, lo, hi);
+}
+
+/** Throws `message` unless `condition` holds. */
+function ensure(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
 }
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -17,9 +22,8 @@ export function assertClose(
   expected: ArrayLike<number>,
   { atol = 1e-4, rtol = 1e-4, what = "value" } = {},
 ): void {
-  assert.equal(
-    actual.length,
-    expected.length,
+  ensure(
+    actual.length === expected.length,
     `${what}: length ${actual.length} ≠ ${expected.length}`,
   );
   let worst = -1;
@@ -31,12 +35,11 @@ export function assertClose(
       worstExcess = excess;
     }
   }
-  if (worst >= 0) {
-    assert.fail(
-      `${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} ` +
-        `(atol ${atol}, rtol ${rtol})`,
-    );
-  }
+  ensure(
+    worst < 0,
+    `${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} ` +
+      `(atol ${atol}, rtol ${rtol})`,
+  );
 }
 
 /** What {@linkcode checkOp} compares. */
@@ -76,7 +79,7 @@ export async function checkOp(check: OpCheck): Promise<void> {
   for (let k = 0; k < tensors.length; k++) {
     if (!want[k]) continue;
     const g = tensors[k].grad;
-    assert.ok(g, `backward: input ${k} got no gradient`);
+    ensure(g, `backward: input ${k} got no gradient`);
     assertClose(await g.read(), want[k]!, { ...tol, what: `gradient of input ${k}` });
   }
 }
@@ -109,7 +112,7 @@ export function checkGradient(check: GradientCheck): void {
   inputs.forEach((x, k) => {
     const a = analytic[k];
     if (!a) return;
-    assert.equal(a.length, x.length, `gradient ${k} has the wrong length`);
+    ensure(a.length === x.length, `gradient ${k} has the wrong length`);
     const step = Math.max(1, Math.floor(x.length / (check.samples ?? 64)));
     for (let i = 0; i < x.length; i += step) {
       const keep = x[i];
@@ -120,7 +123,7 @@ export function checkGradient(check: GradientCheck): void {
       x[i] = keep;
       const numeric = (up - down) / (2 * eps);
       const err = Math.abs(numeric - a[i]);
-      assert.ok(
+      ensure(
         err <= tol * (1 + Math.abs(numeric)),
         `input ${k} element ${i}: analytic ${a[i]}, finite differences ${numeric}`,
       );

@@ -6,72 +6,29 @@ import {
 } from "../gpu/ops/batch_norm.ts";
 import { foldBatchNorm, foldBatchNormReference } from "../gpu/ops/batch_norm_fold.ts";
 import { Tensor } from "../gpu/tensor.ts";
-import { assertClose, checkGradient, checkOp, randomArray } from "./_check_op.ts";
+import { assertClose, checkGradient, randomArray } from "./_check_op.ts";
 import { gpuTest } from "./_gpu.ts";
+import { checkBatchNorm, runningStats } from "./_op_checks.ts";
 
-/** Random running statistics for C channels (variances positive). */
-const running = (c: number) => ({
-  runningMean: randomArray(c, 31, -0.5, 0.5),
-  runningVar: randomArray(c, 32, 0.5, 1.5),
-});
-
-/** Checks GPU forward/backward against the reference, then the running-stat update. */
-async function check(shape: number[], training: boolean, offset = 0, tol = 1e-4) {
-  const c = shape[1];
-  const stats = running(c);
-  const gpuStats = {
-    runningMean: Tensor.from(stats.runningMean, [c]),
-    runningVar: Tensor.from(stats.runningVar, [c]),
-  };
-  const size = shape.reduce((a, b) => a * b, 1);
-  const inputs = [
-    randomArray(size, 5).map((v) => v * 3 + offset),
-    randomArray(c, 6),
-    randomArray(c, 7),
-  ];
-  const opts = { shape, training, momentum: 0.3 };
-  const params = ([, gamma, beta]: Float64Array[]) => ({ gamma, beta, ...stats });
-  await checkOp({
-    shapes: [shape, [c], [c]],
-    inputs,
-    reference: (xs) => batchNormReference(xs[0], params(xs), opts).y,
-    gpu: ([x, gamma, beta]) =>
-      batchNorm(x, { gamma, beta, ...gpuStats }, { training, momentum: 0.3 }),
-    referenceBackward: (xs, g) => {
-      const r = batchNormBackwardReference(xs[0], g, { ...opts, params: params(xs) });
-      return [r.dx, r.dgamma, r.dbeta];
-    },
-    atol: tol,
-    rtol: tol,
-  });
-  const want = batchNormReference(inputs[0], params(inputs), opts);
-  assertClose(await gpuStats.runningMean.read(), want.runningMean, {
-    what: "running mean",
-    atol: tol,
-  });
-  assertClose(await gpuStats.runningVar.read(), want.runningVar, {
-    what: "running var",
-    atol: tol,
-    rtol: tol,
-  });
-}
-
-gpuTest("batch_norm train: N=1, C=1, 3×1", () => check([1, 1, 3, 1], true));
-gpuTest("batch_norm train: N=1, C=3, odd", () => check([1, 3, 7, 9], true));
-gpuTest("batch_norm train: N=3, C=5, 13×11", () => check([3, 5, 13, 11], true));
-gpuTest("batch_norm train: vec4 planes, 6×10", () => check([3, 5, 6, 10], true));
+gpuTest("batch_norm train: N=1, C=1, 3×1", () => checkBatchNorm([1, 1, 3, 1], true));
+gpuTest("batch_norm train: N=1, C=3, odd", () => checkBatchNorm([1, 3, 7, 9], true));
+gpuTest("batch_norm train: N=3, C=5, 13×11", () => checkBatchNorm([3, 5, 13, 11], true));
+gpuTest("batch_norm train: vec4 planes, 6×10", () => checkBatchNorm([3, 5, 6, 10], true));
 gpuTest(
   "batch_norm train: vec4, 256 parts, mean 100",
-  () => check([2, 2, 256, 258], true, 100, 2e-4),
+  () => checkBatchNorm([2, 2, 256, 258], true, 100, 2e-4),
 );
 gpuTest(
   "batch_norm train: 256 parts, mean 100 (shifted sums)",
-  () => check([2, 3, 131, 129], true, 100, 2e-4),
+  () => checkBatchNorm([2, 3, 131, 129], true, 100, 2e-4),
 );
-gpuTest("batch_norm train: C=70 (two workgroups of channels)", () => check([2, 70, 5, 3], true));
-gpuTest("batch_norm inference: N=1, C=1", () => check([1, 1, 1, 1], false));
-gpuTest("batch_norm inference: N=2, C=5, odd", () => check([2, 5, 17, 19], false));
-gpuTest("batch_norm inference: vec4 planes", () => check([2, 5, 4, 3], false));
+gpuTest(
+  "batch_norm train: C=70 (two workgroups of channels)",
+  () => checkBatchNorm([2, 70, 5, 3], true),
+);
+gpuTest("batch_norm inference: N=1, C=1", () => checkBatchNorm([1, 1, 1, 1], false));
+gpuTest("batch_norm inference: N=2, C=5, odd", () => checkBatchNorm([2, 5, 17, 19], false));
+gpuTest("batch_norm inference: vec4 planes", () => checkBatchNorm([2, 5, 4, 3], false));
 
 gpuTest("batch_norm: running stats move towards the batch over repeated steps", async () => {
   const x = Tensor.from(randomArray(2 * 2 * 4 * 4, 3).map((v) => 2 * v + 1), [2, 2, 4, 4]);
@@ -144,7 +101,7 @@ for (const withBias of [true, false]) {
       const params = {
         gamma: randomArray(cout, 13),
         beta: randomArray(cout, 14),
-        ...running(cout),
+        ...runningStats(cout),
       };
       const gpuParams = {
         gamma: Tensor.from(params.gamma, [cout]),
@@ -177,7 +134,7 @@ for (const withBias of [true, false]) {
 for (const training of [true, false]) {
   Deno.test(`batch_norm ${training ? "train" : "inference"}: reference backward matches finite differences`, () => {
     const shape = [2, 3, 3, 5];
-    const stats = running(3);
+    const stats = runningStats(3);
     const opts = { shape, training };
     const params = ([, gamma, beta]: Float64Array[]) => ({ gamma, beta, ...stats });
     checkGradient({

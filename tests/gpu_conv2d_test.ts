@@ -3,13 +3,13 @@ import { Tensor } from "../gpu/tensor.ts";
 import {
   conv2d,
   conv2dBackwardReference,
-  type Conv2dDims,
   type Conv2dOptions,
   conv2dReference,
 } from "../gpu/ops/conv2d.ts";
 import { prepackConv2d } from "../gpu/ops/conv2d_prepack.ts";
 import { checkGradient, checkOp } from "./_check_op.ts";
 import { gpuTest } from "./_gpu.ts";
+import { checkConv2d, conv2dDims } from "./_op_checks.ts";
 
 // [n, cin, h, w, cout, k]: odd sizes, single channels, channel counts not multiples of the tiles.
 const CASES: number[][] = [
@@ -21,47 +21,26 @@ const CASES: number[][] = [
   [2, 7, 3, 9, 4, 1],
 ];
 
-function dimsOf([n, cin, h, w, cout, k]: number[]): Conv2dDims {
-  return { n, cin, h, w, cout, k };
-}
-
-async function check(c: number[], withBias: boolean, tol = 1e-4): Promise<void> {
-  const d = dimsOf(c);
-  const shapes = [[d.n, d.cin, d.h, d.w], [d.cout, d.cin, d.k, d.k]];
-  if (withBias) shapes.push([d.cout]);
-  await checkOp({
-    shapes,
-    reference: ([x, w, b]) => conv2dReference(x, w, b ?? null, d),
-    gpu: ([x, w, b]) => conv2d(x, w, { bias: b ?? null }),
-    referenceBackward: ([x, w, b], g) => {
-      const r = conv2dBackwardReference(x, w, g, d);
-      return b ? [r.dx, r.dw, r.db] : [r.dx, r.dw];
-    },
-    atol: tol,
-    rtol: tol,
-  });
-}
-
 gpuTest("conv2d: GPU matches reference on odd shapes, with bias", async () => {
-  for (const c of CASES) await check(c, true);
+  for (const c of CASES) await checkConv2d(c, true);
 });
 
 gpuTest("conv2d: GPU matches reference without bias", async () => {
-  for (const c of CASES.slice(0, 3)) await check(c, false);
+  for (const c of CASES.slice(0, 3)) await checkConv2d(c, false);
 });
 
 gpuTest("conv2d: realistic channels 32→64 at 17×13 and 1×1 256→64", async () => {
-  await check([2, 32, 17, 13, 64, 3], true, 1e-3);
-  await check([1, 256, 5, 7, 64, 1], true, 1e-3);
+  await checkConv2d([2, 32, 17, 13, 64, 3], true, 1e-3);
+  await checkConv2d([1, 256, 5, 7, 64, 1], true, 1e-3);
 });
 
 gpuTest("conv2d: inputs wider than one uniform slice (Cin 600, 3×3)", async () => {
-  await check([1, 600, 3, 5, 6, 3], true, 1e-3);
+  await checkConv2d([1, 600, 3, 5, 6, 3], true, 1e-3);
 });
 
 Deno.test("conv2d: reference backward matches finite differences", () => {
   for (const c of [[1, 2, 4, 5, 3, 3], [2, 3, 3, 4, 2, 1]]) {
-    const d = dimsOf(c);
+    const d = conv2dDims(c);
     checkGradient({
       shapes: [[d.n, d.cin, d.h, d.w], [d.cout, d.cin, d.k, d.k], [d.cout]],
       forward: ([x, w, b]) => conv2dReference(x, w, b, d),
@@ -94,7 +73,7 @@ gpuTest("conv2d: direct and Winograd kernels, other register tiles, agree", asyn
   for (
     const c of [[2, 6, 7, 11, 13, 3], [1, 1, 1, 2, 1, 3], [2, 17, 6, 5, 14, 3], [1, 20, 3, 4, 5, 1]]
   ) {
-    const d = dimsOf(c);
+    const d = conv2dDims(c);
     for (const options of VARIANTS) {
       await checkOp({
         shapes: [[d.n, d.cin, d.h, d.w], [d.cout, d.cin, d.k, d.k], [d.cout]],

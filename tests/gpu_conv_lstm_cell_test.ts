@@ -5,41 +5,20 @@ import {
   convLstmCellReference,
 } from "../gpu/ops/conv_lstm_cell.ts";
 import { Tensor } from "../gpu/tensor.ts";
-import { assertClose, checkGradient, checkOp, randomArray } from "./_check_op.ts";
+import { assertClose, checkGradient, randomArray } from "./_check_op.ts";
 import { gpuTest } from "./_gpu.ts";
+import { cellInputs, type CellShape, checkConvLstmCell } from "./_op_checks.ts";
 
-type Shape = [number, number, number, number];
+type Shape = CellShape;
 const dimsOf = ([n, c, h, w]: Shape) => ({ n, c, h, w });
 const gatesOf = ([n, c, h, w]: Shape): Shape => [n, 4 * c, h, w];
-// Pre-activations in [-3, 3) reach the saturated ends of σ and tanh.
-const inputsOf = (s: Shape, seed: number) => [
-  randomArray(4 * s[0] * s[1] * s[2] * s[3], seed, -3, 3),
-  randomArray(s[0] * s[1] * s[2] * s[3], seed + 1, -2, 2),
-];
 const SHAPES: Shape[] = [[1, 1, 1, 1], [1, 3, 5, 7], [2, 5, 9, 13], [3, 64, 15, 15]];
 
 for (const output of ["h", "c"] as const) {
   gpuTest(
     `convLstmCell: GPU output ${output} matches reference, forward and backward`,
     async () => {
-      for (const s of SHAPES) {
-        const dims = dimsOf(s);
-        await checkOp({
-          shapes: [gatesOf(s), s],
-          inputs: inputsOf(s, 3),
-          reference: ([g, c]) => convLstmCellReference(g, c, dims)[output],
-          gpu: ([g, c]) => convLstmCell(g, c)[output],
-          referenceBackward: ([g, c], grad) => {
-            const zero = new Float64Array(grad.length);
-            const r = convLstmCellBackwardReference(
-              { gates: g, c },
-              output === "h" ? { h: grad, c: zero } : { h: zero, c: grad },
-              dims,
-            );
-            return [r.dgates, r.dc];
-          },
-        });
-      }
+      for (const s of SHAPES) await checkConvLstmCell(s, output);
     },
   );
 }
@@ -49,7 +28,7 @@ gpuTest(
   async () => {
     const s: Shape = [2, 3, 7, 5];
     const dims = dimsOf(s);
-    const [g, c] = inputsOf(s, 11);
+    const [g, c] = cellInputs(s, 11);
     g[0] = 80; // tanh/σ of large arguments must not turn into NaN
     g[1] = -80;
     g[g.length - 1] = 80;
@@ -78,7 +57,7 @@ Deno.test("convLstmCell: reference backward matches finite differences", () => {
     const size = s[0] * s[1] * s[2] * s[3];
     checkGradient({
       shapes: [gatesOf(s), s],
-      inputs: inputsOf(s, 5),
+      inputs: cellInputs(s, 5),
       forward: ([g, c]) => {
         const r = convLstmCellReference(g, c, dims);
         const both = new Float64Array(2 * size);

@@ -26,6 +26,7 @@ export const TRAIN_DEFAULTS = {
   epochs: 4,
   phase2Epochs: 8,
   lr: 2e-3,
+  dice: 1,
   /** Phase 2 starts at this share of `lr`. */
   lr2Share: 0.5,
   patch: 64,
@@ -76,6 +77,9 @@ export function resolveTrainOptions(options: TrainOptions) {
     }
   };
   positive(o.lr, "--lr");
+  if (!(Number.isFinite(o.dice) && o.dice >= 0)) {
+    throw new RangeError(`--dice ${o.dice}: expected a number >= 0`);
+  }
   positive(lr2, "--lr2");
   count(o.epochs, "--epochs");
   count(o.phase2Epochs, "--phase2-epochs");
@@ -202,6 +206,7 @@ export function fingerprintOf(
     batch: o.batch,
     seed: o.seed,
     emptySkip: o.emptySkip,
+    dice: o.dice,
     augment: o.augment,
     patch: o.patch ?? 0,
     patchTumourShare: o.patchTumourShare ?? DEFAULT_TUMOUR_SHARE,

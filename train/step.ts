@@ -9,6 +9,9 @@
 
 import { Tape } from "../gpu/autograd.ts";
 import { adamStep } from "../gpu/ops/adam.ts";
+import { add } from "../gpu/ops/add.ts";
+import { mul } from "../gpu/ops/mul.ts";
+import { softDice } from "../gpu/ops/soft_dice.ts";
 import { softmaxCrossEntropy } from "../gpu/ops/softmax_cross_entropy.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { TensorScope } from "../gpu/tensor_scope.ts";
@@ -18,7 +21,8 @@ import { assembleBatch, type BatchArrays, type LoadedCase } from "./training_dat
 import type { PatchOptions, TrainingWindow } from "./window_sampler.ts";
 
 /**
- * One optimisation step on assembled arrays; returns the batch's loss.
+ * One optimisation step on assembled arrays; returns the batch's loss: the
+ * (class-weighted) cross-entropy, plus `dice` × the soft Dice loss when `dice` > 0.
  *
  * @example
  * ```ts
@@ -45,7 +49,7 @@ import type { PatchOptions, TrainingWindow } from "./window_sampler.ts";
 export async function trainStep(
   network: SegmentationNetwork,
   arrays: BatchArrays,
-  options: { weights: Tensor | null; lr: number },
+  options: { weights: Tensor | null; lr: number; dice?: number },
 ): Promise<number> {
   const scope = TensorScope.begin();
   try {
@@ -57,11 +61,14 @@ export async function trainStep(
       label: "train.labels",
     });
     const tape = new Tape();
-    const loss = tape.run(() =>
-      softmaxCrossEntropy(network.forward(x, { steps: arrays.seq, mode: "train" }), y, {
-        weights: options.weights,
-      })
-    );
+    const dice = options.dice ?? 0;
+    const loss = tape.run(() => {
+      const logits = network.forward(x, { steps: arrays.seq, mode: "train" });
+      const ce = softmaxCrossEntropy(logits, y, { weights: options.weights });
+      if (dice === 0) return ce;
+      const overlap = softDice(logits, y);
+      return add(ce, dice === 1 ? overlap : mul(overlap, Tensor.from([dice], [1])));
+    });
     tape.backward(loss);
     adamStep(network.params, { lr: options.lr });
     network.params.zeroGrad();
@@ -117,6 +124,7 @@ export async function trainBatch(
     patch?: PatchOptions;
     weights: Tensor | null;
     lr: number;
+    dice?: number;
   },
 ): Promise<number> {
   const { at } = options;
@@ -127,7 +135,8 @@ export async function trainBatch(
     augment: options.augment,
     patch: options.patch,
   });
-  const loss = await trainStep(network, arrays, { weights: options.weights, lr: options.lr });
+  const { weights, lr, dice } = options;
+  const loss = await trainStep(network, arrays, { weights, lr, dice });
   if (!Number.isFinite(loss)) {
     throw new RangeError(
       `training diverged at epoch ${at.epoch + 1}, batch ${at.step + 1} (loss ${loss}); ` +

@@ -34,6 +34,12 @@ export interface TrainOptions {
   epochs?: number;
   /** Phase-2 epochs (all windows, unweighted loss, `lr2`). Default 8; a ratio with `timeBudget`. */
   phase2Epochs?: number;
+  /**
+   * Weight of the soft Dice term added to the cross-entropy (both phases):
+   * Dice weighs each region's overlap, so small regions (core, enhancing)
+   * count as much as oedema. Default 1; 0 trains on cross-entropy alone (the paper's loss).
+   */
+  dice?: number;
   /** Phase-1 learning rate. Default 2e-3. */
   lr?: number;
   /** Phase-2 learning rate. Default `lr / 2`. */

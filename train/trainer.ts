@@ -253,6 +253,7 @@ async function trainEpoch(
       patch: { size: patchFor(o.patch, cases), tumourShare: o.patchTumourShare },
       weights: plan.weighted ? weights : null,
       lr: learningRate(plan, state.step / batches.length),
+      dice: o.dice,
     });
     state.step++;
     state.lossSum += loss;
