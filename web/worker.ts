@@ -62,7 +62,13 @@ async function segment(request: SegmentRequest): Promise<void> {
   });
   const seconds = (performance.now() - t0) / 1000;
   const convention = labelConvention(model.convention).name;
-  const dice = request.seg ? await diceAgainst(request.seg, labels, convention) : undefined;
+  // A label file that does not fit (other convention, other size) costs the Dice, not the result.
+  const dice = request.seg
+    ? await diceAgainst(request.seg, labels, convention).catch((error) => {
+      post({ type: "warning", line: `no Dice: ${messageOf(error)}` });
+      return undefined;
+    })
+    : undefined;
   post({ type: "done", labels, convention, seconds, dice }, [labels.buffer as ArrayBuffer]);
 }
 
