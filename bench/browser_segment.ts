@@ -84,6 +84,8 @@ if (import.meta.main) {
       const t0 = performance.now();
       await segmentNifti(files, { model, tta: values.tta });
       times.deno.push((performance.now() - t0) / 1000);
+      // Each run waits for its own status line.
+      await page.evaluate(() => (document.getElementById("status")!.textContent = ""));
       await page.setInputFiles("#files", [...paths, seg]);
       await page.click("#segment");
       await page.waitForFunction(
@@ -101,8 +103,6 @@ if (import.meta.main) {
       console.log(
         `repeat ${r + 1}: Deno ${times.deno[r].toFixed(1)} s, Chromium ${seconds.toFixed(1)} s`,
       );
-      // The next run starts from a fresh status line.
-      await page.evaluate(() => (document.getElementById("status")!.textContent = ""));
     }
     for (const [name, t] of Object.entries(times)) {
       const best = Math.min(...t);
