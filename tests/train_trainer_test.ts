@@ -135,7 +135,14 @@ gpuTest(
       assert.equal(result.stopped, "done");
       const [n1, n2] = result.plan.epochs;
       assert.ok(n1 >= 1 && n2 >= 1, `plan ${n1} + ${n2}`);
-      assert.ok(n2 >= 2 * n1, `ratio kept roughly: ${n1} + ${n2}`);
+      // The first plan keeps the ratio; a re-plan (a loaded machine runs behind) may change what is left.
+      const first = lines.map((l) =>
+        /^plan for .*phase 1 (\d+) epochs? .*phase 2 (\d+) epochs?/.exec(l)
+      )
+        .find((m) => m);
+      assert.ok(first, lines.join("\n"));
+      const [p1, p2] = [Number(first[1]), Number(first[2])];
+      assert.ok(p2 >= 2 * p1, `ratio kept roughly: ${p1} + ${p2}`);
       assert.deepEqual(result.history.map((r) => r.phase), [
         ...Array(n1).fill(1),
         ...Array(n2).fill(2),

@@ -242,7 +242,7 @@ const MAX_THREADS = 4096;
  * const logits = Tensor.zeros([1, 2, 1, 2]); // p = 0.5 everywhere
  * const labels = Tensor.from([0, 1], [1, 1, 1, 2]);
  * const loss = softDice(logits, labels);
- * console.log((await loss.read())[0].toFixed(4)); // 0.2500: 1 − (2·0.5 + 1) / (1 + 1 + 1) … of class 1
+ * console.log((await loss.read())[0].toFixed(4)); // 0.3333: 1 − (2·0.5 + 1) / (1 + 1 + 1), class 1
  * scope.end();
  * ```
  */
