@@ -10,7 +10,6 @@
 import { Tape } from "../gpu/autograd.ts";
 import { adamStep } from "../gpu/ops/adam.ts";
 import { add } from "../gpu/ops/add.ts";
-import { mul } from "../gpu/ops/mul.ts";
 import { softDice } from "../gpu/ops/soft_dice.ts";
 import { softmaxCrossEntropy } from "../gpu/ops/softmax_cross_entropy.ts";
 import { Tensor } from "../gpu/tensor.ts";
@@ -66,8 +65,7 @@ export async function trainStep(
       const logits = network.forward(x, { steps: arrays.seq, mode: "train" });
       const ce = softmaxCrossEntropy(logits, y, { weights: options.weights });
       if (dice === 0) return ce;
-      const overlap = softDice(logits, y);
-      return add(ce, dice === 1 ? overlap : mul(overlap, Tensor.from([dice], [1])));
+      return add(ce, softDice(logits, y, { weight: dice }));
     });
     tape.backward(loss);
     adamStep(network.params, { lr: options.lr });

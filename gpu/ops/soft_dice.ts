@@ -16,7 +16,7 @@
  */
 
 import { isRecording, recordOp } from "../autograd.ts";
-import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
+import { dispatch, f32Bits, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
 import { checkLogits, eachPixel } from "./_softmax_pixels.ts";
 
@@ -99,7 +99,7 @@ function headerCode(k: number): string {
   return /* wgsl */ `
 const K = ${k}u;
 const SMOOTH = ${DICE_SMOOTH.toFixed(1)};
-struct P { pixels: u32, hw: u32, threads: u32 }
+struct P { pixels: u32, hw: u32, threads: u32, weight: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 `;
 }
@@ -185,7 +185,7 @@ fn main() {
     mean += (2.0 * total[c] + SMOOTH) / (total[K + c] + SMOOTH);
   }
   for (var j = 0u; j < 2u * K; j++) { sums[j] = total[j]; }
-  loss[0] = 1.0 - mean / f32(K - 1u);
+  loss[0] = bitcast<f32>(p.weight) * (1.0 - mean / f32(K - 1u));
 }`,
     },
     backward: {
@@ -213,7 +213,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     g[c] = -(hit - (2.0 * sums[c] + SMOOTH)) / (s * s * f32(K - 1u));
     dot += g[c] * q[c];
   }
-  for (var k = 0u; k < K; k++) { dlogits[base + k * p.hw] = gloss[0] * q[k] * (g[k] - dot); }
+  for (var k = 0u; k < K; k++) { dlogits[base + k * p.hw] = bitcast<f32>(p.weight) * gloss[0] * q[k] * (g[k] - dot); }
 }`,
     },
   };
@@ -228,7 +228,8 @@ const MAX_THREADS = 4096;
 
 /**
  * The soft Dice loss of softmax(logits) against labels over the whole batch,
- * as a [1] tensor (computed on the GPU; nothing is read back).
+ * times `options.weight` (default 1), as a [1] tensor (computed on the GPU;
+ * nothing is read back).
  * Differentiable in the logits.
  *
  * @example
@@ -246,7 +247,11 @@ const MAX_THREADS = 4096;
  * scope.end();
  * ```
  */
-export function softDice(logits: Tensor, labels: Tensor): Tensor {
+export function softDice(
+  logits: Tensor,
+  labels: Tensor,
+  options: { weight?: number } = {},
+): Tensor {
   const [pixels, hw, k] = checkLogits("softDice", logits);
   const [n, , h, w] = logits.shape;
   if (k < 2) throw new RangeError(`softDice: logits [${logits.shape}] need at least 2 classes`);
@@ -255,7 +260,8 @@ export function softDice(logits: Tensor, labels: Tensor): Tensor {
   }
   const threads = Math.min(MAX_THREADS, Math.ceil(pixels / 64) * 64);
   const kernels = kernelsFor(k);
-  const params = [pixels, hw, threads];
+  // The weight scales loss and gradient in the kernels: no extra op or upload per step.
+  const params = [pixels, hw, threads, f32Bits(options.weight ?? 1)];
   const partial = Tensor.empty([threads, 2 * k], { label: "soft_dice.partial" });
   dispatch(kernels.partial, [logits, labels, partial], { params, workgroups: threads / 64 });
   const sums = Tensor.empty([2 * k], { label: "soft_dice.sums" });
