@@ -23,6 +23,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   },
   segment: { summary: "segment every case under a folder", load: () => import("./cli/segment.ts") },
   train: { summary: "train a model on a folder of cases", load: () => import("./cli/train.ts") },
+  cv: {
+    summary: "score a train --folds run out of fold; choose its postprocessing",
+    load: () => import("./cli/cv.ts"),
+  },
   demo: {
     summary: "synthesise, segment and score a few cases",
     load: () => import("./cli/demo.ts"),

@@ -69,14 +69,16 @@
 export { segmentCase } from "./io/segment.ts";
 export { type CaseSources, type SegmentCaseOptions } from "./pipeline/segment_case.ts";
 export {
+  type ModelInput,
   type NiftiModalities,
   segmentNifti,
   type SegmentNiftiOptions,
   type SegmentProgress,
 } from "./pipeline/segment_nifti.ts";
 // Models: a checkpoint from a path or bytes, as the network the pipeline runs.
-export { loadModel } from "./io/checkpoint.ts";
+export { checkpointPaths, loadModel } from "./io/checkpoint.ts";
 export type { NetworkSliceModel } from "./model/network_slice_model.ts";
+export { EnsembleSliceModel } from "./model/ensemble_slice_model.ts";
 export { DEFAULT_MODEL_URL } from "./model/default_model.ts";
 // NIfTI volumes and cases.
 export { readNifti, writeNifti } from "./io/nifti.ts";

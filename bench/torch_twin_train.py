@@ -131,12 +131,13 @@ def intensity(x, rng):
         b = v[brain]
         if rng.random() < 0.3:
             sign = -1.0 if rng.random() < 0.1 else 1.0
-            mean, std = b.mean(), b.std()
+            # Population deviation: a patch can hold a single brain voxel (sample std: NaN).
+            mean, std = b.mean(), b.std(unbiased=False)
             t = sign * b
             lo, hi = t.min(), t.max()
             t = ((t - lo) / max(float(hi - lo), 1e-7)) ** rng.uniform(0.7, 1.5) * (hi - lo) + lo
             t = sign * t
-            b = (t - t.mean()) / max(float(t.std()), 1e-7) * std + mean
+            b = (t - t.mean()) / max(float(t.std(unbiased=False)), 1e-7) * std + mean
         if rng.random() < 0.15:
             b = b * rng.uniform(0.75, 1.25)
         if rng.random() < 0.15:
@@ -261,6 +262,8 @@ def main():
             loss = F.cross_entropy(logits, target, weight=weights if phase == 1 else None)
             if args.dice > 0:
                 loss = loss + args.dice * soft_dice(logits, target, n_cls)
+            if not torch.isfinite(loss):  # as `train` does: a diverged run stops, it does not go on
+                sys.exit(f"epoch {epoch + 1} batch {b // args.batch + 1}: loss {float(loss)}")
             opt.zero_grad()
             loss.backward()
             opt.step()

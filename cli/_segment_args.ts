@@ -8,7 +8,11 @@ const USAGE = `usage: deno task segment IN OUT [options]
 
 Segments every case under IN (BraTS NIfTI or BRATS-2015 MetaImage folders, searched
 recursively) into OUT/<id>.nii.gz: uint8 labels with the FLAIR's dims and affine.
-  --model FILE         checkpoint (default models/default.safetensors)
+  --model FILE         checkpoint (default models/default.safetensors); several (a.safetensors,b...)
+                       or a folder (its *.safetensors and fold_*/*.safetensors, e.g. a train
+                       --folds run) make an ensemble: class probabilities averaged window by
+                       window before the arg-max (memory grows with the models, not the depth).
+                       A folder's postprocessing.json (written by deno task cv) is applied
   --tta                mirror test-time augmentation (4 passes: identity, x, y, xy flips)
   --window T[,O]       windowed inference: windows of T slices overlapping by O (default 0
                        for T = 3, else T/2), each from a fresh convLSTM state, overlapping
@@ -17,6 +21,14 @@ recursively) into OUT/<id>.nii.gz: uint8 labels with the FLAIR's dims and affine
                        whole depth (excludes --window)
   --batch B            stateful mode: slices per GPU batch (default 4)
   --min-enhancing N    if fewer than N voxels are predicted enhancing, relabel them as core
+  --largest-component  keep only the largest connected part of the whole tumour (6-connected);
+                       with --min-enhancing, components are removed first
+  --no-postprocessing  ignore the --model folder's postprocessing.json (the two flags above
+                       still apply)
+  --save-probabilities also write OUT/<id>_probabilities.nii.gz: 4-D (x, y, z, class) uint8,
+                       255 = probability 1 (scl_slope 1/255, so nibabel's get_fdata() gives
+                       probabilities), each voxel's classes summing to exactly 255; a case
+                       counts as done only when both files exist
   --labels NAME        write labels in this convention (default: the checkpoint's)
   --shard K/N          only cases K, K+N, K+2N, ... (0 <= K < N, in sorted order), for
                        spreading a cohort over N machines (e.g. a job array index)
@@ -48,6 +60,10 @@ export interface SegmentArgs {
   shard: Shard;
   /** Redo cases whose output exists. */
   overwrite: boolean;
+  /** Also write each case's class probabilities. */
+  saveProbabilities: boolean;
+  /** Ignore the model folder's postprocessing file. */
+  noPostprocessing: boolean;
   /** How each case is segmented. */
   inference: InferenceOptions;
 }
@@ -107,6 +123,9 @@ export function parseSegmentArgs(args: string[]): SegmentArgs | number {
       labels: { type: "string" },
       shard: { type: "string" },
       overwrite: { type: "boolean", default: false },
+      "largest-component": { type: "boolean" },
+      "no-postprocessing": { type: "boolean", default: false },
+      "save-probabilities": { type: "boolean", default: false },
     },
     min: 2,
   });
@@ -119,9 +138,19 @@ export function parseSegmentArgs(args: string[]): SegmentArgs | number {
     batch: integerFlag("batch", values.batch, 1),
     tta: values.tta,
     minEnhancing: integerFlag("min-enhancing", values["min-enhancing"], 0),
+    largestComponent: values["largest-component"],
     labels: values.labels === undefined
       ? undefined
       : labelConvention(values.labels).name as LabelConvention,
   };
-  return { input, output, model: values.model, shard, overwrite: values.overwrite, inference };
+  return {
+    input,
+    output,
+    model: values.model,
+    shard,
+    overwrite: values.overwrite,
+    saveProbabilities: values["save-probabilities"],
+    noPostprocessing: values["no-postprocessing"],
+    inference,
+  };
 }

@@ -1,18 +1,17 @@
 // `segment`'s work: each case streamed through the model under a progress bar, a bad case reported and skipped.
 
-import { pathKind } from "../io/files.ts";
 import { segmentCase } from "../io/segment.ts";
-import type { NetworkSliceModel } from "../model/network_slice_model.ts";
+import type { SliceModel } from "../model/slice_model.ts";
 import type { InferenceOptions } from "../pipeline/segment_case.ts";
 import { listenForInterrupt } from "./_interrupt.ts";
 import { Progress } from "./_progress.ts";
-import type { Task } from "./_segment_plan.ts";
+import { outputsExist, type Task } from "./_segment_plan.ts";
 import { messageOf } from "./_usage.ts";
 
 /** How the cases are segmented. */
 export interface SegmentLoopOptions {
-  /** The loaded model. */
-  model: NetworkSliceModel;
+  /** The loaded model (one network or an ensemble). */
+  model: SliceModel<unknown>;
   /** Window, TTA, labels, ... */
   inference: InferenceOptions;
   /** Redo a case whose output exists (else one written meanwhile, by another run on OUT, is skipped). */
@@ -47,6 +46,7 @@ async function segmentOne(step: Step, options: SegmentLoopOptions): Promise<bool
     const result = await segmentCase(task.kase, task.out, {
       ...options.inference,
       model: options.model,
+      probabilitiesPath: task.probabilities,
       signal,
       onSlice: (n) => {
         // Without a drawn bar, logs (and tests that interrupt mid-case) see output begin.
@@ -63,6 +63,8 @@ async function segmentOne(step: Step, options: SegmentLoopOptions): Promise<bool
       `${tag} ${task.id}: ${z} slices in ${result.seconds.toFixed(1)} s ` +
         `(${(z / result.seconds).toFixed(1)} slices/s)${
           result.relabelled ? ", small enhancing relabelled as core" : ""
+        }${
+          result.removed ? `, ${result.removed} voxels outside the largest tumour part removed` : ""
         }`,
     );
     return true;
@@ -106,7 +108,7 @@ export async function segmentTasks(
     for (const [i, task] of todo.entries()) {
       if (signal.aborted) break;
       const tag = `[${i + 1}/${todo.length}]`;
-      if (!options.overwrite && await pathKind(task.out) !== null) {
+      if (!options.overwrite && await outputsExist(task)) {
         progress.shrink(task.slices);
         progress.log(`${tag} ${task.id}: written meanwhile by another run, skipped`);
         result.skipped++;

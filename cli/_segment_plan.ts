@@ -24,6 +24,8 @@ export interface Task {
   kase: Case;
   /** Where its labels go. */
   out: string;
+  /** Where its class probabilities go, when they are asked for. */
+  probabilities?: string;
   /** Its depth in slices (0 when its header is unreadable: the case then fails). */
   slices: number;
 }
@@ -73,7 +75,7 @@ function jobsOf(cases: Case[], problems: CaseProblem[]): Job[] {
 export async function planSegmentation(
   input: string,
   output: string,
-  options: { shard: Shard; overwrite: boolean },
+  options: { shard: Shard; overwrite: boolean; probabilities?: boolean },
 ): Promise<SegmentPlan> {
   const { shard } = options;
   const { cases, problems } = await discoverCases(input);
@@ -102,14 +104,57 @@ export async function planSegmentation(
       continue;
     }
     seen.add(out);
-    if (!options.overwrite && await pathKind(out) !== null) {
+    const probabilities = options.probabilities
+      ? `${output}/${id}_probabilities.nii.gz`
+      : undefined;
+    if (!options.overwrite && await outputsExist({ out, probabilities })) {
       plan.skipped++;
       continue;
     }
-    const slices = await readVolumeGeometry(kase.modalities.flair).then((g) => g.shape[2], () => 0);
-    plan.todo.push({ id, path, kase, out, slices });
+    plan.todo.push(await taskFor(kase, { out, probabilities }));
   }
   return plan;
+}
+
+/**
+ * The task of segmenting `kase` into `files` (its depth read from the FLAIR's header).
+ *
+ * @example
+ * ```ts
+ * import { taskFor } from "./_segment_plan.ts";
+ * const m = (name: string) => `in/x/x_${name}.nii.gz`;
+ * const kase = {
+ *   id: "x", dir: "in/x", format: "nifti" as const,
+ *   modalities: { flair: m("flair"), t1: m("t1"), t1ce: m("t1ce"), t2: m("t2") },
+ * };
+ * const task = await taskFor(kase, { out: "pred/x.nii.gz" });
+ * console.log(task.out, task.slices); // "pred/x.nii.gz" 0: no such FLAIR (the case fails when segmented)
+ * ```
+ */
+export async function taskFor(
+  kase: Case,
+  files: { out: string; probabilities?: string },
+): Promise<Task> {
+  const slices = await readVolumeGeometry(kase.modalities.flair).then((g) => g.shape[2], () => 0);
+  return { id: kase.id, path: kase.dir, kase, ...files, slices };
+}
+
+/**
+ * Whether a task's outputs are all there (labels, and probabilities when asked for).
+ *
+ * @example
+ * ```ts
+ * import { outputsExist } from "./_segment_plan.ts";
+ * console.log(await outputsExist({ out: "no/such/file.nii.gz" })); // false
+ * ```
+ */
+export async function outputsExist(
+  files: { out: string; probabilities?: string },
+): Promise<boolean> {
+  for (const path of [files.out, files.probabilities]) {
+    if (path !== undefined && await pathKind(path) === null) return false;
+  }
+  return true;
 }
 
 /**

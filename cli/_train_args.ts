@@ -28,6 +28,15 @@ data
   --val-mode MODE      validation inference: windowed (default; windows of --seq slices from a
                        fresh convLSTM state, as segment's default) or stateful (state carried
                        through the whole depth)
+  --folds N            cross-validation: split DATA by case into N folds (deterministic from the
+                       sorted ids and --seed, stratified by whether a case has enhancing tumour);
+                       fold K trains on the others, validates on fold K, and writes to
+                       DIR/fold_K/ (FILE = DIR/NAME.safetensors: DIR/fold_K/NAME.safetensors,
+                       its validation cases' labels in DIR/fold_K/val/<id>.nii.gz, and
+                       DIR/fold_K/fold.json once done). Without --fold, the folds one after
+                       another; a finished fold (fold.json there) is skipped, so a rerun with
+                       --resume continues where the last one stopped. Score with deno task cv DIR
+  --fold K             train only fold K (0 <= K < N), e.g. one job of a scheduler's array
   --cache-cases N      cases kept loaded at once; windows are shuffled within groups of N (default ${D.cacheCases})
 training (paper section 4.2)
   --seq T              consecutive slices per window (default ${D.seq})
@@ -82,6 +91,8 @@ const OPTIONS = {
   "val-fraction": { type: "string", default: "0.2" },
   "val-mode": { type: "string", default: "windowed" },
   "cache-cases": { type: "string", default: String(D.cacheCases) },
+  folds: { type: "string" },
+  fold: { type: "string" },
   seq: { type: "string", default: String(D.seq) },
   batch: { type: "string", default: String(D.batch) },
   epochs: { type: "string", default: String(D.epochs) },
@@ -123,6 +134,8 @@ export interface TrainArgs {
   valDir?: string;
   /** Fraction of `data` held out when there is no `valDir`. */
   valFraction: number;
+  /** Cross-validation: the number of folds and the one to train (all, one after another, when undefined). */
+  folds?: { n: number; k?: number };
   /** `--data-note`, recorded in the checkpoint. */
   dataNote?: string;
   /** Train and compare every variant instead of one network. */
@@ -163,6 +176,24 @@ function valMode(value: string): "windowed" | "stateful" {
   return value;
 }
 
+/** `--folds N [--fold K]`, checked against each other and the flags they exclude. */
+function foldsFlags(
+  folds: string | undefined,
+  fold: string | undefined,
+  other: { val?: string; ablation: boolean },
+): TrainArgs["folds"] {
+  if (folds === undefined) {
+    if (fold !== undefined) throw new RangeError("--fold K needs --folds N");
+    return undefined;
+  }
+  const n = integerFlag("folds", folds, 2, "a whole number") as number;
+  const k = integerFlag("fold", fold, 0, "a whole number");
+  if (k !== undefined && k >= n) throw new RangeError(`--fold ${k} must be below --folds ${n}`);
+  if (other.val !== undefined) throw new RangeError("--folds and --val exclude each other");
+  if (other.ablation) throw new RangeError("--folds and --ablation exclude each other");
+  return k === undefined ? { n } : { n, k };
+}
+
 /**
  * Parses `train`'s arguments; returns the exit code when `--help` or a
  * malformed call (no DATA, no `--out`) ends the command.
@@ -189,11 +220,16 @@ export function parseTrainArgs(args: string[]): TrainArgs | number {
   const config = modelConfig(values.preset, { classes, ...(widths ? { widths } : {}) });
   const seed = int("seed");
   const valFraction = num("val-fraction", 0, 0.9);
+  const folds = foldsFlags(values.folds, values.fold, {
+    val: values.val,
+    ablation: values.ablation,
+  });
   return {
     data: positionals[0],
     out: values.out!, // parseCommand refused a call without --out
     valDir: values.val,
     valFraction,
+    ...(folds ? { folds } : {}),
     dataNote: values["data-note"],
     ablation: values.ablation,
     overwrite: values.overwrite,

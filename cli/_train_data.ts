@@ -6,7 +6,9 @@ import { caseSources, discoverCases } from "../io/cases.ts";
 import { pathKind } from "../io/files.ts";
 import { SYNTH_MARK } from "./synth.ts";
 import type { TrainingSource } from "../train/training_data.ts";
-import { openTrainingCases } from "../train/training_cases.ts";
+import { hasEnhancing, openTrainingCases } from "../train/training_cases.ts";
+import { assignFolds } from "../train/folds.ts";
+import type { LabelConvention } from "../data/labels.ts";
 import type { TrainArgs } from "./_train_args.ts";
 
 /** Training and validation cases. */
@@ -63,6 +65,65 @@ export async function splitCases(
   };
 }
 
+/** The labelled cases of a cross-validation and the fold each validates in. */
+export interface FoldPlan {
+  /** Labelled cases under DATA, sorted by id. */
+  cases: Case[];
+  /** Fold of each case (same order). */
+  fold: number[];
+  /** Number of folds. */
+  folds: number;
+}
+
+/**
+ * Splits the labelled cases under `data` into `folds` folds, stratified by
+ * whether each case's label holds enhancing tumour (every label is read once).
+ *
+ * @throws {RangeError} when DATA holds fewer cases than folds.
+ * @example
+ * ```ts
+ * import { foldPlan, foldSplit } from "./_train_data.ts";
+ * import { run as synth } from "./synth.ts";
+ * const dir = await Deno.makeTempDir();
+ * await synth([dir, "--cases", "4", "--size", "16,16,8"]);
+ * const plan = await foldPlan(dir, { folds: 2, seed: 1, labels: "brats2017" });
+ * console.log(foldSplit(plan, 0).valCases.length); // 2
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function foldPlan(
+  data: string,
+  options: { folds: number; seed: number; labels: LabelConvention },
+): Promise<FoldPlan> {
+  const cases = await labelledCases(data);
+  const enhancing: boolean[] = [];
+  for (const c of cases) enhancing.push(await hasEnhancing(await caseSources(c), options.labels));
+  const fold = assignFolds(
+    cases.map((c, i) => ({ id: c.id, enhancing: enhancing[i] })),
+    options.folds,
+    options.seed,
+  );
+  return { cases, fold, folds: options.folds };
+}
+
+/**
+ * Fold `k` of `plan`: its cases validate, the others train.
+ *
+ * @example
+ * ```ts
+ * import { foldSplit } from "./_train_data.ts";
+ * const kase = (id: string) => ({ id, dir: id, format: "nifti" as const, modalities: { flair: "", t1: "", t1ce: "", t2: "" } });
+ * const split = foldSplit({ cases: [kase("a"), kase("b"), kase("c")], fold: [0, 1, 0], folds: 2 }, 0);
+ * console.log(split.valCases.map((c) => c.id), split.trainCases.map((c) => c.id)); // ["a", "c"] ["b"]
+ * ```
+ */
+export function foldSplit(plan: FoldPlan, k: number): CaseSplit {
+  return {
+    trainCases: plan.cases.filter((_, i) => plan.fold[i] !== k),
+    valCases: plan.cases.filter((_, i) => plan.fold[i] === k),
+  };
+}
+
 /**
  * Opens the split's files for the trainer (class weights are counted over
  * the training labels) and prints the class weights.
@@ -81,7 +142,10 @@ export async function splitCases(
  */
 export async function openTrainingData(
   split: CaseSplit,
-  args: Pick<TrainArgs, "data" | "labels" | "valDir" | "dataNote">,
+  args: Pick<TrainArgs, "data" | "labels" | "valDir" | "dataNote"> & {
+    /** Recorded with the data: which fold of how many this run trains. */
+    fold?: { k: number; n: number };
+  },
 ): Promise<TrainingSource> {
   const source = await openTrainingCases(await Promise.all(split.trainCases.map(caseSources)), {
     labels: args.labels,
@@ -91,6 +155,7 @@ export async function openTrainingData(
       valFolder: args.valDir ?? null,
       ...(await pathKind(`${args.data}/${SYNTH_MARK}`) === "file" ? { synthetic: true } : {}),
       ...(args.dataNote ? { note: args.dataNote } : {}),
+      ...(args.fold ? { fold: args.fold.k, folds: args.fold.n } : {}),
     },
   });
   console.log(

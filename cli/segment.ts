@@ -7,46 +7,26 @@
  * @module
  */
 
-import { loadModel } from "../io/checkpoint.ts";
-import { trainedOnSynthetic } from "../model/checkpoint.ts";
-import { DEFAULT_MODEL_URL } from "../model/default_model.ts";
-import { pathKind } from "../io/files.ts";
-import type { NetworkSliceModel } from "../model/network_slice_model.ts";
 import type { InferenceOptions } from "../pipeline/segment_case.ts";
-import { parseSegmentArgs } from "./_segment_args.ts";
+import { parseSegmentArgs, type SegmentArgs } from "./_segment_args.ts";
 import { segmentTasks } from "./_segment_loop.ts";
+import { modelLines, openSegmentModel } from "./_segment_model.ts";
 import { planLine, planSegmentation } from "./_segment_plan.ts";
 
-/** The checkpoint used when `--model` is not given. */
-export const DEFAULT_MODEL: string = decodeURIComponent(DEFAULT_MODEL_URL.pathname);
+export { DEFAULT_MODEL } from "./_segment_model.ts";
 
-/** Loads `--model` or the default checkpoint, and says which and how it segments. */
-async function openModel(
-  path: string | undefined,
-  inference: InferenceOptions,
-): Promise<NetworkSliceModel> {
-  const modelPath = path ?? DEFAULT_MODEL;
-  if (!path && await pathKind(modelPath) === null) {
-    throw new Error(
-      `No default model at ${modelPath}: train one (deno task train) or pass --model FILE`,
-    );
-  }
-  const model = await loadModel(modelPath);
-  const { encoder, fusion, sequence, widths } = model.info.config;
-  const mode = inference.mode === "windowed"
-    ? `windowed ${inference.window},${inference.overlap}`
-    : `stateful, batch ${inference.batch ?? 4}`;
-  console.log(
-    `model ${modelPath}: ${encoder}/${fusion}/${sequence} widths ${widths.join("-")}, ` +
-      `labels ${model.convention}; ${mode}${inference.tta ? ", mirror TTA" : ""}`,
-  );
-  if (trainedOnSynthetic(model.info)) {
-    console.log(
-      "note: this model was trained on synthetic phantoms: it is for trying the tool, not for " +
-        "real scans (train one on your data: deno task train)",
-    );
-  }
-  return model;
+/** The inference options with the model folder's postprocessing under the flags given. */
+function withPostprocessing(
+  parsed: SegmentArgs,
+  file: { minEnhancing?: number; largestComponent?: boolean } | undefined,
+): InferenceOptions {
+  const { inference } = parsed;
+  const base = parsed.noPostprocessing || !file ? {} : file;
+  return {
+    ...inference,
+    minEnhancing: inference.minEnhancing ?? base.minEnhancing,
+    largestComponent: inference.largestComponent ?? base.largestComponent,
+  };
 }
 
 /** The closing lines and the exit code. */
@@ -82,8 +62,11 @@ function finish(
 export async function run(args: string[]): Promise<number> {
   const parsed = parseSegmentArgs(args);
   if (typeof parsed === "number") return parsed;
-  const { input, output, shard, inference } = parsed;
-  const plan = await planSegmentation(input, output, parsed);
+  const { input, output, shard } = parsed;
+  const plan = await planSegmentation(input, output, {
+    ...parsed,
+    probabilities: parsed.saveProbabilities,
+  });
   if (plan.found === 0) {
     console.error(
       `${input}: no cases found (four modality volumes each; see --help for the names)`,
@@ -100,7 +83,10 @@ export async function run(args: string[]): Promise<number> {
   if (plan.todo.length === 0) {
     return finish({ done: 0, skipped: plan.skipped, interrupted: false }, plan.failures);
   }
-  const model = await openModel(parsed.model, inference);
+  const opened = await openSegmentModel(parsed.model);
+  const { model } = opened;
+  const inference = withPostprocessing(parsed, opened.postprocessing?.settings);
+  for (const line of modelLines(opened, inference)) console.log(line);
   try {
     const result = await segmentTasks(plan.todo, { model, inference, overwrite: parsed.overwrite });
     const skipped = plan.skipped + result.skipped;

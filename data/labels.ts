@@ -203,6 +203,39 @@ export function classesToLabels(
 }
 
 /**
+ * The class with the largest score at each voxel of `classes` planes of
+ * `plane` voxels each (layout `[classes, plane]`); the first wins ties.
+ *
+ * @example
+ * ```ts
+ * import { argmaxClasses } from "./labels.ts";
+ * // Two classes over three voxels.
+ * console.log(argmaxClasses(Float32Array.from([0.9, 0.2, 0.5, 0.1, 0.8, 0.5]), 2, 3));
+ * // Uint8Array [0, 1, 0]
+ * ```
+ */
+export function argmaxClasses(
+  scores: Float32Array,
+  classes: number,
+  plane: number,
+  out: Uint8Array = new Uint8Array(plane),
+): Uint8Array {
+  out.fill(0);
+  const best = scores.slice(0, plane);
+  for (let c = 1; c < classes; c++) {
+    const offset = c * plane;
+    for (let i = 0; i < plane; i++) {
+      const p = scores[offset + i];
+      if (p > best[i]) {
+        best[i] = p;
+        out[i] = c;
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * Lookup tables label value (0..255) -> 1 if the label is in the region.
  *
  * @example

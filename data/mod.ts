@@ -62,6 +62,7 @@ export {
   parseMhaHeader,
 } from "./mha.ts";
 export {
+  argmaxClasses,
   checkLabels,
   classesToLabels,
   type ConventionInfo,
@@ -110,4 +111,19 @@ export {
   type ScoreOptions,
 } from "./metrics.ts";
 export { percentile } from "./hd95.ts";
+export {
+  coreLabelFor,
+  keepLargestComponent,
+  parsePostprocessing,
+  type Postprocessing,
+  POSTPROCESSING_FILE,
+  postprocessingActive,
+  postprocessLabels,
+  type PostprocessResult,
+} from "./postprocess.ts";
+export {
+  type CandidateScore,
+  MIN_ENHANCING_GRID,
+  PostprocessSearch,
+} from "./postprocess_search.ts";
 export { type ScoreSummary, summariseScores } from "./score_summary.ts";

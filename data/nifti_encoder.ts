@@ -28,6 +28,8 @@ export interface NiftiEncoderOptions {
   level?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
   /** Names the output in error messages (default `<nifti>`). */
   name?: string;
+  /** scl_slope: readers multiply the stored values by it (default 1; e.g. 1/255 for uint8 probabilities). */
+  scale?: number;
 }
 
 /** The encoding of one volume, pushing its bytes to `emit` as they are made. */
@@ -49,12 +51,15 @@ class Encoding {
         `Cannot write datatype "${options.datatype}": use uint8, int16 or float32`,
       );
     }
-    this.#header = createNiftiHeader({
-      shape: options.shape,
-      datatype: type.name,
-      reference: options.reference,
-      affine: options.affine,
-    });
+    this.#header = {
+      ...createNiftiHeader({
+        shape: options.shape,
+        datatype: type.name,
+        reference: options.reference,
+        affine: options.affine,
+      }),
+      ...(options.scale === undefined ? {} : { sclSlope: options.scale }),
+    };
     this.#type = type;
     this.#options = options;
     this.#emit = emit;

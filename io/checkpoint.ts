@@ -16,7 +16,8 @@ import {
 } from "../model/checkpoint.ts";
 import type { SegmentationNetwork } from "../model/network.ts";
 import { NetworkSliceModel } from "../model/network_slice_model.ts";
-import { readBytes } from "./files.ts";
+import { InputError } from "../data/input_error.ts";
+import { pathKind, readBytes } from "./files.ts";
 import { writeAtomic } from "./atomic_write.ts";
 
 /**
@@ -113,4 +114,58 @@ export async function loadModel(checkpoint: string | Uint8Array): Promise<Networ
   if (typeof checkpoint !== "string") return await NetworkSliceModel.fromBytes(checkpoint);
   await getDevice(); // without an adapter, that is the error to report, not the file's
   return await NetworkSliceModel.fromBytes(await readBytes(checkpoint), { path: checkpoint });
+}
+
+/**
+ * The checkpoints a `--model` value names, in order: comma-separated
+ * entries, each a file, or a folder standing for its `*.safetensors` and
+ * those in its `fold_*` subfolders (sorted; `*.last.safetensors`, the
+ * training state for `--resume`, left out).
+ *
+ * @throws {InputError} for an entry that does not exist or a folder without checkpoints.
+ * @example
+ * ```ts
+ * import { checkpointPaths } from "./checkpoint.ts";
+ * const dir = await Deno.makeTempDir();
+ * for (const f of ["fold_0", "fold_1"]) {
+ *   await Deno.mkdir(`${dir}/${f}`);
+ *   await Deno.writeTextFile(`${dir}/${f}/model.safetensors`, "");
+ *   await Deno.writeTextFile(`${dir}/${f}/model.last.safetensors`, "");
+ * }
+ * const paths = await checkpointPaths(dir);
+ * console.log(paths.map((p) => p.slice(dir.length))); // ["/fold_0/model.safetensors", "/fold_1/model.safetensors"]
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function checkpointPaths(spec: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const kind = await pathKind(entry);
+    if (kind === null) throw new InputError(entry, "no such checkpoint file or folder");
+    if (kind === "file") {
+      out.push(entry);
+      continue;
+    }
+    const dir = entry.replace(/\/+$/, "");
+    const found: string[] = [];
+    const take = async (folder: string) => {
+      for await (const e of Deno.readDir(folder)) {
+        const path = `${folder}/${e.name}`;
+        if (/\.safetensors$/.test(e.name) && !/\.last\.safetensors$/.test(e.name)) {
+          if (await pathKind(path) === "file") found.push(path);
+        } else if (
+          folder === dir && /^fold_\d+$/.test(e.name) && await pathKind(path) === "folder"
+        ) {
+          await take(path);
+        }
+      }
+    };
+    await take(dir);
+    if (found.length === 0) {
+      throw new InputError(entry, "holds no checkpoints (*.safetensors, or fold_*/*.safetensors)");
+    }
+    out.push(...found.sort());
+  }
+  if (out.length === 0) throw new InputError(spec, "names no checkpoint");
+  return out;
 }

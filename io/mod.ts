@@ -44,5 +44,11 @@ export {
   findLabelFiles,
   readVolumeGeometry,
 } from "./cases.ts";
-export { loadCheckpoint, loadCheckpointInto, loadModel, saveCheckpoint } from "./checkpoint.ts";
+export {
+  checkpointPaths,
+  loadCheckpoint,
+  loadCheckpointInto,
+  loadModel,
+  saveCheckpoint,
+} from "./checkpoint.ts";
 export { segmentCase } from "./segment.ts";

@@ -50,24 +50,43 @@ import { writeAtomic } from "./atomic_write.ts";
 export async function segmentCase<State>(
   input: Pick<Case, "modalities">,
   outPath: string,
-  options: SegmentCaseOptions<State>,
+  options: Omit<SegmentCaseOptions<State>, "probabilities"> & {
+    /** Also write the class probabilities (4-D uint8 NIfTI, 255 = 1) to this path. */
+    probabilitiesPath?: string;
+  },
 ): Promise<SegmentCaseResult> {
   const t0 = performance.now();
   options.signal?.throwIfAborted();
   const sources = await fileSources(input.modalities);
-  const file = new TransformStream<Uint8Array, Uint8Array>();
-  const written = writeAtomic(outPath, file.readable);
-  written.catch(() => {}); // awaited below either way
+  const { probabilitiesPath, ...rest } = options;
+  const labels = atomicStream(outPath);
+  const probabilities = probabilitiesPath ? atomicStream(probabilitiesPath) : undefined;
   try {
-    const result = await segmentSources(sources, file.writable, {
+    const result = await segmentSources(sources, labels.writable, {
       gzip: /\.gz$/i.test(outPath),
       name: outPath,
-      ...options,
+      ...rest,
+      probabilities: probabilities?.writable,
     });
-    await written;
+    await labels.written;
+    await probabilities?.written;
     return { ...result, seconds: (performance.now() - t0) / 1000 };
   } catch (error) {
-    await written.catch(() => {}); // the temporary file is gone before the error is reported
+    // The temporary files are gone before the error is reported; labels without their
+    // probabilities are removed too, so the case is redone as a whole.
+    const labelsWritten = await labels.written.then(() => true, () => false);
+    await probabilities?.written.catch(() => {});
+    if (probabilities && labelsWritten) await Deno.remove(outPath).catch(() => {});
     throw error;
   }
+}
+
+/** A stream whose bytes become the file at `path` once closed (nothing, if aborted). */
+function atomicStream(
+  path: string,
+): { writable: WritableStream<Uint8Array>; written: Promise<void> } {
+  const file = new TransformStream<Uint8Array, Uint8Array>();
+  const written = writeAtomic(path, file.readable);
+  written.catch(() => {}); // awaited by the caller either way
+  return { writable: file.writable, written };
 }

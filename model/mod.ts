@@ -60,4 +60,5 @@ export {
 } from "./checkpoint.ts";
 export { type SliceModel, type SliceStepResult, type SliceWindow } from "./slice_model.ts";
 export { NetworkSliceModel } from "./network_slice_model.ts";
+export { type EnsembleMember, EnsembleSliceModel } from "./ensemble_slice_model.ts";
 export { DEFAULT_MODEL_URL, fetchCheckpoint } from "./default_model.ts";

@@ -12,12 +12,13 @@
 import type { SliceModel } from "../model/slice_model.ts";
 import { LabelStage } from "./label_stage.ts";
 import { type InferenceMode, ModelStage } from "./model_stage.ts";
-import type { LabelSlice, StageTimes } from "./records.ts";
+import type { LabelSlice, ScoreSlice, StageTimes } from "./records.ts";
 import type { VolumeSource, VolumeSourceOptions } from "./volume_source.ts";
 import type { LabelConvention } from "../data/labels.ts";
+import type { Postprocessing } from "../data/postprocess.ts";
 
-/** How to run inference (shared by every case of a run). */
-export interface InferenceOptions {
+/** How to run inference and postprocess its labels (shared by every case of a run). */
+export interface InferenceOptions extends Postprocessing {
   /**
    * `stateful`: state carried through the whole depth; `windowed`: fresh per
    * window. Default {@linkcode DEFAULT_INFERENCE}'s.
@@ -31,8 +32,6 @@ export interface InferenceOptions {
   batch?: number;
   /** Mirror test-time augmentation. */
   tta?: boolean;
-  /** Relabel enhancing as core when fewer voxels than this are enhancing (default 0: off). */
-  minEnhancing?: number;
   /** Convention of the written labels (default: the model's). */
   labels?: LabelConvention;
 }
@@ -91,7 +90,7 @@ export function sourceOptions(
 export interface LabelStream {
   /** Cropped label slices in depth order. */
   readable: ReadableStream<LabelSlice>;
-  /** The label stage: `enhancing` and, once `readable` has ended, `relabel()`. */
+  /** The label stage (it counts the enhancing voxels). */
   stage: LabelStage;
 }
 
@@ -100,7 +99,7 @@ export interface LabelStream {
  * turns the scores into label slices: the stage chain of `segment` and of
  * training's validation.
  *
- * @throws {RangeError} for a bad inference mode or `minEnhancing`.
+ * @throws {RangeError} for a bad inference mode.
  * @example
  * ```ts
  * import { NetworkSliceModel } from "../model/network_slice_model.ts";
@@ -122,22 +121,27 @@ export interface LabelStream {
 export function labelStream<State>(
   source: VolumeSource,
   model: SliceModel<State>,
-  options: InferenceOptions & { times?: StageTimes },
+  options: InferenceOptions & {
+    times?: StageTimes;
+    /** Sees every score slice, with probabilities, on its way to the labels. */
+    tap?: TransformStream<ScoreSlice, ScoreSlice>;
+  },
 ): LabelStream {
   const { times } = options;
   const stage = new LabelStage({
     convention: model.convention,
     output: options.labels,
     crop: source.crop,
-    minEnhancing: options.minEnhancing,
     times,
   });
   const scores = source.pipeThrough(
     new ModelStage(model, {
       mode: options.mode ?? DEFAULT_INFERENCE.mode,
       tta: options.tta,
+      probabilities: options.tap !== undefined,
       times,
     }),
   );
-  return { readable: scores.pipeThrough(stage), stage };
+  const tapped = options.tap ? scores.pipeThrough(options.tap) : scores;
+  return { readable: tapped.pipeThrough(stage), stage };
 }

@@ -38,14 +38,14 @@ export {
 } from "./records.ts";
 export { VolumeSource, type VolumeSourceOptions } from "./volume_source.ts";
 export { type InferenceMode, ModelStage, type ModelStageOptions } from "./model_stage.ts";
-export {
-  convertLabels,
-  coreLabelFor,
-  LabelStage,
-  type LabelStageOptions,
-  type Relabel,
-} from "./label_stage.ts";
+export { convertLabels, LabelStage, type LabelStageOptions } from "./label_stage.ts";
 export { NiftiSink, type NiftiSinkOptions } from "./nifti_sink.ts";
+export {
+  PROBABILITY_SCALE,
+  ProbabilityStage,
+  type ProbabilityStageOptions,
+  quantiseProbabilities,
+} from "./probability_stage.ts";
 export { type LabelStream, labelStream, sourceOptions } from "./label_stream.ts";
 export {
   type CaseSources,

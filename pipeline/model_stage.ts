@@ -27,6 +27,8 @@ export interface ModelStageOptions {
   mode?: InferenceMode;
   /** Average over the identity and the x, y and xy mirrorings of every window. */
   tta?: boolean;
+  /** Emit probabilities for every slice, never only arg-max classes (to keep them). */
+  probabilities?: boolean;
   /** Time spent here is added to `times.model`. */
   times?: StageTimes;
 }
@@ -64,6 +66,7 @@ export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> 
   #mode: InferenceMode;
   #states: (State | null)[];
   #pending = new Map<number, Pending>();
+  #keepProbabilities: boolean;
   #next = 0;
 
   /** Makes the stage for `model`. */
@@ -90,6 +93,7 @@ export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> 
     super(transformer);
     this.#model = model;
     this.#mode = mode;
+    this.#keepProbabilities = options.probabilities === true;
     this.#states = mirrors.map(() => null);
   }
 
@@ -129,7 +133,10 @@ export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> 
     const classes = model.classes;
     const base = { height: h, width: w, classes };
     // A slice seen by one pass of one window needs no averaging: arg-max on the device.
-    if (mirrors.length === 1 && this.#pending.size === 0 && window.settled >= start + valid) {
+    if (
+      !this.#keepProbabilities && mirrors.length === 1 && this.#pending.size === 0 &&
+      window.settled >= start + valid
+    ) {
       const result = await this.#step(0, window, "classes");
       const argmax = result.classes;
       if (!argmax || argmax.length !== depth * h * w) {

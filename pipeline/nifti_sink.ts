@@ -9,7 +9,6 @@
 
 import type { NiftiHeader } from "../data/nifti_header.ts";
 import { NiftiEncoder } from "../data/nifti_encoder.ts";
-import type { Relabel } from "./label_stage.ts";
 import type { LabelSlice, StageTimes } from "./records.ts";
 
 /** Options of {@linkcode NiftiSink}. */
@@ -25,23 +24,15 @@ export interface NiftiSinkOptions {
   /** Names the output in error messages. */
   name?: string;
   /**
-   * Asked once every slice has arrived: voxels to change before the file is
-   * final (the small-enhancing-tumour rule). The label slices (one byte a
-   * voxel) are then held until the answer is known, and encoded once.
+   * Called once every slice has arrived with the whole label volume (x
+   * fastest), to change in place before it is encoded (postprocessing). The
+   * volume (one byte a voxel) is then held until the stream closes.
    */
-  relabel?: () => Relabel | null;
+  finish?: (volume: Uint8Array) => void;
   /** Called after each slice is taken, with the number taken so far. */
   onSlice?: (written: number) => void;
   /** Time spent encoding and writing is added to `times.write`. */
   times?: StageTimes;
-}
-
-/** Applies a relabelling to held slices of `area` voxels each. */
-function applyRelabel(slices: Uint8Array[], fix: Relabel, area: number): void {
-  for (const i of fix.indices) {
-    const slice = slices[Math.floor(i / area)];
-    if (slice[i % area] === fix.from) slice[i % area] = fix.to;
-  }
 }
 
 /**
@@ -81,7 +72,9 @@ export class NiftiSink extends WritableStream<LabelSlice> {
     const piped = encoder.readable.pipeTo(output);
     piped.catch(() => {}); // reported through the writer's calls
     const inner = encoder.writable.getWriter();
-    const held: Uint8Array[] | null = options.relabel ? [] : null;
+    const area = options.shape[0] * options.shape[1];
+    const depth = options.shape[2] ?? 1;
+    const held = options.finish ? new Uint8Array(area * depth) : null;
     const fail = async (reason: unknown) => {
       await inner.abort(reason).catch(() => {});
       await piped.catch(() => {});
@@ -104,7 +97,12 @@ export class NiftiSink extends WritableStream<LabelSlice> {
           if (slice.z !== this.#written) {
             throw new RangeError(`${name}: slice ${slice.z} arrived when ${this.#written} was due`);
           }
-          if (held) held.push(slice.labels);
+          if (held && slice.labels.length !== area) {
+            throw new RangeError(
+              `${name}: slice ${slice.z} has ${slice.labels.length} labels, expected ${area}`,
+            );
+          }
+          if (held) held.set(slice.labels, slice.z * area);
           else await inner.write(slice.labels);
           this.#written++;
           options.onSlice?.(this.#written);
@@ -112,9 +110,13 @@ export class NiftiSink extends WritableStream<LabelSlice> {
       close: () =>
         guarded(async () => {
           if (held) {
-            const fix = options.relabel!();
-            if (fix) applyRelabel(held, fix, options.shape[0] * options.shape[1]);
-            for (const slice of held.splice(0)) await inner.write(slice);
+            if (this.#written !== depth) {
+              throw new RangeError(`${name}: got ${this.#written} of ${depth} slices`);
+            }
+            options.finish!(held);
+            for (let z = 0; z < depth; z++) {
+              await inner.write(held.subarray(z * area, (z + 1) * area));
+            }
           }
           await inner.close();
           await piped;

@@ -19,7 +19,13 @@ import { NiftiSink } from "./nifti_sink.ts";
 import type { SliceModel } from "../model/slice_model.ts";
 import { inputWarnings } from "./_input_warnings.ts";
 import { newStageTimes, type StageTimes } from "./records.ts";
+import {
+  postprocessingActive,
+  postprocessLabels,
+  type PostprocessResult,
+} from "../data/postprocess.ts";
 import { VolumeSource } from "./volume_source.ts";
+import { ProbabilityStage } from "./probability_stage.ts";
 
 export { DEFAULT_INFERENCE, type InferenceOptions, windowing } from "./label_stream.ts";
 
@@ -36,6 +42,12 @@ export interface SegmentCaseOptions<State> extends InferenceOptions {
   gzip?: boolean;
   /** Names the output in error messages. */
   name?: string;
+  /**
+   * Also write the class probabilities here: a 4-D uint8 NIfTI (x, y, z,
+   * class; 255 = 1, scl_slope 1/255) with the labels' geometry and gzip.
+   * Aborted when the case fails.
+   */
+  probabilities?: WritableStream<Uint8Array>;
   /** Called after each slice is written: slices done, slices in the volume. */
   onSlice?: (done: number, total: number) => void;
 }
@@ -48,10 +60,12 @@ export interface SegmentCaseResult {
   seconds: number;
   /** Milliseconds spent in each stage (they overlap in time). */
   times: StageTimes;
-  /** Voxels predicted enhancing (before the small-enhancing rule). */
+  /** Voxels predicted enhancing (before postprocessing). */
   enhancing: number;
   /** Whether the small-enhancing rule changed the output. */
   relabelled: boolean;
+  /** Tumour voxels the largest-component rule set to background. */
+  removed: number;
   /** Inputs that make the labels unreliable (a blank modality, non-axial slices), one line each. */
   warnings: string[];
 }
@@ -111,8 +125,10 @@ export async function segmentSources<State>(
     return await run(source, output, geometry, { ...options, times, t0 });
   } catch (error) {
     await source?.cancel(error).catch(() => {});
-    // Before the sink took the output, nothing else can abort it.
-    if (!output.locked) await output.abort(error).catch(() => {});
+    // Before the sinks took the outputs, nothing else can abort them.
+    for (const out of [output, options.probabilities]) {
+      if (out && !out.locked) await out.abort(error).catch(() => {});
+    }
     throw error;
   }
 }
@@ -157,9 +173,11 @@ async function run<State>(
   options: SegmentCaseOptions<State> & { times: StageTimes; t0: number },
 ): Promise<SegmentCaseResult> {
   const { model, times } = options;
-  const { readable, stage } = labelStream(source, model, options);
-  const minEnhancing = options.minEnhancing ?? 0;
-  let relabelled = false;
+  const tap = options.probabilities &&
+    new ProbabilityStage({ shape: source.shape, classes: model.classes, crop: source.crop, times });
+  const { readable, stage } = labelStream(source, model, { ...options, tap: tap || undefined });
+  const convention = options.labels ?? model.convention;
+  let post: PostprocessResult = { removed: 0, relabelled: false, enhancing: 0 };
   const total = source.shape[2];
   let sink: NiftiSink;
   try {
@@ -170,12 +188,8 @@ async function run<State>(
       name: options.name,
       times,
       onSlice: (done) => options.onSlice?.(done, total),
-      relabel: minEnhancing > 0
-        ? () => {
-          const fix = stage.relabel();
-          relabelled = fix !== null;
-          return fix;
-        }
+      finish: postprocessingActive(options)
+        ? (volume) => void (post = postprocessLabels(volume, source.shape, convention, options))
         : undefined,
     });
   } catch (error) {
@@ -184,12 +198,20 @@ async function run<State>(
   }
   // Once the sink exists, only the pipe (which aborts it on failure) may fail.
   await readable.pipeTo(sink, { signal: options.signal });
+  if (tap) {
+    await tap.write(options.probabilities!, {
+      ...geometry,
+      gzip: options.gzip,
+      name: options.name && `${options.name} (probabilities)`,
+    });
+  }
   return {
     shape: source.shape,
     seconds: (performance.now() - options.t0) / 1000,
     times,
     enhancing: stage.enhancing,
-    relabelled,
+    relabelled: post.relabelled,
+    removed: post.removed,
     warnings: inputWarnings(source.stats, geometry.affine ?? geometry.reference?.affine),
   };
 }

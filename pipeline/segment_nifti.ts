@@ -10,7 +10,9 @@
 import { MODALITIES, type Modality } from "../data/cases.ts";
 import { InputError } from "../data/input_error.ts";
 import { fetchCheckpoint } from "../model/default_model.ts";
+import { EnsembleSliceModel } from "../model/ensemble_slice_model.ts";
 import { NetworkSliceModel } from "../model/network_slice_model.ts";
+import type { SliceModel } from "../model/slice_model.ts";
 import type { InferenceOptions } from "./label_stream.ts";
 import { segmentToBytes } from "./segment_case.ts";
 
@@ -25,14 +27,18 @@ export interface SegmentProgress {
   slicesTotal: number;
 }
 
+/** One model for {@linkcode segmentNifti}: loaded (any slice model, an ensemble too), or checkpoint bytes. */
+export type ModelInput = SliceModel<unknown> | Uint8Array;
+
 /** Options of {@linkcode segmentNifti}: the inference options `segment` has, and the model. */
 export interface SegmentNiftiOptions extends InferenceOptions {
   /**
    * A loaded model (kept: the caller releases it), or a checkpoint's bytes
-   * (loaded and released here). Default: the shipped model, fetched from
-   * beside the module.
+   * (loaded and released here), or a list of these: an ensemble whose class
+   * probabilities are averaged, as `segment --model a,b` does. Default: the
+   * shipped model, fetched from beside the module.
    */
-  model?: NetworkSliceModel | Uint8Array;
+  model?: ModelInput | readonly ModelInput[];
   /** Called after each label slice is written. */
   onProgress?: (progress: SegmentProgress) => void;
   /** Called with each line saying the labels may be unreliable (a blank modality, non-axial slices). */
@@ -77,19 +83,35 @@ export async function segmentNifti(
   }
   options.signal?.throwIfAborted();
   const { model, onProgress, onWarning, ...inference } = options;
-  const owned = model instanceof NetworkSliceModel
-    ? undefined
-    : await NetworkSliceModel.fromBytes(model ?? await fetchCheckpoint());
+  const inputs: readonly ModelInput[] = model === undefined
+    ? [await fetchCheckpoint()]
+    : (Array.isArray(model) ? model : [model as ModelInput]);
+  if (inputs.length === 0) throw new InputError("model", "an empty list of models");
+  const owned: NetworkSliceModel[] = [];
   try {
+    const members: SliceModel<unknown>[] = [];
+    for (const input of inputs) {
+      if (!(input instanceof Uint8Array)) members.push(input);
+      else members.push(owned[owned.push(await NetworkSliceModel.fromBytes(input)) - 1]);
+    }
     const result = await segmentToBytes(modalities, {
       ...inference,
-      model: owned ?? model as NetworkSliceModel,
+      model: members.length === 1 ? members[0] : ensembleOf(members),
       gzip: true,
       onSlice: onProgress && ((slicesDone, slicesTotal) => onProgress({ slicesDone, slicesTotal })),
     });
     if (onWarning) result.warnings.forEach((line) => onWarning(line));
     return result.bytes;
   } finally {
-    owned?.release();
+    owned.forEach((m) => m.release());
+  }
+}
+
+/** The ensemble of `members`, its disagreement as a one-line input error. */
+function ensembleOf(members: SliceModel<unknown>[]): EnsembleSliceModel {
+  try {
+    return new EnsembleSliceModel(members);
+  } catch (error) {
+    throw new InputError("model", (error as Error).message);
   }
 }

@@ -6,6 +6,8 @@ import type { SliceModel } from "../model/slice_model.ts";
 import type { Modality } from "../data/cases.ts";
 import { expectedStatefulLabels, FakeModel, makeVolumes, writeCase } from "./_pipeline_fixtures.ts";
 import { withTempDir } from "./_temp_dir.ts";
+import { keepLargestComponent } from "../data/postprocess.ts";
+import { quantiseProbabilities } from "../pipeline/probability_stage.ts";
 
 const SHAPE: [number, number, number] = [37, 29, 9];
 const volumes = makeVolumes(SHAPE, 3);
@@ -192,3 +194,108 @@ Deno.test("MetaImage cases segment too, with the MetaImage geometry", () =>
     written.data.forEach((v, i) => (diff += v === want[i] ? 0 : 1));
     assert.ok(diff <= 2, `${diff} voxels differ`);
   }));
+
+caseTest(
+  "--largest-component keeps only the largest tumour component of what the model wrote",
+  async (files, dir) => {
+    const out = `${dir}/out_lcc`;
+    await Deno.mkdir(out);
+    const model = new FakeModel();
+    await segmentCase({ modalities: files }, `${out}/all.nii.gz`, { model, mode: "stateful" });
+    const result = await segmentCase({ modalities: files }, `${out}/lcc.nii.gz`, {
+      model,
+      mode: "stateful",
+      largestComponent: true,
+    });
+    const all = Uint8Array.from((await readNifti(`${out}/all.nii.gz`)).data);
+    const lcc = (await readNifti(`${out}/lcc.nii.gz`)).data;
+    const removed = keepLargestComponent(all, SHAPE);
+    assert.ok(removed > 0, "the fake model's labels fall into several components");
+    assert.equal(result.removed, removed);
+    assert.deepEqual(Uint8Array.from(lcc), all);
+  },
+);
+
+caseTest(
+  "probabilities out: 4-D uint8 of the labels' geometry, 255 per voxel, arg-max = labels",
+  async (files, dir) => {
+    const out = `${dir}/out_prob`;
+    await Deno.mkdir(out);
+    for (const options of [{ mode: "stateful" as const }, { tta: true }]) {
+      await segmentCase({ modalities: files }, `${out}/c1.nii.gz`, {
+        model: new FakeModel({ positional: true }),
+        ...options,
+        probabilitiesPath: `${out}/c1_probabilities.nii.gz`,
+      });
+      const labels = await readNifti(`${out}/c1.nii.gz`);
+      const probs = await readNifti(`${out}/c1_probabilities.nii.gz`);
+      assert.deepEqual(probs.shape, [...SHAPE, 4]);
+      assert.equal(probs.header.datatypeName, "uint8");
+      assert.deepEqual(probs.header.affine, labels.header.affine);
+      assert.ok(Math.abs(probs.header.sclSlope - 1 / 255) < 1e-9);
+      const n = SHAPE[0] * SHAPE[1] * SHAPE[2];
+      const conv = [0, 1, 2, 4];
+      let ties = 0;
+      for (let i = 0; i < n; i++) {
+        const p = [0, 1, 2, 3].map((c) => Math.round(probs.data[c * n + i] * 255));
+        assert.equal(p[0] + p[1] + p[2] + p[3], 255, `voxel ${i}`);
+        const top = Math.max(...p);
+        if (p.filter((x) => x === top).length > 1) ties++;
+        else assert.equal(conv[p.indexOf(top)], labels.data[i], `voxel ${i}`);
+      }
+      assert.ok(ties < n / 100, `${ties} ties`);
+    }
+  },
+);
+
+caseTest("a failed case leaves neither labels nor probabilities", async (files, dir) => {
+  const out = `${dir}/out_fail`;
+  await Deno.mkdir(out);
+  const controller = new AbortController();
+  await assert.rejects(() =>
+    segmentCase({ modalities: files }, `${out}/c1.nii.gz`, {
+      model: new FakeModel(),
+      mode: "stateful",
+      probabilitiesPath: `${out}/c1_probabilities.nii.gz`,
+      signal: controller.signal,
+      onSlice: (done) => done === 4 && controller.abort(),
+    })
+  );
+  assert.deepEqual(await listing(out), []);
+  // Probabilities that cannot be written (a file where their folder should be) take the
+  // finished labels with them.
+  await Deno.writeTextFile(`${out}/blocker`, "");
+  await assert.rejects(() =>
+    segmentCase({ modalities: files }, `${out}/c1.nii.gz`, {
+      model: new FakeModel(),
+      mode: "stateful",
+      probabilitiesPath: `${out}/blocker/c1_probabilities.nii.gz`,
+    })
+  );
+  assert.deepEqual(await listing(out), ["blocker"]);
+});
+
+Deno.test("quantised probabilities sum to 255 exactly, each within one unit of p × 255", () => {
+  const classes = 4, area = 5000;
+  let s = 7;
+  const rand = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const p = new Float32Array(classes * area);
+  for (let i = 0; i < area; i++) {
+    const e = [0, 1, 2, 3].map(() => Math.exp(6 * rand() - 3) * (rand() < 0.2 ? 1e-6 : 1));
+    const sum = e.reduce((a, b) => a + b);
+    e.forEach((v, c) => (p[c * area + i] = v / sum));
+  }
+  const q = quantiseProbabilities(p, classes, area);
+  for (let i = 0; i < area; i++) {
+    let sum = 0;
+    for (let c = 0; c < classes; c++) {
+      sum += q[c * area + i];
+      assert.ok(Math.abs(q[c * area + i] - p[c * area + i] * 255) < 1, `voxel ${i} class ${c}`);
+    }
+    assert.equal(sum, 255);
+  }
+  assert.deepEqual(
+    quantiseProbabilities(Float32Array.from([1, 0]), 2, 1),
+    Uint8Array.from([255, 0]),
+  );
+});

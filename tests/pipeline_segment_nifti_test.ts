@@ -4,6 +4,7 @@ import { MODALITIES } from "../data/cases.ts";
 import { InputError } from "../data/input_error.ts";
 import { parseNifti } from "../data/nifti_reader.ts";
 import { loadModel } from "../io/checkpoint.ts";
+import { NetworkSliceModel } from "../model/network_slice_model.ts";
 import { listing, modelTest, writePhantomCase } from "./_cli_fixtures.ts";
 import { runCli } from "./_nifti_fixtures.ts";
 
@@ -35,6 +36,12 @@ modelTest(
         mode: "stateful",
         labels: "brats2023",
       }],
+      // An ensemble: a list of models, as `--model a,b`; a list of one is that model.
+      [["--model", `${tiny},models/default.safetensors`, "--largest-component"], {
+        model: [await Deno.readFile(tiny), await Deno.readFile("models/default.safetensors")],
+        largestComponent: true,
+      }],
+      [["--model", tiny], { model: [await Deno.readFile(tiny)] }],
     ];
     for (const [flags, options] of runs) {
       const cli = await runCli(["segment", `${root}/in`, `${root}/out`, "--overwrite", ...flags]);
@@ -46,7 +53,7 @@ modelTest(
       });
       assert.deepEqual(bytes, await Deno.readFile(`${root}/out/c1.nii.gz`), flags.join(" "));
       assert.equal(progress.at(-1), "9/9");
-      if (typeof options?.model === "object" && "release" in options.model) options.model.release();
+      if (options?.model instanceof NetworkSliceModel) options.model.release();
     }
     // Bytes in, bytes out: plain Uint8Arrays segment like Files.
     const raw = Object.fromEntries(

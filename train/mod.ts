@@ -78,8 +78,10 @@ export {
 } from "./budget_plan.ts";
 export { type LearningRateSchedule } from "./schedule.ts";
 export {
+  hasEnhancing,
   loadCase,
   loadValidationCase,
   openTrainingCases,
   type TrainingCasesOptions,
 } from "./training_cases.ts";
+export { assignFolds, type FoldCase } from "./folds.ts";

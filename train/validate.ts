@@ -10,6 +10,7 @@
  */
 
 import { REGIONS } from "../data/labels.ts";
+import { postprocessLabels } from "../data/postprocess.ts";
 import { CaseScorer, type CaseScores, type RegionScores } from "../data/metrics.ts";
 import type { SliceModel } from "../model/slice_model.ts";
 import {
@@ -84,14 +85,13 @@ export async function predictCase<State>(
     ...sourceOptions(model, options),
     names: held.modalities.map((_, m) => `${held.id} channel ${m}`),
   });
-  const { readable, stage } = labelStream(source, model, options);
+  const { readable } = labelStream(source, model, options);
   const out = new Uint8Array(x * y * z);
   await readable.pipeTo(
     new WritableStream({ write: (slice) => out.set(slice.labels, slice.z * x * y) }),
   );
-  // The small-enhancing rule, as the NIfTI sink applies it once the volume is complete.
-  const fix = stage.relabel();
-  for (const i of fix?.indices ?? []) if (out[i] === fix!.from) out[i] = fix!.to;
+  // Postprocessing, as the NIfTI sink applies it once the volume is complete.
+  postprocessLabels(out, held.shape, model.convention, options);
   return out;
 }
 

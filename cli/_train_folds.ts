@@ -1,0 +1,176 @@
+// `train --folds N [--fold K]`: each fold trained, its validation cases segmented, and a record left once done.
+
+import { writeAtomic } from "../io/atomic_write.ts";
+import { loadModel } from "../io/checkpoint.ts";
+import { makeDir, pathKind } from "../io/files.ts";
+import { sweepStaleTemps } from "../io/temp_files.ts";
+import { getDevice } from "../gpu/device.ts";
+import { trainingPaths, type TrainResult } from "../train/trainer.ts";
+import { trainerValidation } from "../train/validate.ts";
+import type { Case } from "../data/cases.ts";
+import { listenForInterrupt } from "./_interrupt.ts";
+import { segmentTasks } from "./_segment_loop.ts";
+import { taskFor } from "./_segment_plan.ts";
+import type { TrainArgs } from "./_train_args.ts";
+import { foldPlan, foldSplit, openTrainingData } from "./_train_data.ts";
+import { trainOne } from "./_train_run.ts";
+
+/** The record a finished fold leaves in its folder; `cv` reads it. */
+export const FOLD_RECORD = "fold.json";
+
+/** What a finished fold's `fold.json` says. */
+export interface FoldRecord {
+  /** This fold's index. */
+  fold: number;
+  /** Number of folds. */
+  folds: number;
+  /** The split's seed. */
+  seed: number;
+  /** The data folder split. */
+  data: string;
+  /** The best checkpoint's file name, in the fold's folder. */
+  checkpoint: string;
+  /** Cases trained on. */
+  train: string[];
+  /** Cases validated on, with their label files; predictions are `val/<id>.nii.gz`. */
+  val: { id: string; label: string }[];
+  /** The best epoch and its validation Dice. */
+  best: { epoch: number; dice: { whole: number; core: number; enhancing: number } } | null;
+  /** Why training ended. */
+  stopped: TrainResult["stopped"];
+}
+
+/**
+ * Where fold `k` of a run whose `--out` is `out` keeps its files.
+ *
+ * @example
+ * ```ts
+ * import { foldPaths } from "./_train_folds.ts";
+ * console.log(foldPaths("cv/model.safetensors", 2));
+ * // { dir: "cv/fold_2", out: "cv/fold_2/model.safetensors", val: "cv/fold_2/val", record: "cv/fold_2/fold.json" }
+ * ```
+ */
+export function foldPaths(out: string, k: number): {
+  dir: string;
+  out: string;
+  val: string;
+  record: string;
+} {
+  const slash = out.lastIndexOf("/");
+  const base = slash < 0 ? "." : out.slice(0, slash) || "/";
+  const dir = `${base}/fold_${k}`;
+  return {
+    dir,
+    out: `${dir}/${out.slice(slash + 1)}`,
+    val: `${dir}/val`,
+    record: `${dir}/${FOLD_RECORD}`,
+  };
+}
+
+/** Segments a fold's validation cases with its best checkpoint; returns the failure lines. */
+async function predictFold(
+  cases: Case[],
+  paths: ReturnType<typeof foldPaths>,
+  args: TrainArgs,
+): Promise<{ failures: string[]; interrupted: boolean }> {
+  await makeDir(paths.val);
+  const tasks = await Promise.all(
+    cases.map((c) => taskFor(c, { out: `${paths.val}/${c.id}.nii.gz` })),
+  );
+  const model = await loadModel(paths.out);
+  try {
+    console.log(`segmenting the ${tasks.length} validation cases into ${paths.val}`);
+    return await segmentTasks(tasks, {
+      model,
+      inference: trainerValidation(args.trainer),
+      overwrite: true,
+    });
+  } finally {
+    model.release();
+  }
+}
+
+/**
+ * Trains the folds `args.folds` asks for, one after another; a fold whose
+ * record exists is skipped (unless `--overwrite`), one with a last
+ * checkpoint is resumed under `--resume`. Returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * // Needs a GPU adapter and training data.
+ * import { trainFolds } from "./_train_folds.ts";
+ * import { parseTrainArgs } from "./_train_args.ts";
+ * const code = await trainFolds(parseTrainArgs(["cases", "--out", "cv/model.safetensors", "--folds", "5"]) as never);
+ * ```
+ */
+export async function trainFolds(args: TrainArgs): Promise<number> {
+  const { n, k } = args.folds!;
+  const plan = await foldPlan(args.data, {
+    folds: n,
+    seed: args.trainer.seed,
+    labels: args.labels,
+  });
+  const sizes = Array.from({ length: n }, (_, f) => plan.fold.filter((x) => x === f).length);
+  console.log(
+    `${plan.cases.length} cases in ${n} folds of ${sizes.join(", ")} (by case, stratified by ` +
+      `enhancing tumour; seed ${args.trainer.seed})`,
+  );
+  await getDevice();
+  using interrupt = listenForInterrupt();
+  for (const fold of k === undefined ? sizes.keys() : [k]) {
+    const paths = foldPaths(args.out, fold);
+    if (!args.overwrite && await pathKind(paths.record) === "file") {
+      console.log(`fold ${fold}: done earlier (${paths.record}), skipped`);
+      continue;
+    }
+    const hasLast = await pathKind(trainingPaths(paths.out).last) !== null;
+    if (
+      !args.overwrite && !args.trainer.resume && (hasLast || await pathKind(paths.out) !== null)
+    ) {
+      console.error(
+        `${paths.out}: exists: pass --resume to continue that fold or --overwrite to start over it`,
+      );
+      return 1;
+    }
+    await makeDir(paths.dir);
+    const swept = await sweepStaleTemps(paths.dir);
+    if (swept.length) console.log(`removed ${swept.length} temporary file(s) of runs that died`);
+    const split = foldSplit(plan, fold);
+    console.log(
+      `fold ${fold} of ${n}: ${split.trainCases.length} training and ` +
+        `${split.valCases.length} validation cases → ${paths.dir}`,
+    );
+    const source = await openTrainingData(split, { ...args, fold: { k: fold, n } });
+    const result = await trainOne(
+      source,
+      args,
+      paths.out,
+      interrupt.signal,
+      hasLast && args.trainer.resume,
+    );
+    if (result.stopped === "interrupted") return 130;
+    const predicted = await predictFold(split.valCases, paths, args);
+    if (predicted.interrupted) return 130;
+    if (predicted.failures.length) {
+      console.error(`fold ${fold}: ${predicted.failures.length} validation case(s) failed`);
+      return 1;
+    }
+    const record: FoldRecord = {
+      fold,
+      folds: n,
+      seed: args.trainer.seed,
+      data: args.data,
+      checkpoint: paths.out.slice(paths.dir.length + 1),
+      train: split.trainCases.map((c) => c.id),
+      val: split.valCases.map((c) => ({ id: c.id, label: c.label! })),
+      best: result.best?.dice ? { epoch: result.best.epoch, dice: result.best.dice } : null,
+      stopped: result.stopped,
+    };
+    await writeAtomic(
+      paths.record,
+      new TextEncoder().encode(JSON.stringify(record, null, 2) + "\n"),
+    );
+    console.log(`fold ${fold}: done (${paths.record})`);
+  }
+  return 0;
+}
