@@ -1,6 +1,5 @@
 // `segment`'s model: one checkpoint, a list or a folder of them (an ensemble), and the folder's postprocessing.
 
-import { InputError } from "../data/input_error.ts";
 import {
   parsePostprocessing,
   type Postprocessing,
@@ -81,7 +80,7 @@ export async function openSegmentModel(spec: string | undefined): Promise<Segmen
     return { model: new EnsembleSliceModel(members, paths), members, paths, postprocessing };
   } catch (error) {
     members.forEach((m) => m.release());
-    throw new InputError(paths.join(","), (error as Error).message);
+    throw error;
   }
 }
 

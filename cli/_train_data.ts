@@ -6,8 +6,8 @@ import { caseSources, discoverCases } from "../io/cases.ts";
 import { pathKind } from "../io/files.ts";
 import { SYNTH_MARK } from "./synth.ts";
 import type { TrainingSource } from "../train/training_data.ts";
-import { hasEnhancing, openTrainingCases } from "../train/training_cases.ts";
-import { assignFolds } from "../train/folds.ts";
+import { openTrainingCases } from "../train/training_cases.ts";
+import { assignFolds, hasEnhancing } from "../train/folds.ts";
 import type { LabelConvention } from "../data/labels.ts";
 import type { TrainArgs } from "./_train_args.ts";
 

@@ -13,7 +13,7 @@ import { segmentTasks } from "./_segment_loop.ts";
 import { taskFor } from "./_segment_plan.ts";
 import type { TrainArgs } from "./_train_args.ts";
 import { foldPlan, foldSplit, openTrainingData } from "./_train_data.ts";
-import { trainOne } from "./_train_run.ts";
+import { checkOutput, trainOne } from "./_train_run.ts";
 
 /** The record a finished fold leaves in its folder; `cv` reads it. */
 export const FOLD_RECORD = "fold.json";
@@ -124,14 +124,7 @@ export async function trainFolds(args: TrainArgs): Promise<number> {
       continue;
     }
     const hasLast = await pathKind(trainingPaths(paths.out).last) !== null;
-    if (
-      !args.overwrite && !args.trainer.resume && (hasLast || await pathKind(paths.out) !== null)
-    ) {
-      console.error(
-        `${paths.out}: exists: pass --resume to continue that fold or --overwrite to start over it`,
-      );
-      return 1;
-    }
+    await checkOutput(paths.out, { resume: args.trainer.resume, overwrite: args.overwrite });
     await makeDir(paths.dir);
     const swept = await sweepStaleTemps(paths.dir);
     if (swept.length) console.log(`removed ${swept.length} temporary file(s) of runs that died`);

@@ -12,7 +12,7 @@
 
 import { type LabelConvention, REGIONS, regionTables } from "./labels.ts";
 import type { RegionScores } from "./metrics.ts";
-import { keepLargestComponent, type Postprocessing, postprocessLabels } from "./postprocess.ts";
+import { type Postprocessing, postprocessLabels } from "./postprocess.ts";
 
 /** The small-enhancing thresholds tried (voxels); 0 is the rule off. */
 export const MIN_ENHANCING_GRID: readonly number[] = [0, 10, 25, 50, 100, 200, 300, 500, 750, 1000];
@@ -88,12 +88,22 @@ export class PostprocessSearch {
     if (pred.length !== truth.length) {
       throw new RangeError(`prediction of ${pred.length} voxels, truth of ${truth.length}`);
     }
-    const largest = pred.slice();
-    keepLargestComponent(largest, shape);
+    // Per component rule, a threshold either leaves the volume or relabels all its enhancing:
+    // two volumes to score, whatever the grid.
+    const scored = [false, true].map((largestComponent) => {
+      const base = pred.slice();
+      const { enhancing } = postprocessLabels(base, shape, this.#convention, { largestComponent });
+      const relabelled = base.slice();
+      postprocessLabels(relabelled, shape, this.#convention, { minEnhancing: enhancing + 1 });
+      return {
+        enhancing,
+        kept: regionDice(base, truth, this.#tables),
+        relabelled: regionDice(relabelled, truth, this.#tables),
+      };
+    });
     for (const [i, post] of this.#candidates.entries()) {
-      const volume = (post.largestComponent ? largest : pred).slice();
-      postprocessLabels(volume, shape, this.#convention, { minEnhancing: post.minEnhancing });
-      const d = regionDice(volume, truth, this.#tables);
+      const s = scored[post.largestComponent ? 1 : 0];
+      const d = s.enhancing > 0 && s.enhancing < post.minEnhancing ? s.relabelled : s.kept;
       for (const r of REGIONS) this.#sums[i][r] += d[r];
     }
     this.#cases++;

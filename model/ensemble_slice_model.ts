@@ -9,6 +9,7 @@
  * @module
  */
 
+import { InputError } from "../data/input_error.ts";
 import { argmaxClasses, type LabelConvention } from "../data/labels.ts";
 import type { SliceModel, SliceStepResult, SliceWindow } from "./slice_model.ts";
 
@@ -55,8 +56,8 @@ export class EnsembleSliceModel implements SliceModel<unknown[]> {
   /**
    * Joins `models` (named by `names` in errors, e.g. their files).
    *
-   * @throws {RangeError} for no models, or models that differ in classes,
-   * label convention or modalities.
+   * @throws {RangeError} for no models; {InputError} naming the model that
+   * differs from the first in classes, label convention or modalities.
    */
   constructor(models: readonly EnsembleMember[], names: readonly string[] = []) {
     if (models.length === 0) throw new RangeError("An ensemble needs at least one model");
@@ -65,8 +66,9 @@ export class EnsembleSliceModel implements SliceModel<unknown[]> {
     for (const [i, m] of models.entries()) {
       for (const key of ["classes", "convention", "modalities"] as const) {
         if (m[key] !== first[key]) {
-          throw new RangeError(
-            `${name(i)} has ${key} ${m[key]} but ${name(0)} has ${first[key]}: ` +
+          throw new InputError(
+            name(i),
+            `has ${key} ${m[key]} but ${name(0)} has ${first[key]}: ` +
               "the models of an ensemble must agree on classes, label convention and modalities",
           );
         }

@@ -96,7 +96,7 @@ export async function segmentNifti(
     }
     const result = await segmentToBytes(modalities, {
       ...inference,
-      model: members.length === 1 ? members[0] : ensembleOf(members),
+      model: members.length === 1 ? members[0] : new EnsembleSliceModel(members),
       gzip: true,
       onSlice: onProgress && ((slicesDone, slicesTotal) => onProgress({ slicesDone, slicesTotal })),
     });
@@ -104,14 +104,5 @@ export async function segmentNifti(
     return result.bytes;
   } finally {
     owned.forEach((m) => m.release());
-  }
-}
-
-/** The ensemble of `members`, its disagreement as a one-line input error. */
-function ensembleOf(members: SliceModel<unknown>[]): EnsembleSliceModel {
-  try {
-    return new EnsembleSliceModel(members);
-  } catch (error) {
-    throw new InputError("model", (error as Error).message);
   }
 }

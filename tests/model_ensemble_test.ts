@@ -93,7 +93,7 @@ Deno.test("ensemble: models that disagree are refused; the multiple is their lcm
         "a",
         "b",
       ]),
-    /b has convention brats2023 but a has brats2017/,
+    /b: has convention brats2023 but a has brats2017/,
   );
   assert.throws(
     () => new EnsembleSliceModel([new FakeModel(), other({ classes: 5 } as never)]),

@@ -2,12 +2,18 @@
 /**
  * Cross-validation folds: cases split by case into `folds` groups,
  * deterministic from the sorted case ids and the seed, stratified so each
- * fold gets its fair share of cases with and without an enhancing part.
+ * fold gets its fair share of cases with and without an enhancing part
+ * (read from each label volume by {@linkcode hasEnhancing}).
  *
  * @module
  */
 
+import type { Case } from "../data/cases.ts";
+import { InputError } from "../data/input_error.ts";
+import { type LabelConvention, labelConvention } from "../data/labels.ts";
 import { Random } from "../data/random.ts";
+import type { SourceInput } from "../data/source.ts";
+import { openModality } from "../pipeline/_modality_reader.ts";
 
 /** A case as the split sees it. */
 export interface FoldCase {
@@ -50,4 +56,34 @@ export function assignFolds(cases: readonly FoldCase[], folds: number, seed: num
     for (const i of Random.forKey(seed, 0xf01d, stratum).shuffle(members)) out[i] = dealt++ % folds;
   }
   return out;
+}
+
+/**
+ * Whether a case's label volume holds any enhancing tumour (streamed, for
+ * the stratified split of `train --folds`).
+ *
+ * @throws {InputError} for a missing or unreadable label volume.
+ * @example
+ * ```ts
+ * import { encodeNifti } from "../data/nifti_encoder.ts";
+ * import { hasEnhancing } from "./folds.ts";
+ * const label = encodeNifti(Uint8Array.from([0, 2, 4, 0]), { shape: [2, 2, 1], datatype: "uint8" });
+ * console.log(await hasEnhancing({ id: "x", dir: "", label }, "brats2017")); // true
+ * ```
+ */
+export async function hasEnhancing(
+  c: Pick<Case<SourceInput>, "id" | "dir" | "label">,
+  convention: LabelConvention,
+): Promise<boolean> {
+  if (!c.label) throw new InputError(c.dir, `case ${c.id} has no label volume`);
+  const enhancing = labelConvention(convention).regions.enhancing[0];
+  const reader = await openModality(c.label, new Map());
+  try {
+    for await (const slice of reader.slices()) {
+      for (let i = 0; i < slice.length; i++) if (slice[i] === enhancing) return true;
+    }
+    return false;
+  } finally {
+    await reader.close();
+  }
 }

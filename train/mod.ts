@@ -78,10 +78,9 @@ export {
 } from "./budget_plan.ts";
 export { type LearningRateSchedule } from "./schedule.ts";
 export {
-  hasEnhancing,
   loadCase,
   loadValidationCase,
   openTrainingCases,
   type TrainingCasesOptions,
 } from "./training_cases.ts";
-export { assignFolds, type FoldCase } from "./folds.ts";
+export { assignFolds, type FoldCase, hasEnhancing } from "./folds.ts";

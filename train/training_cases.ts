@@ -278,33 +278,3 @@ function stack(slices: readonly Float32Array[], plane: number): Float32Array {
   slices.forEach((slice, z) => volume.set(slice, z * plane));
   return volume;
 }
-
-/**
- * Whether a case's label volume holds any enhancing tumour (streamed, for
- * the stratified split of `train --folds`).
- *
- * @throws {InputError} for a missing or unreadable label volume.
- * @example
- * ```ts
- * import { encodeNifti } from "../data/nifti_encoder.ts";
- * import { hasEnhancing } from "./training_cases.ts";
- * const label = encodeNifti(Uint8Array.from([0, 2, 4, 0]), { shape: [2, 2, 1], datatype: "uint8" });
- * console.log(await hasEnhancing({ id: "x", dir: "", label }, "brats2017")); // true
- * ```
- */
-export async function hasEnhancing(
-  c: Pick<Case<SourceInput>, "id" | "dir" | "label">,
-  convention: LabelConvention,
-): Promise<boolean> {
-  if (!c.label) throw new InputError(c.dir, `case ${c.id} has no label volume`);
-  const enhancing = labelConvention(convention).regions.enhancing[0];
-  const reader = await openModality(c.label, new Map());
-  try {
-    for await (const slice of reader.slices()) {
-      for (let i = 0; i < slice.length; i++) if (slice[i] === enhancing) return true;
-    }
-    return false;
-  } finally {
-    await reader.close();
-  }
-}
