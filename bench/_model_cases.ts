@@ -67,8 +67,11 @@ export async function inferWindow(c: ModelCase): Promise<void> {
   releaseState(out.state);
 }
 
-/** One training step: forward, weighted cross-entropy, backward, Adam; the loss read back. */
-export async function trainStep(c: ModelCase): Promise<number> {
+/**
+ * One training step: forward, weighted cross-entropy, backward, Adam; the loss read back.
+ * `releaseSaved` (default true, as the trainer) frees activations as the backward passes them.
+ */
+export async function trainStep(c: ModelCase, releaseSaved = true): Promise<number> {
   const scope = TensorScope.begin();
   try {
     c.net.params.zeroGrad();
@@ -76,12 +79,24 @@ export async function trainStep(c: ModelCase): Promise<number> {
     const loss = tape.run(() =>
       softmaxCrossEntropy(c.net.forward(c.batch, { steps: SEQ }), c.labels, { weights: c.weights })
     );
-    tape.backward(loss);
+    tape.backward(loss, undefined, { releaseSaved });
     adamStep(c.net.params, { lr: 1e-4 });
     return (await loss.read())[0];
   } finally {
     scope.end();
   }
+}
+
+/** Milliseconds of `reps` runs of `fn` after one warm-up run (pipelines compiled, pool filled), sorted. */
+export async function timeIt(fn: () => Promise<unknown>, reps: number): Promise<number[]> {
+  await fn();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    await fn();
+    ts.push(performance.now() - t);
+  }
+  return ts.sort((a, b) => a - b);
 }
 
 /** Releases a case's GPU memory. */

@@ -4,9 +4,16 @@
 // Run: deno run -A bench/model_report.ts [--sizes 240,128] [--widths "32,64,64,64;16,32,64,64"]
 //        [--window 8] [--reps 3] [--profile]
 import { parseArgs } from "node:util";
-import { getDevice } from "../gpu/device.ts";
+import { describeAdapter, getDevice } from "../gpu/device.ts";
 import { encoder, flush } from "../gpu/kernel.ts";
-import { inferWindow, makeCase, type ModelCase, releaseCase, trainStep } from "./_model_cases.ts";
+import {
+  inferWindow,
+  makeCase,
+  type ModelCase,
+  releaseCase,
+  timeIt,
+  trainStep,
+} from "./_model_cases.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -19,6 +26,7 @@ const { values: args } = parseArgs({
   },
 });
 const device = await getDevice();
+console.log(`Adapter: ${await describeAdapter({ backend: Deno.env.get("DENO_WEBGPU_BACKEND") })}`);
 const reps = Number(args.reps);
 
 interface Recorded {
@@ -115,24 +123,13 @@ function printBreakdown(
   }
 }
 
-async function timeIt(fn: () => Promise<unknown>): Promise<number[]> {
-  await fn(); // warm-up: pipelines compiled, pool filled
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    await fn();
-    ts.push(performance.now() - t);
-  }
-  return ts.sort((a, b) => a - b);
-}
-
 const window = Number(args.window);
 for (const size of args.sizes.split(",").map(Number)) {
   for (const w of args.widths.split(";")) {
     const widths = w.split(",").map(Number) as [number, number, number, number];
     const c: ModelCase = makeCase(widths, size, window);
-    const infer = await timeIt(() => inferWindow(c));
-    const train = await timeIt(() => trainStep(c));
+    const infer = await timeIt(() => inferWindow(c), reps);
+    const train = await timeIt(() => trainStep(c), reps);
     console.log(
       `${c.label}: inference ${(window / (infer[0] / 1000)).toFixed(2)} slices/s best, ` +
         `${

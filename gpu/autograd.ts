@@ -23,6 +23,13 @@ let active: Tape | null = null;
 export interface BackwardOptions {
   /** Keep the gradients of intermediate tensors (op outputs); by default each is freed once used. */
   retainGrads?: boolean;
+  /**
+   * Release every op output but `output` once its op's backward has run (nothing reads it after:
+   * its consumers came later and are done), so a step's saved activations do not all stay
+   * allocated to its end. Only when the caller reads no intermediate tensor after `backward`
+   * (every op's output is a fresh tensor, never one of its inputs); ignored with `retainGrads`.
+   */
+  releaseSaved?: boolean;
 }
 
 /** Records ops run inside {@linkcode Tape.run} and computes gradients from them. */
@@ -108,6 +115,9 @@ export class Tape {
           o.grad?.release();
           o.grad = null;
         }
+      }
+      if (options.releaseSaved && !options.retainGrads) {
+        for (const o of node.outputs) if (o !== output) o.release();
       }
     }
     this.#nodes = [];

@@ -19,7 +19,6 @@ import { convLstmCell } from "../gpu/ops/conv_lstm_cell.ts";
 import { convTranspose2d } from "../gpu/ops/conv_transpose2d.ts";
 import { maxPool2x2 } from "../gpu/ops/max_pool.ts";
 import { mul } from "../gpu/ops/mul.ts";
-import { relu } from "../gpu/ops/relu.ts";
 import { isRecording } from "../gpu/autograd.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { scoped, TensorScope } from "../gpu/tensor_scope.ts";
@@ -195,13 +194,12 @@ function convBnRelu(pass: Pass, x: Tensor, plan: ConvBnPlan): Tensor {
   const weight = net.tensor(`${plan.prefix}.conv.weight`);
   if (mode === "folded") {
     const f = foldedOf(net, plan.prefix);
-    const y = conv2d(x, f.weight, { bias: f.bias, prepacked: f.packed });
-    const out = relu(y);
-    dead(y);
-    return out;
+    return conv2d(x, f.weight, { bias: f.bias, prepacked: f.packed, relu: true });
   }
   const y = conv2d(x, weight, { bias: null });
-  return relu(batchNorm(y, bnOf(net, plan.prefix), { training: mode === "train" }));
+  const out = batchNorm(y, bnOf(net, plan.prefix), { training: mode === "train", relu: true });
+  dead(y);
+  return out;
 }
 
 function bnOf(net: GraphWeights, prefix: string): BatchNormParams {

@@ -77,9 +77,9 @@ export function runningStats(c: number): { runningMean: Float64Array; runningVar
 export async function checkBatchNorm(
   shape: number[],
   training: boolean,
-  offset = 0,
-  tol = 1e-4,
+  options: { offset?: number; tol?: number; relu?: boolean } = {},
 ): Promise<void> {
+  const { offset = 0, tol = 1e-4, relu = false } = options;
   const c = shape[1];
   const stats = runningStats(c);
   const gpuStats = {
@@ -92,14 +92,14 @@ export async function checkBatchNorm(
     randomArray(c, 6),
     randomArray(c, 7),
   ];
-  const opts = { shape, training, momentum: 0.3 };
+  const opts = { shape, training, momentum: 0.3, relu };
   const params = ([, gamma, beta]: Float64Array[]) => ({ gamma, beta, ...stats });
   await checkOp({
     shapes: [shape, [c], [c]],
     inputs,
     reference: (xs) => batchNormReference(xs[0], params(xs), opts).y,
     gpu: ([x, gamma, beta]) =>
-      batchNorm(x, { gamma, beta, ...gpuStats }, { training, momentum: 0.3 }),
+      batchNorm(x, { gamma, beta, ...gpuStats }, { training, momentum: 0.3, relu }),
     referenceBackward: (xs, g) => {
       const r = batchNormBackwardReference(xs[0], g, { ...opts, params: params(xs) });
       return [r.dx, r.dgamma, r.dbeta];
@@ -165,9 +165,13 @@ export const OP_SAMPLES: readonly { name: string; run: () => Promise<void> }[] =
   { name: "batchNorm training", run: () => checkBatchNorm([3, 5, 13, 11], true) },
   {
     name: "batchNorm training, vec4, mean 100",
-    run: () => checkBatchNorm([2, 2, 256, 258], true, 100, 2e-4),
+    run: () => checkBatchNorm([2, 2, 256, 258], true, { offset: 100, tol: 2e-4 }),
   },
   { name: "batchNorm inference", run: () => checkBatchNorm([2, 5, 17, 19], false) },
+  {
+    name: "batchNorm + ReLU training",
+    run: () => checkBatchNorm([3, 5, 6, 10], true, { relu: true }),
+  },
   { name: "convLstmCell h", run: () => checkConvLstmCell([2, 5, 9, 13], "h") },
   { name: "convLstmCell c", run: () => checkConvLstmCell([3, 64, 15, 15], "c") },
 ];

@@ -3,6 +3,8 @@ import { Tape } from "../gpu/autograd.ts";
 import { encoder } from "../gpu/kernel.ts";
 import { adamStep } from "../gpu/ops/adam.ts";
 import { conv2d } from "../gpu/ops/conv2d.ts";
+import { mul } from "../gpu/ops/mul.ts";
+import { sum } from "../gpu/ops/reduce.ts";
 import { relu } from "../gpu/ops/relu.ts";
 import { softmaxCrossEntropy } from "../gpu/ops/softmax_cross_entropy.ts";
 import { ParameterStore } from "../gpu/parameters.ts";
@@ -101,6 +103,36 @@ gpuTest(
       assert.equal(encoder.submitCount, submits + 1, "reading the loss submits one command buffer");
     } finally {
       store.destroy();
+    }
+  },
+);
+
+gpuTest(
+  "autograd: releaseSaved frees each op output once its backward ran, same gradients",
+  async () => {
+    const scope = TensorScope.begin();
+    try {
+      const values = randomArray(40, 7, -1, 1);
+      const grads: Float32Array[] = [];
+      for (const releaseSaved of [false, true]) {
+        const x = Tensor.from(values, [2, 20], { requiresGrad: true });
+        const tape = new Tape();
+        let a!: Tensor, b!: Tensor;
+        const out = tape.run(() => {
+          a = relu(x);
+          b = mul(a, a); // the backward reads a after b's output is done with
+          return sum(b);
+        });
+        tape.backward(out, undefined, { releaseSaved });
+        grads.push(await x.grad!.read());
+        assert.equal(a.released && b.released, releaseSaved, "intermediate outputs released");
+        assert.ok(!out.released && !x.released, "the output and the leaf are kept");
+        assert.ok(Number.isFinite((await out.read())[0]));
+      }
+      assert.deepEqual(grads[1], grads[0]);
+      assert.ok(grads[0].some((g) => g !== 0));
+    } finally {
+      scope.end();
     }
   },
 );

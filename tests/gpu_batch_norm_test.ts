@@ -10,22 +10,27 @@ import { assertClose, checkGradient, randomArray } from "./_check_op.ts";
 import { gpuTest } from "./_gpu.ts";
 import { checkBatchNorm, runningStats } from "./_op_checks.ts";
 
+const RELU = { relu: true };
+
 gpuTest("batch_norm train: N=1, C=1, 3×1", () => checkBatchNorm([1, 1, 3, 1], true));
 gpuTest("batch_norm train: N=1, C=3, odd", () => checkBatchNorm([1, 3, 7, 9], true));
 gpuTest("batch_norm train: N=3, C=5, 13×11", () => checkBatchNorm([3, 5, 13, 11], true));
 gpuTest("batch_norm train: vec4 planes, 6×10", () => checkBatchNorm([3, 5, 6, 10], true));
 gpuTest(
   "batch_norm train: vec4, 256 parts, mean 100",
-  () => checkBatchNorm([2, 2, 256, 258], true, 100, 2e-4),
+  () => checkBatchNorm([2, 2, 256, 258], true, { offset: 100, tol: 2e-4 }),
 );
 gpuTest(
   "batch_norm train: 256 parts, mean 100 (shifted sums)",
-  () => checkBatchNorm([2, 3, 131, 129], true, 100, 2e-4),
+  () => checkBatchNorm([2, 3, 131, 129], true, { offset: 100, tol: 2e-4 }),
 );
 gpuTest(
   "batch_norm train: C=70 (two workgroups of channels)",
   () => checkBatchNorm([2, 70, 5, 3], true),
 );
+gpuTest("batch_norm + ReLU train: vec4 planes", () => checkBatchNorm([3, 5, 6, 10], true, RELU));
+gpuTest("batch_norm + ReLU train: odd planes", () => checkBatchNorm([2, 3, 7, 9], true, RELU));
+gpuTest("batch_norm + ReLU inference", () => checkBatchNorm([2, 5, 17, 19], false, RELU));
 gpuTest("batch_norm inference: N=1, C=1", () => checkBatchNorm([1, 1, 1, 1], false));
 gpuTest("batch_norm inference: N=2, C=5, odd", () => checkBatchNorm([2, 5, 17, 19], false));
 gpuTest("batch_norm inference: vec4 planes", () => checkBatchNorm([2, 5, 4, 3], false));
@@ -131,11 +136,12 @@ for (const withBias of [true, false]) {
   );
 }
 
-for (const training of [true, false]) {
-  Deno.test(`batch_norm ${training ? "train" : "inference"}: reference backward matches finite differences`, () => {
+for (const [training, relu] of [[true, false], [false, false], [true, true], [false, true]]) {
+  const name = `${training ? "train" : "inference"}${relu ? " + ReLU" : ""}`;
+  Deno.test(`batch_norm ${name}: reference backward matches finite differences`, () => {
     const shape = [2, 3, 3, 5];
     const stats = runningStats(3);
-    const opts = { shape, training };
+    const opts = { shape, training, relu };
     const params = ([, gamma, beta]: Float64Array[]) => ({ gamma, beta, ...stats });
     checkGradient({
       shapes: [shape, [3], [3]],

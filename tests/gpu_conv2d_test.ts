@@ -7,6 +7,7 @@ import {
   conv2dReference,
 } from "../gpu/ops/conv2d.ts";
 import { prepackConv2d } from "../gpu/ops/conv2d_prepack.ts";
+import { reluBackwardReference, reluReference } from "../gpu/ops/relu.ts";
 import { checkGradient, checkOp } from "./_check_op.ts";
 import { gpuTest } from "./_gpu.ts";
 import { checkConv2d, conv2dDims } from "./_op_checks.ts";
@@ -83,6 +84,27 @@ gpuTest("conv2d: direct and Winograd kernels, other register tiles, agree", asyn
           const r = conv2dBackwardReference(x, w, g, d);
           return [r.dx, r.dw, r.db];
         },
+      });
+    }
+  }
+});
+
+gpuTest("conv2d relu: the fused ReLU clamps the output and masks the gradient", async () => {
+  // Cin 600 spreads the weights over several uniform slices: only the last may clamp.
+  for (const c of [[2, 6, 7, 11, 13, 3], [1, 600, 3, 5, 6, 3], [2, 7, 3, 9, 4, 1]]) {
+    const d = conv2dDims(c);
+    for (const options of [{}, { algorithm: "direct" as const }]) {
+      await checkOp({
+        shapes: [[d.n, d.cin, d.h, d.w], [d.cout, d.cin, d.k, d.k], [d.cout]],
+        reference: ([x, w, b]) => reluReference(conv2dReference(x, w, b, d)),
+        gpu: ([x, w, b]) => conv2d(x, w, { ...options, bias: b, relu: true }),
+        referenceBackward: ([x, w, b], g) => {
+          const y = conv2dReference(x, w, b, d);
+          const r = conv2dBackwardReference(x, w, reluBackwardReference(y, g), d);
+          return [r.dx, r.dw, r.db];
+        },
+        atol: 1e-3,
+        rtol: 1e-3,
       });
     }
   }

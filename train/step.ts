@@ -1,8 +1,8 @@
 // This module is browser compatible.
 /**
- * One training step: a batch of windows copied out of their loaded cases
- * and augmented, then forward, cross-entropy, backward and one Adam update
- * on the GPU, with only the loss read back.
+ * One training step on a batch already assembled (windows copied out of their
+ * loaded cases and augmented): forward, loss, backward and one Adam update on
+ * the GPU, with only the loss read back.
  *
  * @module
  */
@@ -15,9 +15,22 @@ import { softmaxCrossEntropy } from "../gpu/ops/softmax_cross_entropy.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { TensorScope } from "../gpu/tensor_scope.ts";
 import type { SegmentationNetwork } from "../model/network.ts";
-import type { AugmentOptions } from "./augment.ts";
-import { assembleBatch, type BatchArrays, type LoadedCase } from "./training_data.ts";
-import type { PatchOptions, TrainingWindow } from "./window_sampler.ts";
+import type { BatchArrays } from "./training_data.ts";
+
+/** Options of {@linkcode trainStep}. */
+export interface StepOptions {
+  /** Class weights of the cross-entropy (null: unweighted). */
+  weights: Tensor | null;
+  /** Adam learning rate. */
+  lr: number;
+  /** Weight of the soft Dice term (default 0: cross-entropy alone). */
+  dice?: number;
+  /**
+   * Called once the step is submitted, before its loss is awaited: CPU work done here (the next
+   * batch) overlaps the GPU's on adapters whose submit returns at once.
+   */
+  whileRunning?: () => void;
+}
 
 /**
  * One optimisation step on assembled arrays; returns the batch's loss: the
@@ -48,9 +61,10 @@ import type { PatchOptions, TrainingWindow } from "./window_sampler.ts";
 export async function trainStep(
   network: SegmentationNetwork,
   arrays: BatchArrays,
-  options: { weights: Tensor | null; lr: number; dice?: number },
+  options: StepOptions,
 ): Promise<number> {
   const scope = TensorScope.begin();
+  let loss: Promise<Float32Array>;
   try {
     const n = arrays.windows * arrays.seq;
     const x = Tensor.from(arrays.image, [n, arrays.modalities, arrays.height, arrays.width], {
@@ -61,19 +75,22 @@ export async function trainStep(
     });
     const tape = new Tape();
     const dice = options.dice ?? 0;
-    const loss = tape.run(() => {
+    const value = tape.run(() => {
       const logits = network.forward(x, { steps: arrays.seq, mode: "train" });
       const ce = softmaxCrossEntropy(logits, y, { weights: options.weights });
       if (dice === 0) return ce;
       return add(ce, softDice(logits, y, { weight: dice }));
     });
-    tape.backward(loss);
+    tape.backward(value, undefined, { releaseSaved: true });
     adamStep(network.params, { lr: options.lr });
     network.params.zeroGrad();
-    return (await loss.read())[0];
+    // Submits the step; the read-back waits for it, so the caller's work goes in between.
+    loss = value.read();
   } finally {
     scope.end();
   }
+  options.whileRunning?.();
+  return (await loss)[0];
 }
 
 /** Where a batch sits in the run: its draws are keyed by (seed, epoch, step). */
@@ -87,7 +104,7 @@ export interface BatchPosition {
 }
 
 /**
- * Assembles and trains one batch of windows; returns its loss.
+ * Trains one assembled batch (see `assembleBatch`); returns its loss.
  *
  * @throws {RangeError} when the loss is not finite (training diverged).
  * @example
@@ -97,6 +114,7 @@ export interface BatchPosition {
  * import { modelConfig } from "../model/config.ts";
  * import { SegmentationNetwork } from "../model/network.ts";
  * import { trainBatch } from "./step.ts";
+ * import { assembleBatch } from "./training_data.ts";
  * await getDevice();
  * const network = SegmentationNetwork.create(modelConfig("unet", { widths: [2, 2, 2, 2] }));
  * const plane = 16 * 16;
@@ -104,37 +122,21 @@ export interface BatchPosition {
  *   id: "a", width: 16, height: 16, depth: 4, crop: cropFor(16, 16), modalities: 4,
  *   image: new Float32Array(4 * 4 * plane).fill(0.5), classes: new Uint8Array(4 * plane),
  * };
- * const loss = await trainBatch(network, [{ caseIndex: 0, start: 0, tumour: false }], {
- *   cases: [loaded], seq: 3, at: { seed: 1, epoch: 0, step: 0 }, weights: null, lr: 1e-3,
- * });
+ * const at = { seed: 1, epoch: 0, step: 0 };
+ * const windows = [{ caseIndex: 0, start: 0, tumour: false }];
+ * const arrays = assembleBatch(windows, { cases: [loaded], seq: 3, key: [1, 0, 0] });
+ * const loss = await trainBatch(network, arrays, { at, weights: null, lr: 1e-3 });
  * console.log(loss);
  * network.release();
  * ```
  */
 export async function trainBatch(
   network: SegmentationNetwork,
-  batch: readonly TrainingWindow[],
-  options: {
-    cases: readonly LoadedCase[];
-    seq: number;
-    at: BatchPosition;
-    augment?: AugmentOptions | false;
-    patch?: PatchOptions;
-    weights: Tensor | null;
-    lr: number;
-    dice?: number;
-  },
+  arrays: BatchArrays,
+  options: StepOptions & { at: BatchPosition },
 ): Promise<number> {
   const { at } = options;
-  const arrays = assembleBatch(batch, {
-    cases: options.cases,
-    seq: options.seq,
-    key: [at.seed, at.epoch, at.step],
-    augment: options.augment,
-    patch: options.patch,
-  });
-  const { weights, lr, dice } = options;
-  const loss = await trainStep(network, arrays, { weights, lr, dice });
+  const loss = await trainStep(network, arrays, options);
   if (!Number.isFinite(loss)) {
     throw new RangeError(
       `training diverged at epoch ${at.epoch + 1}, batch ${at.step + 1} (loss ${loss}); ` +

@@ -27,11 +27,12 @@ import {
 import type { SchedulePlan } from "./budget_plan.ts";
 import { keepSchedule, type ScheduleClock, type ScheduleKeeper } from "./_schedule_keeper.ts";
 import type { ResumeState } from "./_train_checkpoint.ts";
+import { BatchPrefetch, epochAssembler } from "./_batch_prefetch.ts";
 import { trainBatch } from "./step.ts";
 import { trainableWarnings } from "./_trainable.ts";
 import type { LoadedCase, TrainingSource } from "./training_data.ts";
 import { trainerValidation, validate } from "./validate.ts";
-import { CaseCache, patchFor, type TrainingWindow, WindowSampler } from "./window_sampler.ts";
+import { CaseCache, type TrainingWindow, WindowSampler } from "./window_sampler.ts";
 
 import type { TrainOptions, TrainRecord, TrainResult } from "./train_options.ts";
 
@@ -230,6 +231,7 @@ async function trainEpoch(
 ): Promise<"step-limit" | "time-limit" | "interrupted" | null> {
   const { o, state } = run;
   let limit = NaN, batches: TrainingWindow[][] = [];
+  const prefetch = new BatchPrefetch(epochAssembler(run.cache, o, state.epoch));
   while (true) {
     // Planned afresh each batch: the first budget plan may resize (or shorten) the phases mid-epoch.
     const plan = planEpoch(state.epoch, o, state.plan.epochs);
@@ -244,16 +246,13 @@ async function trainEpoch(
     if (reason) return reason;
     const s0 = performance.now();
     const batch = batches[state.step];
-    const cases = await Promise.all(batch.map((w) => run.cache.get(w.caseIndex)));
-    const loss = await trainBatch(run.network, batch, {
-      cases,
-      seq: o.seq,
+    const next = batches[state.step + 1];
+    const loss = await trainBatch(run.network, await prefetch.take(batch, state.step), {
       at: { seed: o.seed, epoch: state.epoch, step: state.step },
-      augment: o.augment,
-      patch: { size: patchFor(o.patch, cases), tumourShare: o.patchTumourShare },
       weights: plan.weighted ? weights : null,
       lr: learningRate(plan, state.step / batches.length),
       dice: o.dice,
+      whileRunning: next ? () => prefetch.ahead(next, state.step + 1) : undefined,
     });
     state.step++;
     state.lossSum += loss;

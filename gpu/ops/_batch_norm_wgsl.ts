@@ -11,15 +11,24 @@ export interface Variants {
   scalar: Kernel;
 }
 
-// Prefixes the body with T, WIDTH, hsum() and first() for the vec4 and the f32 variant.
+// The forward's output before the fused ReLU, and the gradient through that ReLU: the backward
+// recomputes the output with the forward's very expression, so the mask matches it exactly.
+const SHARED = /* wgsl */ `
+fn normalized(x: T, mean: f32, scale: f32, shift: f32) -> T { return (x - mean) * scale + shift; }
+fn masked(g: T, x: T, mean: f32, scale: f32, shift: f32, relu: u32) -> T {
+  return select(g, select(T(0.0), g, normalized(x, mean, scale, shift) > T(0.0)), relu == 1u);
+}
+`;
+
+// Prefixes the body with T, WIDTH, hsum(), first() and SHARED for the vec4 and the f32 variant.
 function variants(name: string, body: string): Variants {
   const vec4 = "alias T = vec4<f32>;\nconst WIDTH = 4u;\n" +
     "fn hsum(v: T) -> f32 { return v.x + v.y + v.z + v.w; }\nfn first(v: T) -> f32 { return v.x; }\n";
   const scalar = "alias T = f32;\nconst WIDTH = 1u;\n" +
     "fn hsum(v: T) -> f32 { return v; }\nfn first(v: T) -> f32 { return v; }\n";
   return {
-    vec4: { name: `${name}.vec4`, code: vec4 + body },
-    scalar: { name, code: scalar + body },
+    vec4: { name: `${name}.vec4`, code: vec4 + SHARED + body },
+    scalar: { name, code: scalar + SHARED + body },
   };
 }
 
@@ -120,7 +129,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 export const NORMALIZE: Variants = variants(
   "batch_norm.normalize",
   /* wgsl */ `
-struct P { hw: u32, c: u32, step: u32 }
+struct P { hw: u32, c: u32, step: u32, relu: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> x: array<T>;
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
@@ -135,7 +144,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let shift = beta[c];
   let base = (gid.z * p.c + c) * p.hw;
   for (var j = gid.x; j < p.hw; j += p.step) {
-    y[base + j] = (x[base + j] - mean) * scale + shift;
+    let v = normalized(x[base + j], mean, scale, shift);
+    y[base + j] = select(v, max(v, T(0.0)), p.relu == 1u);
   }
 }`,
 );
@@ -144,25 +154,30 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 export const GRAD_PARTIAL: Variants = variants(
   "batch_norm.grad_partial",
   /* wgsl */ `
-struct P { hw: u32, c: u32, n: u32, parts: u32 }
+struct P { hw: u32, c: u32, n: u32, parts: u32, relu: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> x: array<T>;
 @group(0) @binding(2) var<storage, read> g: array<T>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
-@group(0) @binding(4) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(4) var<storage, read> gamma: array<f32>;
+@group(0) @binding(5) var<storage, read> beta: array<f32>;
+@group(0) @binding(6) var<storage, read_write> partial: array<f32>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let s = gid.x;
   let c = gid.y;
   let mean = stats[c];
+  let scale = stats[p.c + c] * gamma[c];
+  let shift = beta[c];
   var sg = T(0.0);
   var sgx = T(0.0);
   for (var n = 0u; n < p.n; n++) {
     let base = (n * p.c + c) * p.hw;
     for (var j = s; j < p.hw; j += p.parts) {
-      let gj = g[base + j];
+      let xj = x[base + j];
+      let gj = masked(g[base + j], xj, mean, scale, shift, p.relu);
       sg += gj;
-      sgx += gj * (x[base + j] - mean);
+      sgx += gj * (xj - mean);
     }
   }
   let o = (c * p.parts + s) * 2u;
@@ -203,21 +218,23 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 export const GRAD_INPUT: Variants = variants(
   "batch_norm.grad_input",
   /* wgsl */ `
-struct P { hw: u32, c: u32, step: u32, training: u32, count: u32 }
+struct P { hw: u32, c: u32, step: u32, training: u32, count: u32, relu: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> x: array<T>;
 @group(0) @binding(2) var<storage, read> g: array<T>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
 @group(0) @binding(4) var<storage, read> gamma: array<f32>;
-@group(0) @binding(5) var<storage, read> dgamma: array<f32>;
-@group(0) @binding(6) var<storage, read> dbeta: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dx: array<T>;
+@group(0) @binding(5) var<storage, read> beta: array<f32>;
+@group(0) @binding(6) var<storage, read> dgamma: array<f32>;
+@group(0) @binding(7) var<storage, read> dbeta: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dx: array<T>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.y;
   let mean = stats[c];
   let inv = stats[p.c + c];
   let k = gamma[c] * inv;
+  let shift = beta[c];
   var mb = 0.0;
   var mg = 0.0;
   if (p.training != 0u) {
@@ -227,8 +244,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   }
   let base = (gid.z * p.c + c) * p.hw;
   for (var j = gid.x; j < p.hw; j += p.step) {
-    let xhat = (x[base + j] - mean) * inv;
-    dx[base + j] = k * (g[base + j] - mb - xhat * mg);
+    let xj = x[base + j];
+    let gj = masked(g[base + j], xj, mean, k, shift, p.relu);
+    dx[base + j] = k * (gj - mb - (xj - mean) * inv * mg);
   }
 }`,
 );

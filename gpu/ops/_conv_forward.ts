@@ -75,7 +75,8 @@ export function packFor(
 }
 
 /**
- * y = conv(x) with `weight` (transposed + flipped for dx), by the chosen algorithm.
+ * y = conv(x) with `weight` (transposed + flipped for dx), by the chosen algorithm; `relu` clamps
+ * the output at 0 as it is stored.
  *
  * @example
  * ```ts
@@ -97,9 +98,9 @@ export function packFor(
 export function convInto(
   x: Tensor,
   y: Tensor,
-  spec: Omit<PackSpec, "cin"> & { weight: Tensor; packed?: Tensor },
+  spec: Omit<PackSpec, "cin"> & { weight: Tensor; packed?: Tensor; relu?: boolean },
 ): void {
-  const { weight, cout, k, options } = spec;
+  const { weight, cout, k, options, relu } = spec;
   const { packed, layout } = packFor(weight, { ...spec, cin: x.shape[1] }, spec.packed);
   if (usesWinograd(k, options)) {
     runWinograd(x, y, {
@@ -107,9 +108,10 @@ export function convInto(
       packed,
       layout,
       tile: options.winogradTile ?? DEFAULT_WINOGRAD_TILE,
+      relu,
     });
   } else {
-    runConv(x, y, { cout, k, packed, layout, tile: options.tile ?? DEFAULT_CONV_TILE });
+    runConv(x, y, { cout, k, packed, layout, tile: options.tile ?? DEFAULT_CONV_TILE, relu });
   }
   if (packed !== spec.packed) packed.release();
 }

@@ -86,7 +86,8 @@ function storeLines(g: Geometry, shuffle: boolean): string[] {
           ? `((n * (p.cout / 4u) + cg / 4u) * 2u * p.h + 2u * yy + (cg / 2u) % 2u) * 2u * p.w + 2u * (u32(x0) + ${p}u) + cg % 2u`
           : `((n * p.cout + cg) * p.h + yy) * p.w + u32(x0) + ${p}u`;
         stores.push(`      if (u32(x0) + ${p}u < p.w) { let o = ${target};
-        y[o] = select(y[o], bias, p.first == 1u) + a${p}_${j}[${c}]; }`);
+        let v = select(y[o], bias, p.first == 1u) + a${p}_${j}[${c}];
+        y[o] = select(v, max(v, 0.0), p.relu == 1u); }`);
       }
       stores.push(`  } }`);
     }
@@ -128,7 +129,7 @@ export function convKernel(tile: ConvTile, options: { k: number; shuffle: boolea
     name: `conv${k}x${k}.${shuffle ? "transposed" : "direct"}`,
     code: /* wgsl */ `
 struct P { n: u32, cin: u32, h: u32, w: u32, cout: u32, coBase: u32, ciBase: u32, cinTotal: u32,
-  tilesX: u32, gq: u32, first: u32, biasAt: u32, wp: u32 }
+  tilesX: u32, gq: u32, first: u32, biasAt: u32, wp: u32, relu: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<uniform> wt: array<vec4f, ${UNIFORM_FLOATS / 4}>;
 @group(0) @binding(2) var<storage, read> ${padded ? "xv: array<vec4f>" : "x: array<f32>"};
@@ -191,10 +192,12 @@ export function runConv(
     layout: SliceLayout;
     tile: ConvTile;
     shuffle?: boolean;
+    relu?: boolean;
   },
 ): void {
   const [n, cin, h, w] = x.shape;
   const { cout, k, packed, layout, tile } = dims;
+  const relu = dims.relu ?? false;
   const kernel = convKernel(tile, { k, shuffle: dims.shuffle ?? false });
   const tilesX = Math.ceil(w / tile.px);
   const padded = isPadded(tile);
@@ -233,6 +236,7 @@ export function runConv(
           cs === 0 ? 1 : 0,
           layout.biasAt,
           wp,
+          relu && cs === layout.ciSlices - 1 ? 1 : 0,
         ],
         workgroups: [pixelGroups, coTiles, n],
       });

@@ -253,8 +253,11 @@ export function weightGrad(
   options: { k: number; tile?: ChunkedGradTile; shape?: readonly number[] },
 ): Tensor {
   const { k } = options;
-  const tile = options.tile ?? DEFAULT_CHUNKED_GRAD_TILE;
   const [n, cin, h, w] = x.shape;
+  // Fewer than 4 input channels (a modality's first conv): 4-channel tiles would compute for
+  // channels that are not there; 1-channel tiles ran 1→8 at 128² 1.4× as fast on llvmpipe.
+  const tile = options.tile ??
+    (cin < 4 ? { ...DEFAULT_CHUNKED_GRAD_TILE, ci: 1 } : DEFAULT_CHUNKED_GRAD_TILE);
   const cout = dy.shape[1];
   const coTiles = Math.ceil(cout / tile.co);
   const ciTiles = Math.ceil(cin / (tile.ci ?? 1));

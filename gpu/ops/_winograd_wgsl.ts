@@ -102,7 +102,8 @@ function tileStores(tiles: number, q: number): string[] {
               `      { let oy = oy0 + ${a}u; let ox = ox0 + ${
                 2 * t + b
               }u; if (oy < p.h && ox < p.w) { let o = ((n * p.cout + cg) * p.h + oy) * p.w + ox;
-        y[o] = select(y[o], bias, p.first == 1u) + y${t}_${j}_${a}_${b}[${c}]; } }`,
+        let v = select(y[o], bias, p.first == 1u) + y${t}_${j}_${a}_${b}[${c}];
+        y[o] = select(v, max(v, 0.0), p.relu == 1u); } }`,
             );
           }
         }
@@ -151,7 +152,7 @@ export function winogradKernel(tile: WinogradTile): Kernel {
     name: "conv3x3.winograd",
     code: /* wgsl */ `
 struct P { n: u32, cin: u32, h: u32, w: u32, cout: u32, coBase: u32, ciBase: u32, cinTotal: u32,
-  groupsX: u32, gq: u32, first: u32, biasAt: u32, hp: u32, wp: u32 }
+  groupsX: u32, gq: u32, first: u32, biasAt: u32, hp: u32, wp: u32, relu: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<uniform> wt: array<vec4f, ${UNIFORM_FLOATS / 4}>;
 @group(0) @binding(2) var<storage, read> ${padded ? "xv: array<vec4f>" : "x: array<f32>"};
@@ -210,10 +211,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
 export function runWinograd(
   x: Tensor,
   y: Tensor,
-  dims: { cout: number; packed: Tensor; layout: SliceLayout; tile: WinogradTile },
+  dims: { cout: number; packed: Tensor; layout: SliceLayout; tile: WinogradTile; relu?: boolean },
 ): void {
   const [n, cin, h, w] = x.shape;
   const { cout, packed, layout, tile } = dims;
+  const relu = dims.relu ?? false;
   const kernel = winogradKernel(tile);
   const groupsX = Math.ceil(Math.ceil(w / 2) / tile.tiles);
   const pixelGroups = Math.ceil((Math.ceil(h / 2) * groupsX) / 64);
@@ -252,6 +254,7 @@ export function runWinograd(
           layout.biasAt,
           hp,
           wp,
+          relu && cs === layout.ciSlices - 1 ? 1 : 0,
         ],
         workgroups: [pixelGroups, Math.ceil(Math.min(layout.group, cout - coBase) / tile.co), n],
       });

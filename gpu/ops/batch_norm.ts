@@ -102,6 +102,7 @@ export function batchNormReference(
   for (let i = 0; i < x.length; i++) {
     const ch = Math.floor(i / hw) % c;
     y[i] = (x[i] - mean[ch]) / Math.sqrt(variance[ch] + eps) * params.gamma[ch] + params.beta[ch];
+    if (options.relu && y[i] < 0) y[i] = 0;
   }
   return { y, runningMean, runningVar };
 }
@@ -129,14 +130,14 @@ export interface BatchNormBackwardReferenceOptions extends BatchNormReferenceOpt
  */
 export function batchNormBackwardReference(
   x: ArrayLike<number>,
-  grad: ArrayLike<number>,
+  outputGrad: ArrayLike<number>,
   options: BatchNormBackwardReferenceOptions,
 ): { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } {
   const [n, c, h, w] = options.shape;
   const hw = h * w;
   const m = n * hw;
   const eps = options.eps ?? 1e-5;
-  const { gamma } = options.params;
+  const { gamma, beta } = options.params;
   const [mean, variance] = options.training
     ? channelStats(x, options.shape)
     : [options.params.runningMean, options.params.runningVar];
@@ -144,6 +145,13 @@ export function batchNormBackwardReference(
   const dgamma = new Float64Array(c);
   const dbeta = new Float64Array(c);
   const channel = (i: number) => Math.floor(i / hw) % c;
+  // Through a fused max(·, 0), the gradient is zero where the normalised output is not positive.
+  const grad = options.relu
+    ? Float64Array.from(outputGrad, (g, i) => {
+      const ch = channel(i);
+      return (x[i] - mean[ch]) * inv[ch] * gamma[ch] + beta[ch] > 0 ? g : 0;
+    })
+    : outputGrad;
   for (let i = 0; i < x.length; i++) {
     const ch = channel(i);
     dbeta[ch] += grad[i];
@@ -175,6 +183,11 @@ export interface BatchNormParams {
 export interface BatchNormOptions {
   /** Batch statistics (and running-stat update) when true; running statistics when false. */
   training: boolean;
+  /**
+   * `max(·, 0)` of the output, fused: no separate ReLU pass forward or backward, and the
+   * backward recomputes the mask from x instead of keeping the normalised output.
+   */
+  relu?: boolean;
   /** Weight of the new batch in the running averages (default 0.1, as PyTorch). */
   momentum?: number;
   /** Added to the variance (default 1e-5). */
@@ -263,7 +276,11 @@ export function batchNorm(x: Tensor, params: BatchNormParams, options: BatchNorm
   }
   const y = Tensor.empty(x.shape, { label: "batch_norm" });
   const { workgroups, step } = planeGrid(units, c, n);
-  dispatch(pick(NORMALIZE), [x, stats, gamma, beta, y], { params: [units, c, step], workgroups });
+  const relu = options.relu ? 1 : 0;
+  dispatch(pick(NORMALIZE), [x, stats, gamma, beta, y], {
+    params: [units, c, step, relu],
+    workgroups,
+  });
   const saving = isRecording() && [x, gamma, beta].some((t) => t.requiresGrad);
   if (!saving) {
     stats.release();
@@ -272,8 +289,8 @@ export function batchNorm(x: Tensor, params: BatchNormParams, options: BatchNorm
   recordOp("batch_norm", [x, gamma, beta], y, ([g]) => {
     const parts = partsFor(units);
     const partial = Tensor.empty([c, parts, 2], { label: "batch_norm.grad_partial" });
-    dispatch(pick(GRAD_PARTIAL), [x, g, stats, partial], {
-      params: [units, c, n, parts],
+    dispatch(pick(GRAD_PARTIAL), [x, g, stats, gamma, beta, partial], {
+      params: [units, c, n, parts, relu],
       workgroups: [parts / 64, c],
     });
     const dgamma = Tensor.empty([c], { label: "batch_norm.grad_gamma" });
@@ -282,8 +299,8 @@ export function batchNorm(x: Tensor, params: BatchNormParams, options: BatchNorm
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = Tensor.empty(x.shape, { label: "batch_norm.grad" });
-      dispatch(pick(GRAD_INPUT), [x, g, stats, gamma, dgamma, dbeta, dx], {
-        params: [units, c, step, options.training ? 1 : 0, f32Bits(count)],
+      dispatch(pick(GRAD_INPUT), [x, g, stats, gamma, beta, dgamma, dbeta, dx], {
+        params: [units, c, step, options.training ? 1 : 0, f32Bits(count), relu],
         workgroups,
       });
     }

@@ -25,6 +25,7 @@ import { weightGrad } from "./_weight_grad_chunked_wgsl.ts";
 import { windowWeightGrad } from "./_weight_grad_window_wgsl.ts";
 import { algorithmKey, convInto } from "./_conv_forward.ts";
 import type { PackedConv2d } from "./conv2d_prepack.ts";
+import { reluBackward } from "./relu.ts";
 
 /** Shapes of a conv for the references: input [n, cin, h, w], weight [cout, cin, k, k]. */
 export interface Conv2dDims {
@@ -162,6 +163,11 @@ export interface Conv2dOptions {
    * them.
    */
   prepacked?: PackedConv2d | null;
+  /**
+   * `max(·, 0)` of the output, applied as the conv stores it (no separate pass over the
+   * output); the backward masks the output gradient where the output is 0.
+   */
+  relu?: boolean;
 }
 
 function checkShapes(x: Tensor, weight: Tensor, options: Conv2dOptions): Conv2dDims {
@@ -218,16 +224,19 @@ export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): 
     );
   }
   const y = Tensor.empty([n, cout, h, w], { label: "conv2d" });
-  convInto(x, y, { weight, bias, cout, k, transposed: false, options, packed: pre?.packed });
+  const relu = options.relu ?? false;
+  convInto(x, y, { weight, bias, cout, k, transposed: false, options, packed: pre?.packed, relu });
   if (!isRecording()) return y;
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  recordOp("conv2d", inputs, y, ([gy]) => {
+  recordOp("conv2d", inputs, y, ([g]) => {
+    const gy = relu ? reluBackward(y, g) : g;
     const grads = conv2dBackward({ x, weight, gy }, {
       ...options,
       wantInput: x.requiresGrad,
       wantWeight: weight.requiresGrad,
       wantBias: bias?.requiresGrad ?? false,
     });
+    if (gy !== g) gy.release();
     return bias ? [grads.dx, grads.dw, grads.db] : [grads.dx, grads.dw];
   });
   return y;

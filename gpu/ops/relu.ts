@@ -70,10 +70,29 @@ const BACKWARD = elementwise("relu.backward", ["x", "g"], [[
 export function relu(x: Tensor): Tensor {
   const y = Tensor.empty(x.shape, { label: "relu" });
   runElementwise(FORWARD, [x, y], x.size);
-  recordOp("relu", [x], y, ([g]) => {
-    const dx = Tensor.empty(x.shape, { label: "relu.grad" });
-    runElementwise(BACKWARD, [x, g, dx], x.size);
-    return [dx];
-  });
+  recordOp("relu", [x], y, ([g]) => [reluBackward(x, g)]);
   return y;
+}
+
+/**
+ * The gradient `g` where `x > 0`, else 0: ReLU's backward. `x` may be ReLU's input or its output
+ * (both are positive at the same places), so ops with a fused ReLU use it on their output.
+ *
+ * @example
+ * ```ts
+ * import { getDevice } from "../device.ts";
+ * import { Tensor } from "../tensor.ts";
+ * import { TensorScope } from "../tensor_scope.ts";
+ * import { reluBackward } from "./relu.ts";
+ * await getDevice();
+ * const scope = TensorScope.begin();
+ * const dx = reluBackward(Tensor.from([0, 2], [2]), Tensor.from([5, 7], [2]));
+ * console.log(await dx.read()); // Float32Array(2) [0, 7]
+ * scope.end();
+ * ```
+ */
+export function reluBackward(x: Tensor, g: Tensor): Tensor {
+  const dx = Tensor.empty(x.shape, { label: "relu.grad" });
+  runElementwise(BACKWARD, [x, g, dx], x.size);
+  return dx;
 }
