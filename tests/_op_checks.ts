@@ -8,6 +8,7 @@ import {
   conv2d,
   conv2dBackwardReference,
   type Conv2dDims,
+  type Conv2dOptions,
   conv2dReference,
 } from "../gpu/ops/conv2d.ts";
 import {
@@ -20,6 +21,7 @@ import {
   convTranspose2dBackwardReference,
   convTranspose2dReference,
 } from "../gpu/ops/conv_transpose2d.ts";
+import { reluBackwardReference, reluReference } from "../gpu/ops/relu.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { assertClose, checkOp, randomArray } from "./_check_op.ts";
 
@@ -28,17 +30,30 @@ export function conv2dDims([n, cin, h, w, cout, k]: number[]): Conv2dDims {
   return { n, cin, h, w, cout, k };
 }
 
-/** Conv2d forward and backward on the GPU against the reference; `c` is `[n, cin, h, w, cout, k]`. */
-export async function checkConv2d(c: number[], withBias: boolean, tol = 1e-4): Promise<void> {
+/**
+ * Conv2d forward and backward on the GPU against the reference; `c` is `[n, cin, h, w, cout, k]`.
+ * `relu`: the fused ReLU against relu(reference), the gradient masked where the output is 0.
+ */
+export async function checkConv2d(
+  c: number[],
+  withBias: boolean,
+  options: { tol?: number; relu?: boolean; conv?: Conv2dOptions } = {},
+): Promise<void> {
+  const { tol = 1e-4, relu = false } = options;
   const d = conv2dDims(c);
   const shapes = [[d.n, d.cin, d.h, d.w], [d.cout, d.cin, d.k, d.k]];
   if (withBias) shapes.push([d.cout]);
+  const forward = (x: Float64Array, w: Float64Array, b?: Float64Array) => {
+    const y = conv2dReference(x, w, b ?? null, d);
+    return relu ? reluReference(y) : y;
+  };
   await checkOp({
     shapes,
-    reference: ([x, w, b]) => conv2dReference(x, w, b ?? null, d),
-    gpu: ([x, w, b]) => conv2d(x, w, { bias: b ?? null }),
+    reference: ([x, w, b]) => forward(x, w, b),
+    gpu: ([x, w, b]) => conv2d(x, w, { ...options.conv, bias: b ?? null, relu }),
     referenceBackward: ([x, w, b], g) => {
-      const r = conv2dBackwardReference(x, w, g, d);
+      const gy = relu ? reluBackwardReference(forward(x, w, b), g) : g;
+      const r = conv2dBackwardReference(x, w, gy, d);
       return b ? [r.dx, r.dw, r.db] : [r.dx, r.dw];
     },
     atol: tol,
@@ -154,7 +169,11 @@ export const OP_SAMPLES: readonly { name: string; run: () => Promise<void> }[] =
   { name: "conv2d 3×3, odd shape, bias", run: () => checkConv2d([2, 3, 9, 11, 5, 3], true) },
   {
     name: "conv2d 3×3, 32→64 channels",
-    run: () => checkConv2d([2, 32, 17, 13, 64, 3], true, 1e-3),
+    run: () => checkConv2d([2, 32, 17, 13, 64, 3], true, { tol: 1e-3 }),
+  },
+  {
+    name: "conv2d 3×3 + ReLU (fused), 32→16",
+    run: () => checkConv2d([2, 32, 9, 7, 16, 3], true, { tol: 1e-3, relu: true }),
   },
   { name: "conv2d 1×1, no bias", run: () => checkConv2d([2, 7, 3, 9, 4, 1], false) },
   { name: "convTranspose2d, odd shape", run: () => checkConvTranspose2d([3, 2, 4, 11, 5]) },

@@ -7,7 +7,6 @@ import {
   conv2dReference,
 } from "../gpu/ops/conv2d.ts";
 import { prepackConv2d } from "../gpu/ops/conv2d_prepack.ts";
-import { reluBackwardReference, reluReference } from "../gpu/ops/relu.ts";
 import { checkGradient, checkOp } from "./_check_op.ts";
 import { gpuTest } from "./_gpu.ts";
 import { checkConv2d, conv2dDims } from "./_op_checks.ts";
@@ -31,12 +30,12 @@ gpuTest("conv2d: GPU matches reference without bias", async () => {
 });
 
 gpuTest("conv2d: realistic channels 32→64 at 17×13 and 1×1 256→64", async () => {
-  await checkConv2d([2, 32, 17, 13, 64, 3], true, 1e-3);
-  await checkConv2d([1, 256, 5, 7, 64, 1], true, 1e-3);
+  await checkConv2d([2, 32, 17, 13, 64, 3], true, { tol: 1e-3 });
+  await checkConv2d([1, 256, 5, 7, 64, 1], true, { tol: 1e-3 });
 });
 
 gpuTest("conv2d: inputs wider than one uniform slice (Cin 600, 3×3)", async () => {
-  await checkConv2d([1, 600, 3, 5, 6, 3], true, 1e-3);
+  await checkConv2d([1, 600, 3, 5, 6, 3], true, { tol: 1e-3 });
 });
 
 Deno.test("conv2d: reference backward matches finite differences", () => {
@@ -92,20 +91,8 @@ gpuTest("conv2d: direct and Winograd kernels, other register tiles, agree", asyn
 gpuTest("conv2d relu: the fused ReLU clamps the output and masks the gradient", async () => {
   // Cin 600 spreads the weights over several uniform slices: only the last may clamp.
   for (const c of [[2, 6, 7, 11, 13, 3], [1, 600, 3, 5, 6, 3], [2, 7, 3, 9, 4, 1]]) {
-    const d = conv2dDims(c);
-    for (const options of [{}, { algorithm: "direct" as const }]) {
-      await checkOp({
-        shapes: [[d.n, d.cin, d.h, d.w], [d.cout, d.cin, d.k, d.k], [d.cout]],
-        reference: ([x, w, b]) => reluReference(conv2dReference(x, w, b, d)),
-        gpu: ([x, w, b]) => conv2d(x, w, { ...options, bias: b, relu: true }),
-        referenceBackward: ([x, w, b], g) => {
-          const y = conv2dReference(x, w, b, d);
-          const r = conv2dBackwardReference(x, w, reluBackwardReference(y, g), d);
-          return [r.dx, r.dw, r.db];
-        },
-        atol: 1e-3,
-        rtol: 1e-3,
-      });
+    for (const conv of [{}, { algorithm: "direct" as const }]) {
+      await checkConv2d(c, true, { tol: 1e-3, relu: true, conv });
     }
   }
 });
