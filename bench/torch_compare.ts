@@ -3,6 +3,7 @@
 // measured in the same run. Needs Debian's python3-torch (see the README).
 // Run: deno task bench:torch [--sizes 240,128] [--widths "32,64,64,64;16,32,64,64;8,16,32,32"]
 //        [--reps 5] [--window 8] [--python /usr/bin/python3] [--json FILE]
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { describeAdapter, getDevice } from "../gpu/device.ts";
 import { encoder, flush } from "../gpu/kernel.ts";
@@ -22,7 +23,7 @@ const { values: args } = parseArgs({
 });
 const reps = Number(args.reps);
 const window = Number(args.window);
-const peerScript = new URL("../../shared/peers/bench_torch.py", import.meta.url).pathname;
+const peerScript = fileURLToPath(new URL("../../shared/peers/bench_torch.py", import.meta.url));
 
 /** Best and median of sorted times. */
 interface Spread {
@@ -96,11 +97,12 @@ async function torchPoint(size: number, widths: string): Promise<{ infer: Spread
   const text = new TextDecoder().decode(out.stdout);
   if (!out.success) {
     const err = new TextDecoder().decode(out.stderr).trim().split("\n").pop();
-    throw new Error(`${peerScript}: ${err || `exit ${out.code}`} (is python3-torch installed?)`);
+    throw new Error(`${peerScript}: ${err || `exit ${out.code}`}`);
   }
-  const rows = text.trim().split("\n").map((l) => JSON.parse(l));
+  const rows = text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
   const inf = rows.find((r) => r.test === "infer");
   const tr = rows.find((r) => r.test === "train_step_b3_t3");
+  if (!inf || !tr) throw new Error(`${peerScript}: no ${inf ? "train_step_b3_t3" : "infer"} row`);
   return {
     infer: { best: inf.slices_per_s_best, median: inf.slices_per_s_median },
     train: { best: tr.s_best, median: tr.s_median },
@@ -109,10 +111,17 @@ async function torchPoint(size: number, widths: string): Promise<{ infer: Spread
 
 const fixed = (v: number, d = 2) => v.toFixed(d);
 try {
+  await Deno.stat(peerScript).catch(() => {
+    throw new Error(`${peerScript}: not found (the PyTorch twin lives in ../shared/peers/)`);
+  });
   const torch = await torchVersion();
   await getDevice();
   const adapter = await describeAdapter({ backend: Deno.env.get("DENO_WEBGPU_BACKEND") });
   console.log(`CPU: ${cpuModel()}\nAdapter: ${adapter}\nPyTorch: ${torch} (${args.python})`);
+  if (navigator.hardwareConcurrency !== 2) {
+    // bench_torch.py pins PyTorch to 2 threads; llvmpipe uses every core.
+    console.log(`warning: ${navigator.hardwareConcurrency} cores, PyTorch runs on 2 threads`);
+  }
   const fma = await fmaCeiling();
   console.log(`FMA loop: ${fixed(fma, 1)} GFLOP/s; ${reps} repeats, best (median)\n`);
   console.log(

@@ -113,14 +113,15 @@ gpuTest(
     const scope = TensorScope.begin();
     try {
       const values = randomArray(40, 7, -1, 1);
+      const w = Tensor.from(randomArray(54, 8, -1, 1), [3, 2, 3, 3]);
       const grads: Float32Array[] = [];
       for (const releaseSaved of [false, true]) {
-        const x = Tensor.from(values, [2, 20], { requiresGrad: true });
+        const x = Tensor.from(values, [1, 2, 4, 5], { requiresGrad: true });
         const tape = new Tape();
         let a!: Tensor, b!: Tensor;
         const out = tape.run(() => {
-          a = relu(x);
-          b = mul(a, a); // the backward reads a after b's output is done with
+          a = conv2d(x, w, { relu: true }); // its backward reads its own output, a
+          b = mul(a, a); // and this one reads a after b's consumer is done
           return sum(b);
         });
         tape.backward(out, undefined, { releaseSaved });

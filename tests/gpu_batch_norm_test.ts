@@ -31,6 +31,10 @@ gpuTest(
 gpuTest("batch_norm + ReLU train: vec4 planes", () => checkBatchNorm([3, 5, 6, 10], true, RELU));
 gpuTest("batch_norm + ReLU train: odd planes", () => checkBatchNorm([2, 3, 7, 9], true, RELU));
 gpuTest("batch_norm + ReLU inference", () => checkBatchNorm([2, 5, 17, 19], false, RELU));
+gpuTest(
+  "batch_norm + ReLU inference: vec4 planes",
+  () => checkBatchNorm([2, 5, 4, 3], false, RELU),
+);
 gpuTest("batch_norm inference: N=1, C=1", () => checkBatchNorm([1, 1, 1, 1], false));
 gpuTest("batch_norm inference: N=2, C=5, odd", () => checkBatchNorm([2, 5, 17, 19], false));
 gpuTest("batch_norm inference: vec4 planes", () => checkBatchNorm([2, 5, 4, 3], false));

@@ -89,7 +89,12 @@ export async function trainStep(
   } finally {
     scope.end();
   }
-  options.whileRunning?.();
+  try {
+    options.whileRunning?.();
+  } catch (e) {
+    loss.catch(() => {}); // the step's own failure, if any, is not the one to report
+    throw e;
+  }
   return (await loss)[0];
 }
 
@@ -124,7 +129,8 @@ export interface BatchPosition {
  * };
  * const at = { seed: 1, epoch: 0, step: 0 };
  * const windows = [{ caseIndex: 0, start: 0, tumour: false }];
- * const arrays = assembleBatch(windows, { cases: [loaded], seq: 3, key: [1, 0, 0] });
+ * const key = [at.seed, at.epoch, at.step] as const;
+ * const arrays = assembleBatch(windows, { cases: [loaded], seq: 3, key });
  * const loss = await trainBatch(network, arrays, { at, weights: null, lr: 1e-3 });
  * console.log(loss);
  * network.release();

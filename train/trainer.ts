@@ -245,14 +245,15 @@ async function trainEpoch(
     const reason = stopReason(o, { steps, elapsed: run.elapsed(), stepSeconds, valSeconds });
     if (reason) return reason;
     const s0 = performance.now();
-    const batch = batches[state.step];
-    const next = batches[state.step + 1];
-    const loss = await trainBatch(run.network, await prefetch.take(batch, state.step), {
-      at: { seed: o.seed, epoch: state.epoch, step: state.step },
+    const step = state.step;
+    const batch = batches[step];
+    const next = batches[step + 1];
+    const loss = await trainBatch(run.network, await prefetch.take(batch, step), {
+      at: { seed: o.seed, epoch: state.epoch, step },
       weights: plan.weighted ? weights : null,
-      lr: learningRate(plan, state.step / batches.length),
+      lr: learningRate(plan, step / batches.length),
       dice: o.dice,
-      whileRunning: next ? () => prefetch.ahead(next, state.step + 1) : undefined,
+      whileRunning: next ? () => prefetch.ahead(next, step + 1) : undefined,
     });
     state.step++;
     state.lossSum += loss;

@@ -12,7 +12,8 @@ export interface Variants {
 }
 
 // The forward's output before the fused ReLU, and the gradient through that ReLU: the backward
-// recomputes the output with the forward's very expression, so the mask matches it exactly.
+// recomputes the output with the forward's own expression, so the masks agree (up to how a driver
+// contracts the multiply-add, which can only matter where the output is within a rounding of 0).
 const SHARED = /* wgsl */ `
 fn normalized(x: T, mean: f32, scale: f32, shift: f32) -> T { return (x - mean) * scale + shift; }
 fn masked(g: T, x: T, mean: f32, scale: f32, shift: f32, relu: u32) -> T {
@@ -213,7 +214,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 
 /**
  * Training: dx = γ·σ⁻¹·(g − Σg/M − x̂·Σ(g·x̂)/M); inference (statistics are constants):
- * dx = γ·σ⁻¹·g.
+ * dx = γ·σ⁻¹·g. Binds 8 storage buffers, WebGPU's guaranteed minimum: one more needs packing.
  */
 export const GRAD_INPUT: Variants = variants(
   "batch_norm.grad_input",

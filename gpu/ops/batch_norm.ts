@@ -109,7 +109,7 @@ export function batchNormReference(
 
 /** Options of {@linkcode batchNormBackwardReference}. */
 export interface BatchNormBackwardReferenceOptions extends BatchNormReferenceOptions {
-  /** The layer's parameters (γ, and the running statistics in inference mode). */
+  /** The layer's parameters (γ; β with `relu`; the running statistics in inference mode). */
   params: BatchNormReferenceParams;
 }
 
