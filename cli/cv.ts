@@ -14,10 +14,8 @@ import { type CaseScores, scoreCase } from "../data/metrics.ts";
 import { POSTPROCESSING_FILE, postprocessLabels } from "../data/postprocess.ts";
 import { PostprocessSearch } from "../data/postprocess_search.ts";
 import { writeAtomic } from "../io/atomic_write.ts";
-import { findLabelFiles } from "../io/cases.ts";
+import { findLabelFiles, readVolume } from "../io/cases.ts";
 import { pathKind, readBytes } from "../io/files.ts";
-import { readMha } from "../io/mha.ts";
-import { readNifti } from "../io/nifti.ts";
 import { cvLines, type CvResult, foldStats } from "./_cv_report.ts";
 import { FOLD_RECORD, type FoldRecord } from "./_train_folds.ts";
 import { folderArg, parseCommand } from "./_usage.ts";
@@ -75,15 +73,11 @@ async function foldRecords(dir: string): Promise<{ records: FoldRecord[]; unfini
 async function readLabels(
   path: string,
 ): Promise<{ data: Uint8Array; shape: number[]; spacing: number[] }> {
-  if (/\.mh[ad]$/i.test(path)) {
-    const v = await readMha(path);
-    return { data: Uint8Array.from(v.data), shape: v.shape, spacing: v.header.spacing };
-  }
-  const v = await readNifti(path);
+  const { data, geometry } = await readVolume(path);
   return {
-    data: Uint8Array.from(v.data),
-    shape: v.shape.slice(0, 3),
-    spacing: v.header.pixdim.slice(1, 4).map(Math.abs),
+    data: Uint8Array.from(data),
+    shape: geometry.shape.slice(0, 3),
+    spacing: geometry.spacing,
   };
 }
 

@@ -13,8 +13,8 @@ import {
 } from "../data/cases.ts";
 import { mhaGeometry, niftiGeometry, type VolumeGeometry } from "../data/volume_geometry.ts";
 import { type FileSource, fileSource, listFiles } from "./files.ts";
-import { readMhaHeader } from "./mha.ts";
-import { readNiftiHeader } from "./nifti.ts";
+import { readMha, readMhaHeader } from "./mha.ts";
+import { readNifti, readNiftiHeader } from "./nifti.ts";
 
 /**
  * Reads a NIfTI or MetaImage file's geometry from its header alone.
@@ -35,6 +35,35 @@ import { readNiftiHeader } from "./nifti.ts";
 export async function readVolumeGeometry(path: string): Promise<VolumeGeometry> {
   if (/\.mh[ad]$/i.test(path)) return mhaGeometry(await readMhaHeader(path));
   return niftiGeometry(await readNiftiHeader(path));
+}
+
+/**
+ * Reads a whole NIfTI or MetaImage volume: its voxels and its geometry.
+ *
+ * @throws {InputError} for an unreadable or truncated file.
+ * @example
+ * ```ts
+ * import { readVolume } from "./cases.ts";
+ * import { writeNifti } from "./nifti.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeNifti(`${dir}/x_seg.nii.gz`, new Uint8Array(24).fill(2), {
+ *   shape: [4, 3, 2],
+ *   datatype: "uint8",
+ * });
+ * const { data, geometry } = await readVolume(`${dir}/x_seg.nii.gz`);
+ * console.log(data[0], geometry.shape); // 2 [4, 3, 2]
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function readVolume(
+  path: string,
+): Promise<{ data: Float32Array; geometry: VolumeGeometry }> {
+  if (/\.mh[ad]$/i.test(path)) {
+    const v = await readMha(path);
+    return { data: v.data, geometry: mhaGeometry(v.header) };
+  }
+  const v = await readNifti(path);
+  return { data: v.data, geometry: niftiGeometry(v.header) };
 }
 
 /**

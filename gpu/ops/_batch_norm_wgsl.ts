@@ -33,6 +33,38 @@ function variants(name: string, body: string): Variants {
   };
 }
 
+/**
+ * Parts per channel of the strided reductions (a multiple of 64 so a workgroup has one channel).
+ *
+ * @example
+ * ```ts
+ * import { partsFor } from "./_batch_norm_wgsl.ts";
+ * console.log(partsFor(100), partsFor(60 * 60), partsFor(240 * 240)); // 64 128 256
+ * ```
+ */
+export function partsFor(hw: number): number {
+  return hw >= 16384 ? 256 : hw >= 1024 ? 128 : 64;
+}
+
+/**
+ * The plane kernels' grid over (plane chunk, channel, batch) and their loop step: each
+ * invocation handles up to 4 elements of a plane.
+ *
+ * @example
+ * ```ts
+ * import { planeGrid } from "./_batch_norm_wgsl.ts";
+ * console.log(planeGrid(3600, 16, 9)); // { workgroups: [ 15, 16, 9 ], step: 960 }
+ * ```
+ */
+export function planeGrid(
+  hw: number,
+  c: number,
+  n: number,
+): { workgroups: number[]; step: number } {
+  const x = Math.max(1, Math.min(65535, Math.ceil(hw / 256)));
+  return { workgroups: [x, c, n], step: x * 64 };
+}
+
 /** Per (channel, part s): count, mean and M2 over j = s, s + parts, ... (lanes read neighbours). */
 export const STATS_PARTIAL: Variants = variants(
   "batch_norm.stats_partial",

@@ -17,6 +17,8 @@ import {
   GRAD_INPUT,
   GRAD_PARTIAL,
   NORMALIZE,
+  partsFor,
+  planeGrid,
   RUNNING_STATS,
   STATS_FINAL,
   STATS_PARTIAL,
@@ -183,26 +185,12 @@ export interface BatchNormParams {
 export interface BatchNormOptions {
   /** Batch statistics (and running-stat update) when true; running statistics when false. */
   training: boolean;
-  /**
-   * `max(·, 0)` of the output, fused: no separate ReLU pass forward or backward, and the
-   * backward recomputes the mask from x instead of keeping the normalised output.
-   */
+  /** `max(·, 0)` of the output, fused (the backward recomputes the mask from x). */
   relu?: boolean;
   /** Weight of the new batch in the running averages (default 0.1, as PyTorch). */
   momentum?: number;
   /** Added to the variance (default 1e-5). */
   eps?: number;
-}
-
-/** Parts per channel of the strided reductions (a multiple of 64 so a workgroup has one channel). */
-function partsFor(hw: number): number {
-  return hw >= 16384 ? 256 : hw >= 1024 ? 128 : 64;
-}
-
-/** Grid over (plane chunk, channel, batch), each invocation handling up to 4 elements of a plane. */
-function planeGrid(hw: number, c: number, n: number): { workgroups: number[]; step: number } {
-  const x = Math.max(1, Math.min(65535, Math.ceil(hw / 256)));
-  return { workgroups: [x, c, n], step: x * 64 };
 }
 
 function checkShapes(x: Tensor, params: BatchNormParams): [number, number, number] {
@@ -251,13 +239,13 @@ export function batchNorm(x: Tensor, params: BatchNormParams, options: BatchNorm
   const units = vec ? hw / 4 : hw;
   const stats = Tensor.empty([2, c], { label: "batch_norm.stats" });
   const channels = Math.ceil(c / 64);
+  const parts = partsFor(units);
   if (options.training) {
     if (count < 2) {
       throw new RangeError(
         `batchNorm: training needs more than 1 value per channel, got [${x.shape}]`,
       );
     }
-    const parts = partsFor(units);
     const partial = Tensor.empty([c, parts, 3], { label: "batch_norm.partial" });
     dispatch(pick(STATS_PARTIAL), [x, partial], {
       params: [units, c, n, parts],
@@ -287,7 +275,6 @@ export function batchNorm(x: Tensor, params: BatchNormParams, options: BatchNorm
     return y;
   }
   recordOp("batch_norm", [x, gamma, beta], y, ([g]) => {
-    const parts = partsFor(units);
     const partial = Tensor.empty([c, parts, 2], { label: "batch_norm.grad_partial" });
     dispatch(pick(GRAD_PARTIAL), [x, g, stats, gamma, beta, partial], {
       params: [units, c, n, parts, relu],
