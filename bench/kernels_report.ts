@@ -63,12 +63,21 @@ function variantCases(): KernelCase[] {
   const out: KernelCase[] = [];
   for (const s of shapes) {
     out.push({ ...fmaCase(), group: s.label });
-    const tiles = [{ px: 8, co: 8 }, { px: 8, co: 16 }, { px: 12, co: 8, padded: true }];
+    const tiles = [
+      { px: 4, co: 4, padded: true },
+      { px: 8, co: 8 },
+      { px: 8, co: 16 },
+      { px: 12, co: 8, padded: true },
+    ];
     for (const tile of tiles) {
       const suffix = `direct ${tile.px}px×${tile.co}co${tile.padded ? " padded" : ""}`;
       out.push(convCases(s, { algorithm: "direct", tile, suffix })[0]);
     }
-    const winogradTiles = [{ tiles: 2, co: 8 }, { tiles: 2, co: 8, padded: true }, {
+    const winogradTiles = [{ tiles: 1, co: 4 }, { tiles: 2, co: 8 }, {
+      tiles: 2,
+      co: 8,
+      padded: true,
+    }, {
       tiles: 4,
       co: 4,
       padded: true,
