@@ -68,23 +68,47 @@ function variantCases(): KernelCase[] {
       { px: 8, co: 8 },
       { px: 8, co: 16 },
       { px: 12, co: 8, padded: true },
+      { px: 8, co: 8, texture: true },
+      { px: 4, co: 8, texture: true },
+      { px: 8, co: 4, texture: true },
+      { px: 12, co: 4, texture: true },
     ];
     for (const tile of tiles) {
-      const suffix = `direct ${tile.px}px×${tile.co}co${tile.padded ? " padded" : ""}`;
+      const how = tile.texture ? " texture" : tile.padded ? " padded" : "";
+      const suffix = `direct ${tile.px}px×${tile.co}co${how}`;
       out.push(convCases(s, { algorithm: "direct", tile, suffix })[0]);
     }
-    const winogradTiles = [{ tiles: 1, co: 4 }, { tiles: 2, co: 8 }, {
-      tiles: 2,
-      co: 8,
-      padded: true,
-    }, {
-      tiles: 4,
-      co: 4,
-      padded: true,
-    }];
+    const winogradTiles = [
+      { tiles: 1, co: 4 },
+      { tiles: 2, co: 8 },
+      {
+        tiles: 2,
+        co: 8,
+        padded: true,
+      },
+      {
+        tiles: 4,
+        co: 4,
+        padded: true,
+      },
+      { tiles: 2, co: 8, texture: true },
+      { tiles: 2, co: 4, texture: true },
+      {
+        tiles: 4,
+        co: 4,
+        texture: true,
+      },
+      { tiles: 2, co: 16, texture: true },
+      { tiles: 4, co: 8, texture: true },
+      {
+        tiles: 6,
+        co: 4,
+        texture: true,
+      },
+    ];
     for (const winogradTile of winogradTiles) {
       const { tiles, co } = winogradTile;
-      const pad = winogradTile.padded ? " padded" : "";
+      const pad = winogradTile.texture ? " texture" : winogradTile.padded ? " padded" : "";
       out.push(convCases(s, { winogradTile, suffix: `winograd ${tiles}t×${co}co${pad}` })[0]);
     }
     const windowTiles = [
@@ -92,11 +116,14 @@ function variantCases(): KernelCase[] {
       { px: 4, co: 16, padded: true },
       { px: 4, co: 8, padded: true },
       { px: 8, co: 8, padded: true },
+      { px: 4, co: 8, texture: true },
+      { px: 4, co: 16, texture: true },
+      { px: 8, co: 8, texture: true },
+      { px: 8, co: 4, texture: true },
     ];
     for (const windowGradTile of windowTiles) {
-      const suffix = `window ${windowGradTile.px}px×${windowGradTile.co}co${
-        windowGradTile.padded ? " padded" : ""
-      }`;
+      const how = windowGradTile.texture ? " texture" : windowGradTile.padded ? " padded" : "";
+      const suffix = `window ${windowGradTile.px}px×${windowGradTile.co}co${how}`;
       out.push(convCases(s, { gradAlgorithm: "window", windowGradTile, suffix })[2]);
     }
   }

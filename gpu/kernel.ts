@@ -23,8 +23,12 @@ export interface Kernel {
   readonly code: string;
 }
 
-/** Something that can be bound as a storage buffer. */
-export type Binding = GPUBuffer | GPUBufferBinding | { binding(): GPUBufferBinding };
+/** Something that can be bound: a storage (or uniform) buffer, or a texture view. */
+export type Binding =
+  | GPUBuffer
+  | GPUBufferBinding
+  | GPUTextureView
+  | { binding(): GPUBufferBinding };
 
 /** Options of {@linkcode dispatch}. */
 export interface DispatchOptions {
@@ -128,7 +132,8 @@ class Encoder {
 /** The process-wide encoder. */
 export const encoder: Encoder = new Encoder();
 
-function toBinding(b: Binding): GPUBufferBinding {
+function toBinding(b: Binding): GPUBindingResource {
+  if (b instanceof GPUTextureView) return b;
   if ("binding" in b && typeof b.binding === "function") return b.binding();
   if ("buffer" in b) return b as GPUBufferBinding;
   return { buffer: b as GPUBuffer };

@@ -56,6 +56,7 @@ const VARIANTS: Conv2dOptions[] = [
   { algorithm: "direct" },
   { algorithm: "direct", tile: { px: 4, co: 4, padded: true } },
   { algorithm: "direct", tile: { px: 8, co: 8, padded: false } },
+  { algorithm: "direct", tile: { px: 12, co: 4, texture: true } },
   {
     algorithm: "direct",
     tile: { px: 5, co: 12 },
@@ -64,9 +65,11 @@ const VARIANTS: Conv2dOptions[] = [
   },
   { gradAlgorithm: "window", windowGradTile: { px: 3, co: 12 } },
   { gradAlgorithm: "window", windowGradTile: { px: 4, co: 8, padded: true } },
+  { gradAlgorithm: "window", windowGradTile: { px: 4, co: 16, texture: true } },
   { algorithm: "winograd", winogradTile: { tiles: 3, co: 12 } },
   { algorithm: "winograd", winogradTile: { tiles: 2, co: 8, padded: true } },
   { algorithm: "winograd", winogradTile: { tiles: 4, co: 4, padded: true } },
+  { algorithm: "winograd", winogradTile: { tiles: 6, co: 4, texture: true } },
 ];
 
 gpuTest("conv2d: direct and Winograd kernels, other register tiles, agree", async () => {
@@ -97,6 +100,17 @@ gpuTest("conv2d relu: the fused ReLU clamps the output and masks the gradient", 
     }
   }
 });
+
+gpuTest(
+  "conv2d: inputs deeper than one texture (n·cin > 2048 planes) fold planes into its height",
+  async () => {
+    // The textures of x (forward, weight gradient) hold 2 × 1100 planes; 12 outputs span two co tiles.
+    for (const conv of [{}, { algorithm: "direct" as const }]) {
+      await checkConv2d([2, 1100, 3, 5, 12, 3], true, { tol: 1e-3, conv });
+    }
+    await checkConv2d([2, 1100, 3, 5, 12, 1], true, { tol: 1e-3 });
+  },
+);
 
 gpuTest(
   "conv2d: prepacked weights give the same output; re-packing follows a weight change",

@@ -3,11 +3,12 @@
 // tile, with weights from uniform slices laid out by _conv_layout.ts.
 import { dispatch, type Kernel } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
-import { padInput, type SliceLayout, UNIFORM_FLOATS } from "./_conv_layout.ts";
+import { type SliceLayout, UNIFORM_FLOATS } from "./_conv_layout.ts";
+import { convInput, INPUT_DECL, planeCoordinates, type Source } from "./_conv_texture.ts";
 import type { ConvTile } from "./tiles.ts";
 
 /** Tile measured fastest on llvmpipe for the network's shapes (see bench/README.md). */
-export const DEFAULT_CONV_TILE: ConvTile = { px: 8, co: 8, padded: false };
+export const DEFAULT_CONV_TILE: ConvTile = { px: 8, co: 8, texture: true };
 
 const convCache = new Map<string, Kernel>();
 
@@ -40,11 +41,15 @@ function rowFmas(ky: number, g: Geometry): string[] {
   return fmas;
 }
 
-// Kernel row ky from the zero-padded input: aligned vec4 loads and no bounds checks.
-function paddedRow(ky: number, g: Geometry): string {
+// Kernel row ky from the zero-padded input (a copy or a texture): aligned vec4 loads, no bounds checks.
+function paddedRow(ky: number, g: Geometry, source: Source): string {
   const loads: string[] = [];
   for (let m = 0; m < Math.ceil(g.span / 4); m++) {
-    loads.push(`let q${m} = xv[(xb + (yy + ${ky}u) * p.wp + u32(x0)) / 4u + ${m}u];`);
+    loads.push(
+      source === "texture"
+        ? `let q${m} = textureLoad(xt, vec3u(u32(x0) / 4u + ${m}u, ty + yy + ${ky}u, tz), 0);`
+        : `let q${m} = xv[(xb + (yy + ${ky}u) * p.wp + u32(x0)) / 4u + ${m}u];`,
+    );
   }
   for (let s = 0; s < g.span; s++) loads.push(`let v${s} = q${s >> 2}[${s & 3}];`);
   return `{
@@ -111,8 +116,9 @@ function storeLines(g: Geometry, shuffle: boolean): string[] {
  */
 export function convKernel(tile: ConvTile, options: { k: number; shuffle: boolean }): Kernel {
   const { k, shuffle } = options;
-  const padded = isPadded(tile);
-  const key = `${k}/${tile.px}/${tile.co}/${shuffle}/${padded}`;
+  const source: Source = tile.texture ? "texture" : tile.padded ? "padded" : "bounded";
+  const padded = source !== "bounded";
+  const key = `${k}/${tile.px}/${tile.co}/${shuffle}/${source}`;
   const cached = convCache.get(key);
   if (cached) return cached;
   const { px, co } = tile;
@@ -123,8 +129,14 @@ export function convKernel(tile: ConvTile, options: { k: number; shuffle: boolea
   for (let p = 0; p < px; p++) {
     for (let j = 0; j < q; j++) decl.push(`var a${p}_${j} = vec4f(0.0);`);
   }
-  const rows = Array.from({ length: k }, (_, ky) => padded ? paddedRow(ky, g) : boundedRow(ky, g));
+  const rows = Array.from(
+    { length: k },
+    (_, ky) => padded ? paddedRow(ky, g, source) : boundedRow(ky, g),
+  );
   const stores = storeLines(g, shuffle);
+  const plane = source === "texture"
+    ? planeCoordinates("n * p.cinTotal + p.ciBase", `p.h + ${2 * pad}u`)
+    : { start: "", next: "" };
   const kernel: Kernel = {
     name: `conv${k}x${k}.${shuffle ? "transposed" : "direct"}`,
     code: /* wgsl */ `
@@ -132,7 +144,7 @@ struct P { n: u32, cin: u32, h: u32, w: u32, cout: u32, coBase: u32, ciBase: u32
   tilesX: u32, gq: u32, first: u32, biasAt: u32, wp: u32, relu: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<uniform> wt: array<vec4f, ${UNIFORM_FLOATS / 4}>;
-@group(0) @binding(2) var<storage, read> ${padded ? "xv: array<vec4f>" : "x: array<f32>"};
+@group(0) @binding(2) ${INPUT_DECL[source]};
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
@@ -145,12 +157,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let x0 = i32((t % p.tilesX) * ${px}u);
   let wmax = i32(p.w) - 1;
   ${decl.join("\n  ")}
+  ${plane.start}
   for (var ci = 0u; ci < p.cin; ci++) {
-    let xb = ((n * p.cinTotal + p.ciBase + ci) * ${
-      padded ? `(p.h + ${2 * pad}u)) * p.wp` : "p.h) * p.w"
+    let xb = (n * p.cinTotal + p.ciBase + ci) * ${
+      padded ? `(p.h + ${2 * pad}u) * p.wp` : "p.h * p.w"
     };
     let wi = ci * ${k * k}u * gq + wid.y * ${q}u;
     ${rows.join("\n    ")}
+    ${plane.next}
   }
   ${stores.join("\n  ")}
 }`,
@@ -198,12 +212,15 @@ export function runConv(
   const [n, cin, h, w] = x.shape;
   const { cout, k, packed, layout, tile } = dims;
   const relu = dims.relu ?? false;
-  const kernel = convKernel(tile, { k, shuffle: dims.shuffle ?? false });
   const tilesX = Math.ceil(w / tile.px);
-  const padded = isPadded(tile);
   // Row stride covers every run's aligned loads (x0 + px + 4) and is a multiple of 4.
   const wp = tilesX * tile.px + 4;
-  const input = padded ? padInput(x, { pad: (k - 1) / 2, wp }) : x;
+  const pad = (k - 1) / 2;
+  const input = convInput(x, sourceOf(tile, cout), { pad, wp, hp: h + 2 * pad }, "bounded");
+  const kernel = convKernel(
+    { ...tile, texture: input.source === "texture", padded: input.source !== "bounded" },
+    { k, shuffle: dims.shuffle ?? false },
+  );
   const pixelGroups = Math.ceil((h * tilesX) / 64);
   if (pixelGroups > 65535 || n > 65535) throw new RangeError(`conv: image [${x.shape}] too large`);
   for (let cs = 0; cs < layout.ciSlices; cs++) {
@@ -219,7 +236,7 @@ export function runConv(
           offset: packed.offset + slice * layout.stride * 4,
           size: UNIFORM_FLOATS * 4,
         },
-        input,
+        input.binding,
         y,
       ], {
         params: [
@@ -242,9 +259,12 @@ export function runConv(
       });
     }
   }
-  if (padded) input.release();
+  input.release();
 }
 
-function isPadded(tile: ConvTile): boolean {
-  return (tile.padded ?? false) && tile.px % 4 === 0;
+// A texture copy pays only when the kernel reads each input more than once (several co tiles).
+function sourceOf(tile: ConvTile, cout: number): Source {
+  if (tile.px % 4 !== 0) return "bounded";
+  if (tile.texture && cout > tile.co) return "texture";
+  return tile.padded ? "padded" : "bounded";
 }

@@ -3,11 +3,12 @@
 // one lane per input channel. The default for 16+ input channels; else the chunked one (private).
 import { dispatch, gridFor, type Kernel } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
-import { padInput, UNIFORM_FLOATS } from "./_conv_layout.ts";
+import { UNIFORM_FLOATS } from "./_conv_layout.ts";
+import { convInput, INPUT_DECL, planeCoordinates, type Source } from "./_conv_texture.ts";
 import type { WindowGradTile } from "./tiles.ts";
 
 /** Tile measured fastest on llvmpipe (see bench/README.md). */
-export const DEFAULT_WINDOW_GRAD_TILE: WindowGradTile = { px: 4, co: 8, padded: true };
+export const DEFAULT_WINDOW_GRAD_TILE: WindowGradTile = { px: 8, co: 8, texture: true };
 
 /** How dy is cut into uniform windows of `rows` image rows × `group` channels. */
 interface Windows {
@@ -92,12 +93,17 @@ function stepLoads(g: Geometry): string[] {
 }
 
 // Kernel row ky: x along the step (aligned vec4s if padded, else bounds-checked) times dy per tap.
-function tapRow(ky: number, g: Geometry, padded: boolean): string {
+function tapRow(ky: number, g: Geometry, source: Source): string {
   const { k, px, q, span, pad } = g;
+  const padded = source !== "bounded";
   const body: string[] = [];
   if (padded) {
     for (let m = 0; m < Math.ceil(span / 4); m++) {
-      body.push(`let q${m} = xv[(xb + (yy + ${ky}u) * p.wp + x0) / 4u + ${m}u];`);
+      body.push(
+        source === "texture"
+          ? `let q${m} = textureLoad(xt, vec3u(x0 / 4u + ${m}u, ty + yy + ${ky}u, tz), 0);`
+          : `let q${m} = xv[(xb + (yy + ${ky}u) * p.wp + x0) / 4u + ${m}u];`,
+      );
     }
     for (let s = 0; s < span; s++) body.push(`let v${s} = q${s >> 2}[${s & 3}];`);
   } else {
@@ -146,8 +152,9 @@ function dwStores(g: Geometry): string[] {
  * which differ only in ci), x by per-lane loads. Adds into dw unless `first`.
  */
 function windowKernel(k: number, tile: WindowGradTile): Kernel {
-  const padded = isPadded(tile);
-  const key = `${k}/${tile.px}/${tile.co}/${padded}`;
+  const source: Source = tile.texture ? "texture" : tile.padded ? "padded" : "bounded";
+  const padded = source !== "bounded";
+  const key = `${k}/${tile.px}/${tile.co}/${source}`;
   const cached = cache.get(key);
   if (cached) return cached;
   const { px, co } = tile;
@@ -160,8 +167,11 @@ function windowKernel(k: number, tile: WindowGradTile): Kernel {
     for (let j = 0; j < q; j++) decl.push(`var a${t}_${j} = vec4f(0.0);`);
   }
   const step = stepLoads(g);
-  for (let ky = 0; ky < k; ky++) step.push(tapRow(ky, g, padded));
+  for (let ky = 0; ky < k; ky++) step.push(tapRow(ky, g, source));
   const stores = dwStores(g);
+  const plane = source === "texture"
+    ? planeCoordinates("p.n * p.cin + ci", `p.h + ${2 * pad}u`).start
+    : "";
   const kernel: Kernel = {
     name: `conv${k}x${k}.weight_grad_window`,
     code: /* wgsl */ `
@@ -169,7 +179,7 @@ struct P { n: u32, cin: u32, h: u32, w: u32, cout: u32, y0: u32, rows: u32, coBa
   first: u32, wp: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<uniform> wnd: array<vec4f, ${UNIFORM_FLOATS / 4}>;
-@group(0) @binding(2) var<storage, read> ${padded ? "xv: array<vec4f>" : "x: array<f32>"};
+@group(0) @binding(2) ${INPUT_DECL[source]};
 @group(0) @binding(3) var<storage, read_write> dw: array<f32>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
@@ -179,6 +189,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let cb = p.coBase + wid.y * ${co}u;
   let wmax = i32(p.w) - 1;
   let xb = (p.n * p.cin + ci) * ${padded ? `(p.h + ${2 * pad}u) * p.wp` : "p.h * p.w"};
+  ${plane}
   ${decl.join("\n  ")}
   for (var r = 0u; r < p.rows; r++) {
     let yy = p.y0 + r;
@@ -233,9 +244,14 @@ export function windowWeightGrad(
     workgroups: gridFor(total),
   });
   const dw = Tensor.empty(options.shape ?? [cout, cin, k, k], { label: "conv.dw" });
-  const kernel = windowKernel(k, tile);
   const wp = Math.ceil(w / tile.px) * tile.px + 4;
-  const input = isPadded(tile) ? padInput(x, { pad: (k - 1) / 2, wp }) : x;
+  const pad = (k - 1) / 2;
+  const input = convInput(x, sourceOf(tile, cout), { pad, wp, hp: h + 2 * pad }, "padded");
+  const kernel = windowKernel(k, {
+    ...tile,
+    texture: input.source === "texture",
+    padded: input.source !== "bounded",
+  });
   for (let i = 0; i < n; i++) {
     for (let band = 0; band < win.bands; band++) {
       const y0 = band * win.rows;
@@ -248,7 +264,7 @@ export function windowWeightGrad(
             offset: wnd.offset + index * win.stride * 4,
             size: UNIFORM_FLOATS * 4,
           },
-          input,
+          input.binding,
           dw,
         ], {
           params: [
@@ -273,10 +289,13 @@ export function windowWeightGrad(
     }
   }
   wnd.release();
-  if (input !== x) input.release();
+  input.release();
   return dw;
 }
 
-function isPadded(tile: WindowGradTile): boolean {
-  return (tile.padded ?? false) && tile.px % 4 === 0;
+// A texture copy pays only when the kernel reads each input more than once (several co tiles).
+function sourceOf(tile: WindowGradTile, cout: number): Source {
+  if (tile.px % 4 !== 0) return "bounded";
+  if (tile.texture && cout > tile.co) return "texture";
+  return tile.padded ? "padded" : "bounded";
 }

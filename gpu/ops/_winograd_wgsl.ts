@@ -2,11 +2,13 @@
 // Winograd F(2×2, 3×3) convolution kernel (private to gpu/ops): 2.25× fewer multiplies than direct.
 import { dispatch, type Kernel } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
-import { padInput, type SliceLayout, UNIFORM_FLOATS } from "./_conv_layout.ts";
+import type { SliceLayout } from "./_conv_layout.ts";
+import { UNIFORM_FLOATS } from "./_conv_layout.ts";
+import { convInput, INPUT_DECL, planeCoordinates, type Source } from "./_conv_texture.ts";
 import type { WinogradTile } from "./tiles.ts";
 
 /** Tile measured fastest on llvmpipe (see bench/README.md). */
-export const DEFAULT_WINOGRAD_TILE: WinogradTile = { tiles: 2, co: 8 };
+export const DEFAULT_WINOGRAD_TILE: WinogradTile = { tiles: 2, co: 8, texture: true };
 
 const cache = new Map<string, Kernel>();
 
@@ -17,12 +19,17 @@ function bt(d: string[]): string[] {
 
 // The 4×(2·tiles+2) input patch of one input channel as d{row}_{col}: aligned vec4 loads from the
 // zero-padded copy, or bounds-checked per-lane loads.
-function patchLoads(tiles: number, padded: boolean): string[] {
+function patchLoads(tiles: number, source: Source): string[] {
   const cols = 2 * tiles + 2;
+  const padded = source !== "bounded";
   const body: string[] = [];
   for (let r = 0; r < 4 && padded; r++) {
     for (let m = 0; m < cols / 4; m++) {
-      body.push(`let q${r}_${m} = xv[(xb + (oy0 + ${r}u) * p.wp + ox0) / 4u + ${m}u];`);
+      body.push(
+        source === "texture"
+          ? `let q${r}_${m} = textureLoad(xt, vec3u(ox0 / 4u + ${m}u, ty + oy0 + ${r}u, tz), 0);`
+          : `let q${r}_${m} = xv[(xb + (oy0 + ${r}u) * p.wp + ox0) / 4u + ${m}u];`,
+      );
     }
     for (let c = 0; c < cols; c++) body.push(`let d${r}_${c} = q${r}_${c >> 2}[${c & 3}];`);
   }
@@ -127,8 +134,9 @@ function tileStores(tiles: number, q: number): string[] {
  * ```
  */
 export function winogradKernel(tile: WinogradTile): Kernel {
-  const padded = isPadded(tile);
-  const key = `${tile.tiles}/${tile.co}/${padded}`;
+  const source: Source = tile.texture ? "texture" : tile.padded ? "padded" : "bounded";
+  const padded = source !== "bounded";
+  const key = `${tile.tiles}/${tile.co}/${source}`;
   const cached = cache.get(key);
   if (cached) return cached;
   const { tiles, co } = tile;
@@ -140,8 +148,11 @@ export function winogradKernel(tile: WinogradTile): Kernel {
       for (let j = 0; j < q; j++) decl.push(`var m${t}_${e}_${j} = vec4f(0.0);`);
     }
   }
-  const body = [...patchLoads(tiles, padded), ...inputTransforms(tiles), ...products(tiles, q)];
+  const body = [...patchLoads(tiles, source), ...inputTransforms(tiles), ...products(tiles, q)];
   const stores = tileStores(tiles, q);
+  const plane = source === "texture"
+    ? planeCoordinates("n * p.cinTotal + p.ciBase", "p.hp")
+    : { start: "", next: "" };
   const colDecl: string[] = [];
   for (let c = 0; c < cols; c++) {
     colDecl.push(
@@ -155,7 +166,7 @@ struct P { n: u32, cin: u32, h: u32, w: u32, cout: u32, coBase: u32, ciBase: u32
   groupsX: u32, gq: u32, first: u32, biasAt: u32, hp: u32, wp: u32, relu: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<uniform> wt: array<vec4f, ${UNIFORM_FLOATS / 4}>;
-@group(0) @binding(2) var<storage, read> ${padded ? "xv: array<vec4f>" : "x: array<f32>"};
+@group(0) @binding(2) ${INPUT_DECL[source]};
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
@@ -173,10 +184,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let hmax = i32(p.h) - 1;
   ${padded ? "" : colDecl.join("\n  ")}
   ${decl.join("\n  ")}
+  ${plane.start}
   for (var ci = 0u; ci < p.cin; ci++) {
-    let xb = ((n * p.cinTotal + p.ciBase + ci) * ${padded ? "p.hp) * p.wp" : "p.h) * p.w"};
+    let xb = (n * p.cinTotal + p.ciBase + ci) * ${padded ? "p.hp * p.wp" : "p.h * p.w"};
     let wi = ci * 16u * gq + wid.y * ${q}u;
     ${body.join("\n    ")}
+    ${plane.next}
   }
   ${stores.join("\n  ")}
 }`,
@@ -216,14 +229,17 @@ export function runWinograd(
   const [n, cin, h, w] = x.shape;
   const { cout, packed, layout, tile } = dims;
   const relu = dims.relu ?? false;
-  const kernel = winogradKernel(tile);
   const groupsX = Math.ceil(Math.ceil(w / 2) / tile.tiles);
   const pixelGroups = Math.ceil((Math.ceil(h / 2) * groupsX) / 64);
-  const padded = isPadded(tile);
   // Padded rows cover every tile's 4 input rows, columns every group's aligned vec4 loads.
   const hp = 2 * Math.ceil(h / 2) + 2;
   const wp = groupsX * 2 * tile.tiles + 4;
-  const input = padded ? padInput(x, { pad: 1, wp, hp }) : x;
+  const input = convInput(x, sourceOf(tile, cout), { pad: 1, wp, hp }, "bounded");
+  const kernel = winogradKernel({
+    ...tile,
+    texture: input.source === "texture",
+    padded: input.source !== "bounded",
+  });
   if (pixelGroups > 65535 || n > 65535) throw new RangeError(`conv: image [${x.shape}] too large`);
   for (let cs = 0; cs < layout.ciSlices; cs++) {
     const ciBase = cs * layout.ciChunk;
@@ -236,7 +252,7 @@ export function runWinograd(
           offset: packed.offset + slice * layout.stride * 4,
           size: UNIFORM_FLOATS * 4,
         },
-        input,
+        input.binding,
         y,
       ], {
         params: [
@@ -260,9 +276,12 @@ export function runWinograd(
       });
     }
   }
-  if (input !== x) input.release();
+  input.release();
 }
 
-function isPadded(tile: WinogradTile): boolean {
-  return (tile.padded ?? false) && tile.tiles % 2 === 0;
+// A texture copy pays only when the kernel reads each input more than once (several co tiles).
+function sourceOf(tile: WinogradTile, cout: number): Source {
+  if (tile.tiles % 2 !== 0) return "bounded";
+  if (tile.texture && cout > tile.co) return "texture";
+  return tile.padded ? "padded" : "bounded";
 }

@@ -19,6 +19,8 @@ export interface ConvTile {
    * px a multiple of 4): per-lane loads are the costliest thing on llvmpipe.
    */
   padded?: boolean;
+  /** Read the zero-padded copy as a texture (px a multiple of 4; implies `padded`). */
+  texture?: boolean;
 }
 
 /** Register tile of the chunked weight-gradient kernel (any shape; the fallback). */
@@ -39,6 +41,8 @@ export interface WindowGradTile {
   co: number;
   /** Read x from a zero-padded copy with aligned vec4 loads (px a multiple of 4). */
   padded?: boolean;
+  /** Read the zero-padded copy of x as a texture (px a multiple of 4; implies `padded`). */
+  texture?: boolean;
 }
 
 /** Register tile of the Winograd F(2×2, 3×3) convolution kernel. */
@@ -49,4 +53,6 @@ export interface WinogradTile {
   co: number;
   /** Read a zero-padded copy of the input with aligned vec4 loads (even `tiles` only). */
   padded?: boolean;
+  /** Read the zero-padded copy as a texture (even `tiles` only; implies `padded`). */
+  texture?: boolean;
 }
