@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type BlockCopy, copyBlocks, copyBlocksReference } from "../gpu/ops/copy_blocks.ts";
+import { encoder } from "../gpu/kernel.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { assertClose, randomArray } from "./_check_op.ts";
 import { gpuTest } from "./_gpu.ts";
@@ -47,3 +48,55 @@ gpuTest("copyBlocks: spans that do not fit are refused", () => {
     /destination/,
   );
 });
+gpuTest(
+  "copyBlocks: long runs go as buffer copies, in order with the dispatches around them",
+  async () => {
+    // Runs of 3 × 100 floats: buffer copies, no dispatch.
+    const blocks = {
+      outer: 4,
+      inner: 100,
+      count: 3,
+      srcDim: 5,
+      dstDim: 4,
+      srcStart: 1,
+      dstStart: 1,
+    };
+    const before = encoder.dispatchCount;
+    await check(blocks);
+    assert.equal(encoder.dispatchCount, before, "no kernel dispatched");
+    // A kernel-written source (short runs: a dispatch) read by the copies, then read by a dispatch.
+    const src = Float32Array.from(randomArray(4 * 5 * 100, 5));
+    const a = Tensor.from(src, [4, 5, 100]);
+    const b = Tensor.zeros([4, 5, 100]);
+    copyBlocks(a, b, {
+      outer: 400,
+      inner: 5,
+      count: 1,
+      srcDim: 1,
+      dstDim: 1,
+      srcStart: 0,
+      dstStart: 0,
+    });
+    const c = Tensor.zeros([4, 4, 100]);
+    copyBlocks(b, c, blocks);
+    const d = Tensor.zeros([4, 4, 100]);
+    copyBlocks(c, d, {
+      outer: 1600,
+      inner: 1,
+      count: 1,
+      srcDim: 1,
+      dstDim: 1,
+      srcStart: 0,
+      dstStart: 0,
+    });
+    assertClose(await d.read(), copyBlocksReference(src, new Float64Array(1600), blocks), {
+      atol: 0,
+      rtol: 0,
+    });
+    for (const t of [a, b, c, d]) t.release();
+  },
+);
+gpuTest(
+  "copyBlocks: many long runs (outer > 64) stay one dispatch",
+  () => check({ outer: 70, inner: 300, count: 1, srcDim: 2, dstDim: 1, srcStart: 1, dstStart: 0 }),
+);

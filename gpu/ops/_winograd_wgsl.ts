@@ -8,7 +8,7 @@ import { convInput, INPUT_DECL, planeCoordinates, type Source } from "./_conv_te
 import type { WinogradTile } from "./tiles.ts";
 
 /** Tile measured fastest on llvmpipe (see bench/README.md). */
-export const DEFAULT_WINOGRAD_TILE: WinogradTile = { tiles: 2, co: 8, texture: true };
+export const DEFAULT_WINOGRAD_TILE: WinogradTile = { tiles: 4, co: 8, texture: true };
 
 const cache = new Map<string, Kernel>();
 

@@ -9,7 +9,8 @@
  * @module
  */
 
-import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
+import { currentDevice } from "../device.ts";
+import { dispatch, encoder, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
 
 /** Where {@linkcode copyBlocks} reads and writes, in the `[outer, dim, inner]` view of each tensor. */
@@ -76,6 +77,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }`,
 };
 
+// Runs short or many enough to be better served by one dispatch than by buffer copies.
+const MAX_BUFFER_COPIES = 64;
+const MIN_RUN = 256;
+
 function checkSpan(t: { size: number }, dim: number, start: number, b: BlockCopy, what: string) {
   if (start < 0 || start + b.count > dim || b.outer * dim * b.inner !== t.size) {
     throw new RangeError(
@@ -108,7 +113,19 @@ export function copyBlocks(src: Tensor, dst: Tensor, blocks: BlockCopy): void {
   checkSpan(src, blocks.srcDim, blocks.srcStart, blocks, "source");
   checkSpan(dst, blocks.dstDim, blocks.dstStart, blocks, "destination");
   const b = blocks;
-  const n = b.outer * b.count * b.inner;
+  const run = b.count * b.inner;
+  if (b.outer <= MAX_BUFFER_COPIES && run >= MIN_RUN && src.buffer !== dst.buffer) {
+    // A buffer copy per contiguous run: a memcpy on CPU adapters, where the kernel's per-lane
+    // loads cost ~10× more, and the copy engine's job on discrete GPUs.
+    const commands = encoder.commands(currentDevice());
+    for (let o = 0; o < b.outer; o++) {
+      const from = src.offset + ((o * b.srcDim + b.srcStart) * b.inner) * 4;
+      const to = dst.offset + ((o * b.dstDim + b.dstStart) * b.inner) * 4;
+      commands.copyBufferToBuffer(src.buffer, from, dst.buffer, to, run * 4);
+    }
+    return;
+  }
+  const n = b.outer * run;
   dispatch(COPY, [src, dst], {
     params: [n, b.inner, b.count, b.srcDim, b.dstDim, b.srcStart, b.dstStart],
     workgroups: gridFor(n),
