@@ -127,6 +127,28 @@ function variantCases(): KernelCase[] {
       out.push(convCases(s, { gradAlgorithm: "window", windowGradTile, suffix })[2]);
     }
   }
+  // Few input channels (each modality's first two convs at the small widths): the chunked kernel.
+  const narrow = [
+    { label: "1→8 @240", n: TRAIN_N, cin: 1, cout: 8, size: 240, k: 3 },
+    { label: "8→16 @120", n: TRAIN_N, cin: 8, cout: 16, size: 120, k: 3 },
+  ];
+  for (const s of narrow) {
+    out.push({ ...fmaCase(), group: s.label });
+    const ci = s.cin < 4 ? 1 : 4;
+    const chunkedTiles = [
+      { px: 2, co: 8, ci },
+      { px: 4, co: 8, ci, texture: true },
+      { px: 8, co: 8, ci, texture: true },
+      { px: 4, co: 8, ci: 1, texture: true },
+      { px: 4, co: 4, ci, texture: true },
+    ];
+    for (const chunkedGradTile of chunkedTiles) {
+      const { px, co } = chunkedGradTile;
+      const how = chunkedGradTile.texture ? " texture" : "";
+      const suffix = `chunked ${px}px×${co}co×${chunkedGradTile.ci}ci${how}`;
+      out.push(convCases(s, { gradAlgorithm: "chunked", chunkedGradTile, suffix })[2]);
+    }
+  }
   return out;
 }
 

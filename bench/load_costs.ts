@@ -136,4 +136,23 @@ console.log(
 console.log("| access | ms | ns | net ns | net ns per float |");
 console.log("| --- | ---: | ---: | ---: | ---: |");
 for (const r of rows) console.log(r);
+
+// The fixed cost of a dispatch: many one-workgroup dispatches, each with its own bind group.
+const TINY = {
+  name: "probe.dispatch",
+  code: /* wgsl */ `
+@group(0) @binding(0) var<storage, read_write> y: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_index) li: u32) { y[li] = y[li] + 1.0; }`,
+};
+const DISPATCHES = 2000;
+let bestPer = Infinity;
+for (let r = 0; r <= reps; r++) {
+  const t0 = performance.now();
+  for (let i = 0; i < DISPATCHES; i++) dispatch(TINY, [dstScalar], { workgroups: 1 });
+  flush();
+  await device.queue.onSubmittedWorkDone();
+  if (r > 0) bestPer = Math.min(bestPer, (performance.now() - t0) / DISPATCHES);
+}
+console.log(`\none dispatch (one workgroup of 64, own bind group, encoded and run): ${(bestPer * 1000).toFixed(1)} µs`);
 for (const t of [src, dstScalar, dstVec4]) t.release();

@@ -63,6 +63,8 @@ const VARIANTS: Conv2dOptions[] = [
     gradAlgorithm: "chunked",
     chunkedGradTile: { px: 3, co: 4, ci: 4 },
   },
+  { gradAlgorithm: "chunked" },
+  { gradAlgorithm: "chunked", chunkedGradTile: { px: 8, co: 4, ci: 3, texture: true } },
   { gradAlgorithm: "window", windowGradTile: { px: 3, co: 12 } },
   { gradAlgorithm: "window", windowGradTile: { px: 4, co: 8, padded: true } },
   { gradAlgorithm: "window", windowGradTile: { px: 4, co: 16, texture: true } },
@@ -109,6 +111,11 @@ gpuTest(
       await checkConv2d([2, 1100, 3, 5, 12, 3], true, { tol: 1e-3, conv });
     }
     await checkConv2d([2, 1100, 3, 5, 12, 1], true, { tol: 1e-3 });
+    // 3 input channels: the chunked weight gradient reads dy's 2 × 1100 planes from a folded texture.
+    await checkConv2d([2, 3, 3, 5, 1100, 3], true, {
+      tol: 1e-3,
+      conv: { gradAlgorithm: "chunked" },
+    });
   },
 );
 

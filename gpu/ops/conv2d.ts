@@ -8,11 +8,13 @@
  * The kernels are written for speed on CPU adapters (llvmpipe) without
  * hurting GPUs: each invocation computes a run of output pixels × a tile of
  * output channels in registers, weights come from a uniform buffer at
- * addresses shared by the whole workgroup, and nothing uses barriers. The
- * WGSL lives in the private files beside this one: `_conv_wgsl.ts` (direct),
- * `_winograd_wgsl.ts`, `_weight_grad_window_wgsl.ts`,
+ * addresses shared by the whole workgroup, inputs from zero-padded textures,
+ * and nothing uses barriers. The WGSL lives in the private files beside this
+ * one: `_conv_wgsl.ts` (direct), `_winograd_wgsl.ts`,
+ * `_weight_grad_window_wgsl.ts`, `_weight_grad_texture_wgsl.ts` and
  * `_weight_grad_chunked_wgsl.ts`, with operand layouts in `_conv_layout.ts`
- * and the forward algorithm choice in `_conv_forward.ts`.
+ * and `_conv_texture.ts`, and the forward algorithm choice in
+ * `_conv_forward.ts`.
  *
  * @module
  */
@@ -21,7 +23,7 @@ import { isRecording, recordOp } from "../autograd.ts";
 import { Tensor } from "../tensor.ts";
 import type { ChunkedGradTile, ConvTile, WindowGradTile, WinogradTile } from "./tiles.ts";
 import { biasGrad } from "./_bias_grad_wgsl.ts";
-import { weightGrad } from "./_weight_grad_chunked_wgsl.ts";
+import { chunkedWeightGrad } from "./_weight_grad_texture_wgsl.ts";
 import { windowWeightGrad } from "./_weight_grad_window_wgsl.ts";
 import { algorithmKey, convInto } from "./_conv_forward.ts";
 import type { PackedConv2d } from "./conv2d_prepack.ts";
@@ -293,7 +295,7 @@ export function conv2dBackward(
     if ((options.gradAlgorithm ?? "window") === "window") {
       dw = windowWeightGrad(x, gy, { k, tile: options.windowGradTile });
     }
-    dw ??= weightGrad(x, gy, { k, tile: options.chunkedGradTile });
+    dw ??= chunkedWeightGrad(x, gy, { k, tile: options.chunkedGradTile });
   }
   const db = (options.wantBias ?? true) ? biasGrad(gy) : null;
   return { dx, dw, db };

@@ -31,6 +31,8 @@ export interface ChunkedGradTile {
   co: number;
   /** Input channels per invocation (default 1). */
   ci?: number;
+  /** Read x and dy from textures (px a multiple of 4; the default kernel when they fit). */
+  texture?: boolean;
 }
 
 /** Register tile of the windowed weight-gradient kernel (the default for 16+ input channels). */
