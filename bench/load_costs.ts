@@ -154,5 +154,9 @@ for (let r = 0; r <= reps; r++) {
   await device.queue.onSubmittedWorkDone();
   if (r > 0) bestPer = Math.min(bestPer, (performance.now() - t0) / DISPATCHES);
 }
-console.log(`\none dispatch (one workgroup of 64, own bind group, encoded and run): ${(bestPer * 1000).toFixed(1)} µs`);
+console.log(
+  `\none dispatch (one workgroup of 64, own bind group, encoded and run): ${
+    (bestPer * 1000).toFixed(1)
+  } µs`,
+);
 for (const t of [src, dstScalar, dstVec4]) t.release();

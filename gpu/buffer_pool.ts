@@ -33,7 +33,7 @@ function put(lists: Map<number, GPUBuffer[]>, buffer: GPUBuffer): void {
   else lists.set(buffer.size, [buffer]);
 }
 
-/** A pool of storage buffers keyed by byte size. */
+/** A pool of storage buffers keyed by byte size, and of the conv kernels' input textures by size. */
 export class BufferPool {
   // Released before the last submit: safe for anything.
   #free = new Map<number, GPUBuffer[]>();
@@ -41,6 +41,8 @@ export class BufferPool {
   #recent = new Map<number, GPUBuffer[]>();
   #bytesLive = 0;
   #bytesPooled = 0;
+  // Free textures by "w×h×d": only GPU commands write them, so reusable as soon as released.
+  #textures = new Map<string, GPUTexture[]>();
 
   /** Bytes held by buffers handed out and not yet released. */
   get bytesLive(): number {
@@ -92,8 +94,50 @@ export class BufferPool {
     this.#recent.clear();
   }
 
-  /** Destroys every free buffer released before the last submit (e.g. between benchmark configurations). */
+  /**
+   * An rgba32float 3-D texture of `size` (bound for reads and storage writes), from the pool when
+   * one is free; like a buffer, it must be written by GPU commands encoded after this call.
+   */
+  acquireTexture(device: GPUDevice, size: [number, number, number], label: string): GPUTexture {
+    const bytes = size[0] * size[1] * size[2] * 16;
+    this.#bytesLive += bytes;
+    const reused = this.#textures.get(size.join("×"))?.pop();
+    if (reused) {
+      this.#bytesPooled -= bytes;
+      return reused;
+    }
+    return device.createTexture({
+      label,
+      size,
+      dimension: "3d",
+      format: "rgba32float",
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING,
+    });
+  }
+
+  /** Gives a texture back: reusable at once by later GPU commands. */
+  releaseTexture(texture: GPUTexture): void {
+    const bytes = texture.width * texture.height * texture.depthOrArrayLayers * 16;
+    this.#bytesLive -= bytes;
+    this.#bytesPooled += bytes;
+    const key = [texture.width, texture.height, texture.depthOrArrayLayers].join("×");
+    const list = this.#textures.get(key);
+    if (list) list.push(texture);
+    else this.#textures.set(key, [texture]);
+  }
+
+  /**
+   * Destroys every free buffer released before the last submit, and every free texture (e.g.
+   * between benchmark configurations).
+   */
   trim(): void {
+    for (const list of this.#textures.values()) {
+      for (const t of list) {
+        this.#bytesPooled -= t.width * t.height * t.depthOrArrayLayers * 16;
+        t.destroy();
+      }
+    }
+    this.#textures.clear();
     for (const list of this.#free.values()) {
       for (const b of list) {
         this.#bytesPooled -= b.size;

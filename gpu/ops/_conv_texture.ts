@@ -3,7 +3,7 @@
 // llvmpipe a texel fetch costs ~8× less per float than a per-lane storage load (bench/README.md),
 // and texture reads are what discrete GPUs cache best, so no adapter pays for it.
 import { currentDevice } from "../device.ts";
-import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
+import { dispatch, encoder, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
 import { padInput } from "./_conv_layout.ts";
 
@@ -35,9 +35,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   textureStore(xt, vec3u(tx, (l % p.fold) * p.hp + r, l / p.fold), v);
 }`,
 };
-
-// Textures by size, reusable as soon as released: only GPU commands encoded later write them.
-const pool = new Map<string, GPUTexture[]>();
 
 /** A padded input as a texture (see TO_TEXTURE for where plane l's texels are). */
 export interface PaddedTexture {
@@ -116,14 +113,7 @@ export function padTexture(
 ): PaddedTexture {
   const { pad, wp, hp } = layout;
   const [n, c, h, w] = x.shape;
-  const key = size.join("x");
-  const texture = pool.get(key)?.pop() ?? currentDevice().createTexture({
-    label: "conv.texture",
-    size,
-    dimension: "3d",
-    format: "rgba32float",
-    usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING,
-  });
+  const texture = encoder.pool.acquireTexture(currentDevice(), size, "conv.texture");
   const view = texture.createView();
   const total = (wp / 4) * hp * n * c;
   dispatch(TO_TEXTURE, [x, view], {
@@ -132,16 +122,33 @@ export function padTexture(
   });
   return {
     view,
-    release() {
-      const list = pool.get(key);
-      if (list) list.push(texture);
-      else pool.set(key, [texture]);
-    },
+    release: () => encoder.pool.releaseTexture(texture),
   };
 }
 
 /** Where a conv kernel reads its input: the tensor (bounds-checked), a padded copy, or a texture. */
 export type Source = "bounded" | "padded" | "texture";
+
+/**
+ * The source a kernel of `tile` reads: a texture or padded copy needs aligned vec4 columns
+ * (`aligned`), and a copy pays only when the kernel reads each input more than once (`reused`:
+ * several output-channel tiles).
+ *
+ * @example
+ * ```ts
+ * import { sourceFor } from "./_conv_texture.ts";
+ * console.log(sourceFor({ texture: true }, { aligned: true, reused: true })); // texture
+ * console.log(sourceFor({ texture: true }, { aligned: false, reused: true })); // bounded
+ * ```
+ */
+export function sourceFor(
+  tile: { texture?: boolean; padded?: boolean },
+  options: { aligned: boolean; reused: boolean },
+): Source {
+  if (!options.aligned) return "bounded";
+  if (tile.texture && options.reused) return "texture";
+  return tile.padded ? "padded" : "bounded";
+}
 
 /** The WGSL declaration of the input binding for each source. */
 export const INPUT_DECL: Record<Source, string> = {
@@ -173,7 +180,7 @@ export interface ConvInput {
  * await getDevice();
  * const scope = TensorScope.begin();
  * const x = Tensor.from([1, 2, 3, 4], [1, 1, 2, 2]);
- * const input = convInput(x, "texture", { pad: 1, wp: 4, hp: 4 });
+ * const input = convInput(x, "texture", { pad: 1, wp: 4, hp: 4 }, "bounded");
  * console.log(input.source); // texture
  * input.release();
  * scope.end();

@@ -4,7 +4,13 @@
 import { dispatch, type Kernel } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
 import { type SliceLayout, UNIFORM_FLOATS } from "./_conv_layout.ts";
-import { convInput, INPUT_DECL, planeCoordinates, type Source } from "./_conv_texture.ts";
+import {
+  convInput,
+  INPUT_DECL,
+  planeCoordinates,
+  type Source,
+  sourceFor,
+} from "./_conv_texture.ts";
 import type { ConvTile } from "./tiles.ts";
 
 /** Tile measured fastest on llvmpipe for the network's shapes (see bench/README.md). */
@@ -116,7 +122,7 @@ function storeLines(g: Geometry, shuffle: boolean): string[] {
  */
 export function convKernel(tile: ConvTile, options: { k: number; shuffle: boolean }): Kernel {
   const { k, shuffle } = options;
-  const source: Source = tile.texture ? "texture" : tile.padded ? "padded" : "bounded";
+  const source = sourceFor(tile, { aligned: tile.px % 4 === 0, reused: true });
   const padded = source !== "bounded";
   const key = `${k}/${tile.px}/${tile.co}/${shuffle}/${source}`;
   const cached = convCache.get(key);
@@ -216,7 +222,8 @@ export function runConv(
   // Row stride covers every run's aligned loads (x0 + px + 4) and is a multiple of 4.
   const wp = tilesX * tile.px + 4;
   const pad = (k - 1) / 2;
-  const input = convInput(x, sourceOf(tile, cout), { pad, wp, hp: h + 2 * pad }, "bounded");
+  const source = sourceFor(tile, { aligned: tile.px % 4 === 0, reused: cout > tile.co });
+  const input = convInput(x, source, { pad, wp, hp: h + 2 * pad }, "bounded");
   const kernel = convKernel(
     { ...tile, texture: input.source === "texture", padded: input.source !== "bounded" },
     { k, shuffle: dims.shuffle ?? false },
@@ -260,11 +267,4 @@ export function runConv(
     }
   }
   input.release();
-}
-
-// A texture copy pays only when the kernel reads each input more than once (several co tiles).
-function sourceOf(tile: ConvTile, cout: number): Source {
-  if (tile.px % 4 !== 0) return "bounded";
-  if (tile.texture && cout > tile.co) return "texture";
-  return tile.padded ? "padded" : "bounded";
 }

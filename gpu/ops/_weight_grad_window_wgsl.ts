@@ -4,7 +4,13 @@
 import { dispatch, gridFor, type Kernel } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
 import { UNIFORM_FLOATS } from "./_conv_layout.ts";
-import { convInput, INPUT_DECL, planeCoordinates, type Source } from "./_conv_texture.ts";
+import {
+  convInput,
+  INPUT_DECL,
+  planeCoordinates,
+  type Source,
+  sourceFor,
+} from "./_conv_texture.ts";
 import type { WindowGradTile } from "./tiles.ts";
 
 /** Tile measured fastest on llvmpipe (see bench/README.md). */
@@ -152,7 +158,7 @@ function dwStores(g: Geometry): string[] {
  * which differ only in ci), x by per-lane loads. Adds into dw unless `first`.
  */
 function windowKernel(k: number, tile: WindowGradTile): Kernel {
-  const source: Source = tile.texture ? "texture" : tile.padded ? "padded" : "bounded";
+  const source = sourceFor(tile, { aligned: tile.px % 4 === 0, reused: true });
   const padded = source !== "bounded";
   const key = `${k}/${tile.px}/${tile.co}/${source}`;
   const cached = cache.get(key);
@@ -246,7 +252,8 @@ export function windowWeightGrad(
   const dw = Tensor.empty(options.shape ?? [cout, cin, k, k], { label: "conv.dw" });
   const wp = Math.ceil(w / tile.px) * tile.px + 4;
   const pad = (k - 1) / 2;
-  const input = convInput(x, sourceOf(tile, cout), { pad, wp, hp: h + 2 * pad }, "padded");
+  const source = sourceFor(tile, { aligned: tile.px % 4 === 0, reused: cout > tile.co });
+  const input = convInput(x, source, { pad, wp, hp: h + 2 * pad }, "padded");
   const kernel = windowKernel(k, {
     ...tile,
     texture: input.source === "texture",
@@ -291,11 +298,4 @@ export function windowWeightGrad(
   wnd.release();
   input.release();
   return dw;
-}
-
-// A texture copy pays only when the kernel reads each input more than once (several co tiles).
-function sourceOf(tile: WindowGradTile, cout: number): Source {
-  if (tile.px % 4 !== 0) return "bounded";
-  if (tile.texture && cout > tile.co) return "texture";
-  return tile.padded ? "padded" : "bounded";
 }

@@ -2,9 +2,14 @@
 // Winograd F(2×2, 3×3) convolution kernel (private to gpu/ops): 2.25× fewer multiplies than direct.
 import { dispatch, type Kernel } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
-import type { SliceLayout } from "./_conv_layout.ts";
-import { UNIFORM_FLOATS } from "./_conv_layout.ts";
-import { convInput, INPUT_DECL, planeCoordinates, type Source } from "./_conv_texture.ts";
+import { type SliceLayout, UNIFORM_FLOATS } from "./_conv_layout.ts";
+import {
+  convInput,
+  INPUT_DECL,
+  planeCoordinates,
+  type Source,
+  sourceFor,
+} from "./_conv_texture.ts";
 import type { WinogradTile } from "./tiles.ts";
 
 /** Tile measured fastest on llvmpipe (see bench/README.md). */
@@ -134,7 +139,7 @@ function tileStores(tiles: number, q: number): string[] {
  * ```
  */
 export function winogradKernel(tile: WinogradTile): Kernel {
-  const source: Source = tile.texture ? "texture" : tile.padded ? "padded" : "bounded";
+  const source = sourceFor(tile, { aligned: tile.tiles % 2 === 0, reused: true });
   const padded = source !== "bounded";
   const key = `${tile.tiles}/${tile.co}/${source}`;
   const cached = cache.get(key);
@@ -234,7 +239,8 @@ export function runWinograd(
   // Padded rows cover every tile's 4 input rows, columns every group's aligned vec4 loads.
   const hp = 2 * Math.ceil(h / 2) + 2;
   const wp = groupsX * 2 * tile.tiles + 4;
-  const input = convInput(x, sourceOf(tile, cout), { pad: 1, wp, hp }, "bounded");
+  const source = sourceFor(tile, { aligned: tile.tiles % 2 === 0, reused: cout > tile.co });
+  const input = convInput(x, source, { pad: 1, wp, hp }, "bounded");
   const kernel = winogradKernel({
     ...tile,
     texture: input.source === "texture",
@@ -277,11 +283,4 @@ export function runWinograd(
     }
   }
   input.release();
-}
-
-// A texture copy pays only when the kernel reads each input more than once (several co tiles).
-function sourceOf(tile: WinogradTile, cout: number): Source {
-  if (tile.tiles % 2 !== 0) return "bounded";
-  if (tile.texture && cout > tile.co) return "texture";
-  return tile.padded ? "padded" : "bounded";
 }
