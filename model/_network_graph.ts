@@ -140,7 +140,7 @@ function encode(pass: Pass, x: Tensor): Tensor[] {
         const h = k === 0 && encoders.length > 1
           ? narrowChannels(x, { start: m, count: 1 })
           : inputs[m];
-        return maxPool2x2(convBnRelu(pass, h, encoder.stages[k]));
+        return convBnRelu(pass, h, encoder.stages[k], { pool: true });
       })
     );
     if (k > 0 && !stacked) inputs.forEach(dead);
@@ -189,17 +189,31 @@ function convLstm(
   return { h: steps === 1 ? hs[0] : joinSteps(hs), state: { h: h!, c } };
 }
 
-function convBnRelu(pass: Pass, x: Tensor, plan: ConvBnPlan): Tensor {
+/** conv → batch norm → ReLU (→ 2×2 max-pool with `pool`: fused into the conv when folded). */
+function convBnRelu(
+  pass: Pass,
+  x: Tensor,
+  plan: ConvBnPlan,
+  options: { pool?: boolean } = {},
+): Tensor {
   const { net, mode } = pass;
   const weight = net.tensor(`${plan.prefix}.conv.weight`);
+  let out: Tensor;
   if (mode === "folded") {
     const f = foldedOf(net, plan.prefix);
-    return conv2d(x, f.weight, { bias: f.bias, prepacked: f.packed, relu: true });
+    // The fused pool is for inference only (no tape).
+    const pool = (options.pool ?? false) && !isRecording();
+    out = conv2d(x, f.weight, { bias: f.bias, prepacked: f.packed, relu: true, pool });
+    if (pool) return out;
+  } else {
+    const y = conv2d(x, weight, { bias: null });
+    out = batchNorm(y, bnOf(net, plan.prefix), { training: mode === "train", relu: true });
+    dead(y);
   }
-  const y = conv2d(x, weight, { bias: null });
-  const out = batchNorm(y, bnOf(net, plan.prefix), { training: mode === "train", relu: true });
-  dead(y);
-  return out;
+  if (!options.pool) return out;
+  const pooled = maxPool2x2(out);
+  dead(out);
+  return pooled;
 }
 
 function bnOf(net: GraphWeights, prefix: string): BatchNormParams {

@@ -13,6 +13,22 @@ function usesWinograd(k: number, options: Conv2dOptions): boolean {
 }
 
 /**
+ * Whether a conv of kernel size `k` over `cin` channels can store its output 2×2/2 max-pooled:
+ * the Winograd kernel (each 2×2 tile is one pooled pixel) with the weights in one input slice.
+ *
+ * @example
+ * ```ts
+ * import { fusesPool } from "./_conv_forward.ts";
+ * console.log(fusesPool(3, 64, {}), fusesPool(1, 64, {}), fusesPool(3, 64, { algorithm: "direct" })); // true false false
+ * ```
+ */
+export function fusesPool(k: number, cin: number, options: Conv2dOptions): boolean {
+  if (!usesWinograd(k, options)) return false;
+  const tile = options.winogradTile ?? DEFAULT_WINOGRAD_TILE;
+  return sliceLayout({ cout: 1, cin, k, taps: 16 }, tile).ciSlices === 1;
+}
+
+/**
  * Names the forward kernel and tile a conv of kernel size `k` runs under `options` (a packing is
  * only valid for the same key).
  *
@@ -98,9 +114,9 @@ export function packFor(
 export function convInto(
   x: Tensor,
   y: Tensor,
-  spec: Omit<PackSpec, "cin"> & { weight: Tensor; packed?: Tensor; relu?: boolean },
+  spec: Omit<PackSpec, "cin"> & { weight: Tensor; packed?: Tensor; relu?: boolean; pool?: boolean },
 ): void {
-  const { weight, cout, k, options, relu } = spec;
+  const { weight, cout, k, options, relu, pool } = spec;
   const { packed, layout } = packFor(weight, { ...spec, cin: x.shape[1] }, spec.packed);
   if (usesWinograd(k, options)) {
     runWinograd(x, y, {
@@ -109,8 +125,10 @@ export function convInto(
       layout,
       tile: options.winogradTile ?? DEFAULT_WINOGRAD_TILE,
       relu,
+      pool,
     });
   } else {
+    if (pool) throw new RangeError("conv: a pooled store needs the Winograd kernel");
     runConv(x, y, { cout, k, packed, layout, tile: options.tile ?? DEFAULT_CONV_TILE, relu });
   }
   if (packed !== spec.packed) packed.release();

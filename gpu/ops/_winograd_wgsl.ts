@@ -83,8 +83,20 @@ function products(tiles: number, q: number): string[] {
   return body;
 }
 
+// With `pool`, each 2×2 tile is one pixel of the 2×2/2 max-pooled output: its maximum plus the
+// bias (ReLU if asked) is all that is stored (single input slice only: no partial sums to add).
+function pooledStore(t: number, j: number, c: number): string {
+  const v = (a: number, b: number) => `y${t}_${j}_${a}_${b}[${c}]`;
+  return `{ let cg = p.coBase + cb + ${j * 4 + c}u; let px = ox0 / 2u + ${t}u;
+    if (cg < p.cout && oy0 / 2u < p.h / 2u && px < p.w / 2u) {
+      let v = max(max(${v(0, 0)}, ${v(0, 1)}), max(${v(1, 0)}, ${v(1, 1)})) + wt[(p.biasAt + cb + ${
+    j * 4 + c
+  }u) / 4u][(p.biasAt + cb + ${j * 4 + c}u) % 4u];
+      y[((n * p.cout + cg) * (p.h / 2u) + oy0 / 2u) * (p.w / 2u) + px] = select(v, max(v, 0.0), p.relu == 1u); } }`;
+}
+
 // Output transform Aᵀ·M·A of each tile and output vec4, then bias (first slice only) and stores.
-function tileStores(tiles: number, q: number): string[] {
+function tileStores(tiles: number, q: number, pool: boolean): string[] {
   const stores: string[] = [];
   for (let t = 0; t < tiles; t++) {
     for (let j = 0; j < q; j++) {
@@ -105,7 +117,8 @@ function tileStores(tiles: number, q: number): string[] {
           } - ${s(3)};`,
         );
       }
-      for (let c = 0; c < 4; c++) {
+      for (let c = 0; c < 4 && pool; c++) stores.push(pooledStore(t, j, c));
+      for (let c = 0; c < 4 && !pool; c++) {
         stores.push(`{ let col = cb + ${j * 4 + c}u; let cg = p.coBase + col;
     if (cg < p.cout) { let bias = wt[(p.biasAt + col) / 4u][(p.biasAt + col) % 4u];`);
         for (let a = 0; a < 2; a++) {
@@ -138,10 +151,10 @@ function tileStores(tiles: number, q: number): string[] {
  * console.log(kernel.name, kernel.code.includes("@compute")); // conv3x3.winograd true
  * ```
  */
-export function winogradKernel(tile: WinogradTile): Kernel {
+export function winogradKernel(tile: WinogradTile, pool = false): Kernel {
   const source = sourceFor(tile, { aligned: tile.tiles % 2 === 0, reused: true });
   const padded = source !== "bounded";
-  const key = `${tile.tiles}/${tile.co}/${source}`;
+  const key = `${tile.tiles}/${tile.co}/${source}/${pool}`;
   const cached = cache.get(key);
   if (cached) return cached;
   const { tiles, co } = tile;
@@ -154,7 +167,7 @@ export function winogradKernel(tile: WinogradTile): Kernel {
     }
   }
   const body = [...patchLoads(tiles, source), ...inputTransforms(tiles), ...products(tiles, q)];
-  const stores = tileStores(tiles, q);
+  const stores = tileStores(tiles, q, pool);
   const plane = source === "texture"
     ? planeCoordinates("n * p.cinTotal + p.ciBase", "p.hp")
     : { start: "", next: "" };
@@ -165,7 +178,7 @@ export function winogradKernel(tile: WinogradTile): Kernel {
     );
   }
   const kernel: Kernel = {
-    name: "conv3x3.winograd",
+    name: pool ? "conv3x3.winograd_pool" : "conv3x3.winograd",
     code: /* wgsl */ `
 struct P { n: u32, cin: u32, h: u32, w: u32, cout: u32, coBase: u32, ciBase: u32, cinTotal: u32,
   groupsX: u32, gq: u32, first: u32, biasAt: u32, hp: u32, wp: u32, relu: u32 }
@@ -229,11 +242,22 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
 export function runWinograd(
   x: Tensor,
   y: Tensor,
-  dims: { cout: number; packed: Tensor; layout: SliceLayout; tile: WinogradTile; relu?: boolean },
+  dims: {
+    cout: number;
+    packed: Tensor;
+    layout: SliceLayout;
+    tile: WinogradTile;
+    relu?: boolean;
+    pool?: boolean;
+  },
 ): void {
   const [n, cin, h, w] = x.shape;
   const { cout, packed, layout, tile } = dims;
   const relu = dims.relu ?? false;
+  const pool = dims.pool ?? false;
+  if (pool && layout.ciSlices !== 1) {
+    throw new RangeError("conv: a pooled store needs one input slice");
+  }
   const groupsX = Math.ceil(Math.ceil(w / 2) / tile.tiles);
   const pixelGroups = Math.ceil((Math.ceil(h / 2) * groupsX) / 64);
   // Padded rows cover every tile's 4 input rows, columns every group's aligned vec4 loads.
@@ -245,7 +269,7 @@ export function runWinograd(
     ...tile,
     texture: input.source === "texture",
     padded: input.source !== "bounded",
-  });
+  }, pool);
   if (pixelGroups > 65535 || n > 65535) throw new RangeError(`conv: image [${x.shape}] too large`);
   for (let cs = 0; cs < layout.ciSlices; cs++) {
     const ciBase = cs * layout.ciChunk;

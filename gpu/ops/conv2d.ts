@@ -25,7 +25,8 @@ import type { ChunkedGradTile, ConvTile, WindowGradTile, WinogradTile } from "./
 import { biasGrad } from "./_bias_grad_wgsl.ts";
 import { chunkedWeightGrad } from "./_weight_grad_texture_wgsl.ts";
 import { windowWeightGrad } from "./_weight_grad_window_wgsl.ts";
-import { algorithmKey, convInto } from "./_conv_forward.ts";
+import { algorithmKey, convInto, fusesPool } from "./_conv_forward.ts";
+import { maxPool2x2 } from "./max_pool.ts";
 import type { PackedConv2d } from "./conv2d_prepack.ts";
 import { reluBackward } from "./relu.ts";
 
@@ -170,6 +171,13 @@ export interface Conv2dOptions {
    * output); the backward masks the output gradient where the output is 0.
    */
   relu?: boolean;
+  /**
+   * Store the output 2×2/2 max-pooled (after the ReLU, if any): [n, cout, ⌊h/2⌋, ⌊w/2⌋]. For
+   * inference only (refused while recording): the Winograd kernel takes each 2×2 output tile's
+   * maximum as it stores it, so the full-size output is never written; elsewhere a max-pool
+   * follows the conv.
+   */
+  pool?: boolean;
 }
 
 function checkShapes(x: Tensor, weight: Tensor, options: Conv2dOptions): Conv2dDims {
@@ -225,9 +233,31 @@ export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): 
       "conv2d: prepacked weights were packed from another weight, bias or tile",
     );
   }
-  const y = Tensor.empty([n, cout, h, w], { label: "conv2d" });
   const relu = options.relu ?? false;
-  convInto(x, y, { weight, bias, cout, k, transposed: false, options, packed: pre?.packed, relu });
+  if (options.pool) {
+    if (isRecording()) throw new RangeError("conv2d: pool is for inference, not on a tape");
+    if (!fusesPool(k, x.shape[1], options)) {
+      const full = conv2d(x, weight, { ...options, pool: false });
+      const pooled = maxPool2x2(full);
+      full.release();
+      return pooled;
+    }
+    if (h < 2 || w < 2) throw new RangeError(`conv2d: pool of [${x.shape}], smaller than 2×2`);
+  }
+  const shape = options.pool ? [n, cout, h >> 1, w >> 1] : [n, cout, h, w];
+  const y = Tensor.empty(shape, { label: "conv2d" });
+  const pool = options.pool ?? false;
+  convInto(x, y, {
+    weight,
+    bias,
+    cout,
+    k,
+    transposed: false,
+    options,
+    packed: pre?.packed,
+    relu,
+    pool,
+  });
   if (!isRecording()) return y;
   const inputs = bias ? [x, weight, bias] : [x, weight];
   recordOp("conv2d", inputs, y, ([g]) => {
