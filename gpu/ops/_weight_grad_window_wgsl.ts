@@ -155,7 +155,7 @@ function dwStores(g: Geometry): string[] {
 /**
  * One window: invocation (ci, co tile) accumulates x·dy over the window's pixels for `co`
  * output channels × 9 taps; dy comes from the uniform window (one scalar load for all lanes,
- * which differ only in ci), x by per-lane loads. Adds into dw unless `first`.
+ * which differ only in ci), x per lane (from a texture by default). Adds into dw unless `first`.
  */
 function windowKernel(k: number, tile: WindowGradTile): Kernel {
   const source = sourceFor(tile, { aligned: tile.px % 4 === 0, reused: true });

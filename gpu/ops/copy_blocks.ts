@@ -1,9 +1,10 @@
 // This module is browser compatible.
 /**
- * Strided block copy, the one kernel behind every split and join of tensors
- * (channel concatenation and its gradient, taking a modality or a time step,
- * joining time steps). Both tensors are seen as `[outer, dim, inner]`; a run
- * of `count` blocks of `inner` elements moves from one range of `dim` to another.
+ * Strided block copy behind every split and join of tensors (channel
+ * concatenation and its gradient, taking a modality or a time step, joining
+ * time steps). Both tensors are seen as `[outer, dim, inner]`; a run of
+ * `count` blocks of `inner` elements moves from one range of `dim` to another:
+ * as buffer copies when the runs are long and few, else by one kernel.
  * Not differentiable by itself: the ops built on it record their own backward.
  *
  * @module
