@@ -120,9 +120,11 @@ function storeLines(g: Geometry, shuffle: boolean): string[] {
  * console.log(kernel.name, kernel.code.includes("@compute")); // conv3x3.direct true
  * ```
  */
-export function convKernel(tile: ConvTile, options: { k: number; shuffle: boolean }): Kernel {
-  const { k, shuffle } = options;
-  const source = sourceFor(tile, { aligned: tile.px % 4 === 0, reused: true });
+export function convKernel(
+  tile: ConvTile,
+  options: { k: number; shuffle: boolean; source?: Source },
+): Kernel {
+  const { k, shuffle, source = "bounded" } = options;
   const padded = source !== "bounded";
   const key = `${k}/${tile.px}/${tile.co}/${shuffle}/${source}`;
   const cached = convCache.get(key);
@@ -224,10 +226,7 @@ export function runConv(
   const pad = (k - 1) / 2;
   const source = sourceFor(tile, { aligned: tile.px % 4 === 0, reused: cout > tile.co });
   const input = convInput(x, source, { pad, wp, hp: h + 2 * pad }, "bounded");
-  const kernel = convKernel(
-    { ...tile, texture: input.source === "texture", padded: input.source !== "bounded" },
-    { k, shuffle: dims.shuffle ?? false },
-  );
+  const kernel = convKernel(tile, { k, shuffle: dims.shuffle ?? false, source: input.source });
   const pixelGroups = Math.ceil((h * tilesX) / 64);
   if (pixelGroups > 65535 || n > 65535) throw new RangeError(`conv: image [${x.shape}] too large`);
   for (let cs = 0; cs < layout.ciSlices; cs++) {

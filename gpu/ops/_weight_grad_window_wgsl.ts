@@ -157,8 +157,7 @@ function dwStores(g: Geometry): string[] {
  * output channels × 9 taps; dy comes from the uniform window (one scalar load for all lanes,
  * which differ only in ci), x per lane (from a texture by default). Adds into dw unless `first`.
  */
-function windowKernel(k: number, tile: WindowGradTile): Kernel {
-  const source = sourceFor(tile, { aligned: tile.px % 4 === 0, reused: true });
+function windowKernel(k: number, tile: WindowGradTile, source: Source): Kernel {
   const padded = source !== "bounded";
   const key = `${k}/${tile.px}/${tile.co}/${source}`;
   const cached = cache.get(key);
@@ -254,11 +253,7 @@ export function windowWeightGrad(
   const pad = (k - 1) / 2;
   const source = sourceFor(tile, { aligned: tile.px % 4 === 0, reused: cout > tile.co });
   const input = convInput(x, source, { pad, wp, hp: h + 2 * pad }, "padded");
-  const kernel = windowKernel(k, {
-    ...tile,
-    texture: input.source === "texture",
-    padded: input.source !== "bounded",
-  });
+  const kernel = windowKernel(k, tile, input.source);
   for (let i = 0; i < n; i++) {
     for (let band = 0; band < win.bands; band++) {
       const y0 = band * win.rows;

@@ -11,6 +11,7 @@ import {
   sourceFor,
 } from "./_conv_texture.ts";
 import type { WinogradTile } from "./tiles.ts";
+import { tileStores } from "./_winograd_stores.ts";
 
 /** Tile measured fastest on llvmpipe (see bench/README.md). */
 export const DEFAULT_WINOGRAD_TILE: WinogradTile = { tiles: 4, co: 8, texture: true };
@@ -83,62 +84,6 @@ function products(tiles: number, q: number): string[] {
   return body;
 }
 
-// With `pool`, each 2×2 tile is one pixel of the 2×2/2 max-pooled output: its maximum plus the
-// bias (ReLU if asked) is all that is stored (single input slice only: no partial sums to add).
-function pooledStore(t: number, j: number, c: number): string {
-  const v = (a: number, b: number) => `y${t}_${j}_${a}_${b}[${c}]`;
-  return `{ let cg = p.coBase + cb + ${j * 4 + c}u; let px = ox0 / 2u + ${t}u;
-    if (cg < p.cout && oy0 / 2u < p.h / 2u && px < p.w / 2u) {
-      let v = max(max(${v(0, 0)}, ${v(0, 1)}), max(${v(1, 0)}, ${v(1, 1)})) + wt[(p.biasAt + cb + ${
-    j * 4 + c
-  }u) / 4u][(p.biasAt + cb + ${j * 4 + c}u) % 4u];
-      y[((n * p.cout + cg) * (p.h / 2u) + oy0 / 2u) * (p.w / 2u) + px] = select(v, max(v, 0.0), p.relu == 1u); } }`;
-}
-
-// Output transform Aᵀ·M·A of each tile and output vec4, then bias (first slice only) and stores.
-function tileStores(tiles: number, q: number, pool: boolean): string[] {
-  const stores: string[] = [];
-  for (let t = 0; t < tiles; t++) {
-    for (let j = 0; j < q; j++) {
-      const m = (i: number, k: number) => `m${t}_${i * 4 + k}_${j}`;
-      // Aᵀ·M·A: s_i = rows combined, then columns.
-      for (let i = 0; i < 4; i++) {
-        stores.push(
-          `let s${t}_${j}_${i}_0 = ${m(i, 0)} + ${m(i, 1)} + ${m(i, 2)}; let s${t}_${j}_${i}_1 = ${
-            m(i, 1)
-          } - ${m(i, 2)} - ${m(i, 3)};`,
-        );
-      }
-      for (let b = 0; b < 2; b++) {
-        const s = (i: number) => `s${t}_${j}_${i}_${b}`;
-        stores.push(
-          `let y${t}_${j}_0_${b} = ${s(0)} + ${s(1)} + ${s(2)}; let y${t}_${j}_1_${b} = ${s(1)} - ${
-            s(2)
-          } - ${s(3)};`,
-        );
-      }
-      for (let c = 0; c < 4 && pool; c++) stores.push(pooledStore(t, j, c));
-      for (let c = 0; c < 4 && !pool; c++) {
-        stores.push(`{ let col = cb + ${j * 4 + c}u; let cg = p.coBase + col;
-    if (cg < p.cout) { let bias = wt[(p.biasAt + col) / 4u][(p.biasAt + col) % 4u];`);
-        for (let a = 0; a < 2; a++) {
-          for (let b = 0; b < 2; b++) {
-            stores.push(
-              `      { let oy = oy0 + ${a}u; let ox = ox0 + ${
-                2 * t + b
-              }u; if (oy < p.h && ox < p.w) { let o = ((n * p.cout + cg) * p.h + oy) * p.w + ox;
-        let v = select(y[o], bias, p.first == 1u) + y${t}_${j}_${a}_${b}[${c}];
-        y[o] = select(v, max(v, 0.0), p.relu == 1u); } }`,
-            );
-          }
-        }
-        stores.push(`  } }`);
-      }
-    }
-  }
-  return stores;
-}
-
 /**
  * Each invocation computes `tiles` 2×2 output tiles along x × `co` output channels: per input
  * channel it loads the 4×(2·tiles+2) input patch, transforms each tile (adds only), and
@@ -151,8 +96,11 @@ function tileStores(tiles: number, q: number, pool: boolean): string[] {
  * console.log(kernel.name, kernel.code.includes("@compute")); // conv3x3.winograd true
  * ```
  */
-export function winogradKernel(tile: WinogradTile, pool = false): Kernel {
-  const source = sourceFor(tile, { aligned: tile.tiles % 2 === 0, reused: true });
+export function winogradKernel(
+  tile: WinogradTile,
+  options: { source?: Source; pool?: boolean } = {},
+): Kernel {
+  const { source = "bounded", pool = false } = options;
   const padded = source !== "bounded";
   const key = `${tile.tiles}/${tile.co}/${source}/${pool}`;
   const cached = cache.get(key);
@@ -265,11 +213,7 @@ export function runWinograd(
   const wp = groupsX * 2 * tile.tiles + 4;
   const source = sourceFor(tile, { aligned: tile.tiles % 2 === 0, reused: cout > tile.co });
   const input = convInput(x, source, { pad: 1, wp, hp }, "bounded");
-  const kernel = winogradKernel({
-    ...tile,
-    texture: input.source === "texture",
-    padded: input.source !== "bounded",
-  }, pool);
+  const kernel = winogradKernel(tile, { source: input.source, pool });
   if (pixelGroups > 65535 || n > 65535) throw new RangeError(`conv: image [${x.shape}] too large`);
   for (let cs = 0; cs < layout.ciSlices; cs++) {
     const ciBase = cs * layout.ciChunk;
