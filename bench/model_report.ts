@@ -2,7 +2,7 @@
 // time goes: every dispatch of one window / one step is recorded, then replayed alone on the GPU
 // and timed, and the times are summed per kernel.
 // Run: deno run -A bench/model_report.ts [--sizes 240,128] [--widths "32,64,64,64;16,32,64,64"]
-//        [--window 8] [--reps 3] [--profile]
+//        [--window 8] [--reps 3] [--profile [--top 14] [--list]]
 import { parseArgs } from "node:util";
 import { describeAdapter, getDevice } from "../gpu/device.ts";
 import { encoder, flush } from "../gpu/kernel.ts";
@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
     window: { type: "string", default: "8" },
     reps: { type: "string", default: "3" },
     profile: { type: "boolean", default: false },
+    top: { type: "string", default: "14" },
+    list: { type: "boolean", default: false },
   },
 });
 const device = await getDevice();
@@ -68,7 +70,7 @@ async function record(fn: () => Promise<unknown>): Promise<Recorded[]> {
 }
 
 /** GPU time of each recorded dispatch run alone (median of 3 submits, minus an empty submit's time). */
-async function replay(dispatches: Recorded[]): Promise<Map<string, { ms: number; count: number }>> {
+async function replay(dispatches: Recorded[]): Promise<number[]> {
   flush();
   await device.queue.onSubmittedWorkDone();
   const submit = async (list: Recorded[]) => {
@@ -90,37 +92,43 @@ async function replay(dispatches: Recorded[]): Promise<Map<string, { ms: number;
     return ts[1];
   };
   const empty = await median([]);
-  const totals = new Map<string, { ms: number; count: number }>();
-  for (const r of dispatches) {
-    // Five back-to-back copies amortise the per-submit cost that dominates small kernels.
-    const ms = Math.max(0, (await median([r, r, r, r, r])) - empty) / 5;
-    const t = totals.get(r.name) ?? { ms: 0, count: 0 };
-    t.ms += ms;
-    t.count++;
-    totals.set(r.name, t);
-  }
-  return totals;
+  const times: number[] = [];
+  // Five back-to-back copies amortise the per-submit cost that dominates small kernels.
+  for (const r of dispatches) times.push(Math.max(0, (await median([r, r, r, r, r])) - empty) / 5);
+  return times;
 }
 
-function printBreakdown(
-  title: string,
-  wall: number,
-  totals: Map<string, { ms: number; count: number }>,
-) {
-  const sum = [...totals.values()].reduce((s, t) => s + t.ms, 0);
-  const dispatches = [...totals.values()].reduce((s, t) => s + t.count, 0);
+/** Prints the dispatches' time per kernel family (and with `--list`, every dispatch in order). */
+async function printBreakdown(title: string, wall: number, dispatches: Recorded[]) {
+  const times = await replay(dispatches);
+  const totals = new Map<string, { ms: number; count: number }>();
+  dispatches.forEach((r, i) => {
+    const t = totals.get(r.name) ?? { ms: 0, count: 0 };
+    t.ms += times[i];
+    t.count++;
+    totals.set(r.name, t);
+  });
+  const sum = times.reduce((s, t) => s + t, 0);
   console.log(
-    `  ${title}: ${dispatches} dispatches, replayed alone ${sum.toFixed(0)} ms (wall ${
+    `  ${title}: ${dispatches.length} dispatches, replayed alone ${sum.toFixed(0)} ms (wall ${
       wall.toFixed(0)
     } ms)`,
   );
-  for (const [name, t] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14)) {
+  for (
+    const [name, t] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(args.top))
+  ) {
     console.log(
       `    ${name.padEnd(34)} ${t.ms.toFixed(1).padStart(8)} ms ${
         (100 * t.ms / sum).toFixed(1).padStart(5)
       }%  ×${t.count}`,
     );
   }
+  if (!args.list) return;
+  dispatches.forEach((r, i) =>
+    console.log(
+      `    #${String(i).padStart(4)} ${r.name.padEnd(34)} [${r.wg}] ${times[i].toFixed(3)} ms`,
+    )
+  );
 }
 
 const window = Number(args.window);
@@ -140,12 +148,11 @@ for (const size of args.sizes.split(",").map(Number)) {
         } median`,
     );
     if (args.profile) {
-      printBreakdown(
-        "inference window",
-        infer[0],
-        await replay(await record(() => inferWindow(c))),
-      );
-      printBreakdown("training step", train[0], await replay(await record(() => trainStep(c))));
+      // The training steps since dropped the folded weights: one window refolds them, as segment's
+      // first window does, so the recorded window is a steady-state one.
+      await inferWindow(c);
+      await printBreakdown("inference window", infer[0], await record(() => inferWindow(c)));
+      await printBreakdown("training step", train[0], await record(() => trainStep(c)));
     }
     releaseCase(c);
     encoder.pool.trim();

@@ -189,7 +189,10 @@ function convLstm(
   return { h: steps === 1 ? hs[0] : joinSteps(hs), state: { h: h!, c } };
 }
 
-/** conv → batch norm → ReLU (→ 2×2 max-pool with `pool`: fused into the conv when folded). */
+/**
+ * conv → batch norm → ReLU (→ 2×2 max-pool with `pool`: fused into the conv when folded, into
+ * batch norm otherwise).
+ */
 function convBnRelu(
   pass: Pass,
   x: Tensor,
@@ -197,20 +200,19 @@ function convBnRelu(
   options: { pool?: boolean } = {},
 ): Tensor {
   const { net, mode } = pass;
-  const weight = net.tensor(`${plan.prefix}.conv.weight`);
-  let out: Tensor;
-  if (mode === "folded") {
-    const f = foldedOf(net, plan.prefix);
-    // The fused pool is for inference only (no tape).
-    const pool = (options.pool ?? false) && !isRecording();
-    out = conv2d(x, f.weight, { bias: f.bias, prepacked: f.packed, relu: true, pool });
-    if (pool) return out;
-  } else {
-    const y = conv2d(x, weight, { bias: null });
-    out = batchNorm(y, bnOf(net, plan.prefix), { training: mode === "train", relu: true });
+  if (mode !== "folded") {
+    // The pool is fused into batch norm's normalising pass (the full-size map is never written).
+    const y = conv2d(x, net.tensor(`${plan.prefix}.conv.weight`), { bias: null });
+    const training = mode === "train";
+    const out = batchNorm(y, bnOf(net, plan.prefix), { training, relu: true, pool: options.pool });
     dead(y);
+    return out;
   }
-  if (!options.pool) return out;
+  const f = foldedOf(net, plan.prefix);
+  // The pool fused into the conv is for inference only (no tape).
+  const pool = (options.pool ?? false) && !isRecording();
+  const out = conv2d(x, f.weight, { bias: f.bias, prepacked: f.packed, relu: true, pool });
+  if (pool || !options.pool) return out;
   const pooled = maxPool2x2(out);
   dead(out);
   return pooled;

@@ -21,6 +21,7 @@ import {
   convTranspose2dBackwardReference,
   convTranspose2dReference,
 } from "../gpu/ops/conv_transpose2d.ts";
+import { maxPool2x2BackwardReference, maxPool2x2Reference } from "../gpu/ops/max_pool.ts";
 import { reluBackwardReference, reluReference } from "../gpu/ops/relu.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { assertClose, checkOp, randomArray } from "./_check_op.ts";
@@ -88,13 +89,16 @@ export function runningStats(c: number): { runningMean: Float64Array; runningVar
   return { runningMean: randomArray(c, 31, -0.5, 0.5), runningVar: randomArray(c, 32, 0.5, 1.5) };
 }
 
-/** Batch norm forward/backward against the reference, then its running-statistics update. */
+/**
+ * Batch norm forward/backward against the reference, then its running-statistics update.
+ * `pool`: the fused 2×2 max-pool against max-pool(reference).
+ */
 export async function checkBatchNorm(
   shape: number[],
   training: boolean,
-  options: { offset?: number; tol?: number; relu?: boolean } = {},
+  options: { offset?: number; tol?: number; relu?: boolean; pool?: boolean } = {},
 ): Promise<void> {
-  const { offset = 0, tol = 1e-4, relu = false } = options;
+  const { offset = 0, tol = 1e-4, relu = false, pool = false } = options;
   const c = shape[1];
   const stats = runningStats(c);
   const gpuStats = {
@@ -109,14 +113,16 @@ export async function checkBatchNorm(
   ];
   const opts = { shape, training, momentum: 0.3, relu };
   const params = ([, gamma, beta]: Float64Array[]) => ({ gamma, beta, ...stats });
+  const forward = (xs: Float64Array[]) => batchNormReference(xs[0], params(xs), opts).y;
   await checkOp({
     shapes: [shape, [c], [c]],
     inputs,
-    reference: (xs) => batchNormReference(xs[0], params(xs), opts).y,
+    reference: (xs) => pool ? maxPool2x2Reference(forward(xs), { shape }) : forward(xs),
     gpu: ([x, gamma, beta]) =>
-      batchNorm(x, { gamma, beta, ...gpuStats }, { training, momentum: 0.3, relu }),
+      batchNorm(x, { gamma, beta, ...gpuStats }, { training, momentum: 0.3, relu, pool }),
     referenceBackward: (xs, g) => {
-      const r = batchNormBackwardReference(xs[0], g, { ...opts, params: params(xs) });
+      const full = pool ? maxPool2x2BackwardReference(forward(xs), g, { shape }) : g;
+      const r = batchNormBackwardReference(xs[0], full, { ...opts, params: params(xs) });
       return [r.dx, r.dgamma, r.dbeta];
     },
     atol: tol,

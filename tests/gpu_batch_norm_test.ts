@@ -5,6 +5,7 @@ import {
   batchNormReference,
 } from "../gpu/ops/batch_norm.ts";
 import { foldBatchNorm, foldBatchNormReference } from "../gpu/ops/batch_norm_fold.ts";
+import { maxPool2x2BackwardReference, maxPool2x2Reference } from "../gpu/ops/max_pool.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { assertClose, checkGradient, randomArray } from "./_check_op.ts";
 import { gpuTest } from "./_gpu.ts";
@@ -34,6 +35,22 @@ gpuTest("batch_norm + ReLU inference", () => checkBatchNorm([2, 5, 17, 19], fals
 gpuTest(
   "batch_norm + ReLU inference: vec4 planes",
   () => checkBatchNorm([2, 5, 4, 3], false, RELU),
+);
+gpuTest(
+  "batch_norm + ReLU + max-pool train: fused (vec4 rows)",
+  () => checkBatchNorm([3, 5, 6, 12], true, { relu: true, pool: true }),
+);
+gpuTest(
+  "batch_norm + max-pool train: fused, no ReLU, C=70",
+  () => checkBatchNorm([2, 70, 4, 8], true, { pool: true }),
+);
+gpuTest(
+  "batch_norm + ReLU + max-pool: odd sizes fall back to normalise, then pool",
+  () => checkBatchNorm([2, 3, 7, 6], true, { relu: true, pool: true }),
+);
+gpuTest(
+  "batch_norm + ReLU + max-pool inference: fused",
+  () => checkBatchNorm([2, 4, 8, 16], false, { relu: true, pool: true }),
 );
 gpuTest("batch_norm inference: N=1, C=1", () => checkBatchNorm([1, 1, 1, 1], false));
 gpuTest("batch_norm inference: N=2, C=5, odd", () => checkBatchNorm([2, 5, 17, 19], false));
@@ -157,3 +174,20 @@ for (const [training, relu] of [[true, false], [false, false], [true, true], [fa
     });
   });
 }
+
+Deno.test("batch_norm + ReLU + max-pool: composed reference backward matches finite differences", () => {
+  const shape = [2, 3, 4, 4];
+  const stats = runningStats(3);
+  const opts = { shape, training: true, relu: true };
+  const params = ([, gamma, beta]: Float64Array[]) => ({ gamma, beta, ...stats });
+  const normalised = (xs: Float64Array[]) => batchNormReference(xs[0], params(xs), opts).y;
+  checkGradient({
+    shapes: [shape, [3], [3]],
+    forward: (xs) => maxPool2x2Reference(normalised(xs), { shape }),
+    backward: (xs, g) => {
+      const full = maxPool2x2BackwardReference(normalised(xs), g, { shape });
+      const r = batchNormBackwardReference(xs[0], full, { ...opts, params: params(xs) });
+      return [r.dx, r.dgamma, r.dbeta];
+    },
+  });
+});

@@ -1,10 +1,10 @@
 // This module is browser compatible.
 /**
  * Batch normalisation over NCHW (per channel, statistics over N, H, W),
- * training and inference: the plain-TypeScript references (forward, backward),
- * then the dispatch of the WGSL kernels in `_batch_norm_wgsl.ts` (two-pass
- * per-channel reductions without barriers). Folding into a convolution:
- * batch_norm_fold.ts.
+ * training and inference: the dispatch of the WGSL kernels in `_batch_norm_wgsl.ts`
+ * (two-pass per-channel reductions without barriers), optionally with the ReLU and a 2×2
+ * max-pool fused. Float64 references: batch_norm_reference.ts (re-exported here). Folding
+ * into a convolution: batch_norm_fold.ts.
  *
  * @module
  */
@@ -12,6 +12,14 @@
 import { isRecording, recordOp } from "../autograd.ts";
 import { dispatch, f32Bits } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
+import { maxPool2x2 } from "./max_pool.ts";
+import {
+  fitsVec4,
+  NORMALIZE_POOL_ARGMAX_VEC4,
+  NORMALIZE_POOL_VEC4,
+  poolBackwardVec4,
+  vec4Grid,
+} from "./_max_pool_wgsl.ts";
 import {
   GRAD_FINAL,
   GRAD_INPUT,
@@ -25,149 +33,13 @@ import {
   type Variants,
 } from "./_batch_norm_wgsl.ts";
 
-/** Float64 arrays of a batch-norm layer's parameters, for the references. */
-export interface BatchNormReferenceParams {
-  /** Scale per channel. */
-  gamma: ArrayLike<number>;
-  /** Shift per channel. */
-  beta: ArrayLike<number>;
-  /** Running mean per channel. */
-  runningMean: ArrayLike<number>;
-  /** Running variance per channel. */
-  runningVar: ArrayLike<number>;
-}
-
-/** Options of {@linkcode batchNormReference}. */
-export interface BatchNormReferenceOptions extends BatchNormOptions {
-  /** Input shape [N, C, H, W]. */
-  shape: readonly number[];
-}
-
-/** Per-channel mean and biased variance over N, H, W, in float64. */
-function channelStats(
-  x: ArrayLike<number>,
-  shape: readonly number[],
-): [Float64Array, Float64Array] {
-  const [n, c, h, w] = shape;
-  const hw = h * w;
-  const mean = new Float64Array(c);
-  const variance = new Float64Array(c);
-  for (let ch = 0; ch < c; ch++) {
-    let s = 0;
-    for (let b = 0; b < n; b++) for (let j = 0; j < hw; j++) s += x[(b * c + ch) * hw + j];
-    mean[ch] = s / (n * hw);
-    let v = 0;
-    for (let b = 0; b < n; b++) {
-      for (let j = 0; j < hw; j++) v += (x[(b * c + ch) * hw + j] - mean[ch]) ** 2;
-    }
-    variance[ch] = v / (n * hw);
-  }
-  return [mean, variance];
-}
-
-/**
- * Reference forward in float64: the output, and the running statistics after
- * the call (updated in training mode, unchanged in inference).
- *
- * @example
- * ```ts
- * import { batchNormReference } from "./batch_norm.ts";
- * const params = { gamma: [1], beta: [0], runningMean: [0], runningVar: [1] };
- * const options = { shape: [2, 1, 1, 1], training: true, eps: 0 };
- * const { y, runningMean } = batchNormReference([1, 3], params, options);
- * console.log(y, runningMean); // Float64Array(2) [-1, 1] Float64Array(1) [0.2]
- * ```
- */
-export function batchNormReference(
-  x: ArrayLike<number>,
-  params: BatchNormReferenceParams,
-  options: BatchNormReferenceOptions,
-): { y: Float64Array; runningMean: Float64Array; runningVar: Float64Array } {
-  const [n, c, h, w] = options.shape;
-  const hw = h * w;
-  const eps = options.eps ?? 1e-5;
-  const momentum = options.momentum ?? 0.1;
-  const runningMean = Float64Array.from(params.runningMean);
-  const runningVar = Float64Array.from(params.runningVar);
-  let mean: ArrayLike<number> = runningMean;
-  let variance: ArrayLike<number> = runningVar;
-  if (options.training) {
-    [mean, variance] = channelStats(x, options.shape);
-    const m = n * hw;
-    for (let ch = 0; ch < c; ch++) {
-      runningMean[ch] = (1 - momentum) * params.runningMean[ch] + momentum * mean[ch];
-      runningVar[ch] = (1 - momentum) * params.runningVar[ch] +
-        momentum * variance[ch] * m / (m - 1);
-    }
-  }
-  const y = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const ch = Math.floor(i / hw) % c;
-    y[i] = (x[i] - mean[ch]) / Math.sqrt(variance[ch] + eps) * params.gamma[ch] + params.beta[ch];
-    if (options.relu && y[i] < 0) y[i] = 0;
-  }
-  return { y, runningMean, runningVar };
-}
-
-/** Options of {@linkcode batchNormBackwardReference}. */
-export interface BatchNormBackwardReferenceOptions extends BatchNormReferenceOptions {
-  /** The layer's parameters (γ; β with `relu`; the running statistics in inference mode). */
-  params: BatchNormReferenceParams;
-}
-
-/**
- * Reference backward in float64: gradients of x, γ and β given the output
- * gradient. Training differentiates through the batch statistics; inference
- * treats the running statistics as constants.
- *
- * @example
- * ```ts
- * import { batchNormBackwardReference } from "./batch_norm.ts";
- * const params = { gamma: [1], beta: [0], runningMean: [0], runningVar: [1] };
- * const { dx, dgamma, dbeta } = batchNormBackwardReference([1, 3], [1, 0], {
- *   shape: [2, 1, 1, 1], params, training: true, eps: 0,
- * });
- * console.log(dx, dgamma[0], dbeta[0]); // Float64Array(2) [0, 0] -1 1
- * ```
- */
-export function batchNormBackwardReference(
-  x: ArrayLike<number>,
-  outputGrad: ArrayLike<number>,
-  options: BatchNormBackwardReferenceOptions,
-): { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } {
-  const [n, c, h, w] = options.shape;
-  const hw = h * w;
-  const m = n * hw;
-  const eps = options.eps ?? 1e-5;
-  const { gamma, beta } = options.params;
-  const [mean, variance] = options.training
-    ? channelStats(x, options.shape)
-    : [options.params.runningMean, options.params.runningVar];
-  const inv = Float64Array.from(variance, (v) => 1 / Math.sqrt(v + eps));
-  const dgamma = new Float64Array(c);
-  const dbeta = new Float64Array(c);
-  const channel = (i: number) => Math.floor(i / hw) % c;
-  // Through a fused max(·, 0), the gradient is zero where the normalised output is not positive.
-  const grad = options.relu
-    ? Float64Array.from(outputGrad, (g, i) => {
-      const ch = channel(i);
-      return (x[i] - mean[ch]) * inv[ch] * gamma[ch] + beta[ch] > 0 ? g : 0;
-    })
-    : outputGrad;
-  for (let i = 0; i < x.length; i++) {
-    const ch = channel(i);
-    dbeta[ch] += grad[i];
-    dgamma[ch] += grad[i] * (x[i] - mean[ch]) * inv[ch];
-  }
-  const dx = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const ch = channel(i);
-    const xhat = (x[i] - mean[ch]) * inv[ch];
-    const centred = options.training ? grad[i] - dbeta[ch] / m - xhat * dgamma[ch] / m : grad[i];
-    dx[i] = gamma[ch] * inv[ch] * centred;
-  }
-  return { dx, dgamma, dbeta };
-}
+export {
+  batchNormBackwardReference,
+  type BatchNormBackwardReferenceOptions,
+  batchNormReference,
+  type BatchNormReferenceOptions,
+  type BatchNormReferenceParams,
+} from "./batch_norm_reference.ts";
 
 /** The learned scale and shift and the running statistics of one batch-norm layer, each [C]. */
 export interface BatchNormParams {
@@ -191,6 +63,12 @@ export interface BatchNormOptions {
   momentum?: number;
   /** Added to the variance (default 1e-5). */
   eps?: number;
+  /**
+   * 2×2 max-pool (stride 2) of the output, fused into the normalising pass where H is even and W
+   * a multiple of 4 (else normalised, then pooled): the result is [N, C, H/2, W/2] and the
+   * full-size map is never written. Not in the float64 references: compose with max_pool's.
+   */
+  pool?: boolean;
 }
 
 function checkShapes(x: Tensor, params: BatchNormParams): [number, number, number] {
@@ -230,6 +108,12 @@ function checkShapes(x: Tensor, params: BatchNormParams): [number, number, numbe
  */
 export function batchNorm(x: Tensor, params: BatchNormParams, options: BatchNormOptions): Tensor {
   const [n, c, hw] = checkShapes(x, params);
+  if (options.pool && !fitsVec4(x.shape)) {
+    const full = batchNorm(x, params, { ...options, pool: false });
+    const pooled = maxPool2x2(full);
+    if (!isRecording()) full.release();
+    return pooled;
+  }
   const { gamma, beta, runningMean, runningVar } = params;
   const eps = options.eps ?? 1e-5;
   const count = n * hw;
@@ -262,19 +146,34 @@ export function batchNorm(x: Tensor, params: BatchNormParams, options: BatchNorm
       workgroups: channels,
     });
   }
-  const y = Tensor.empty(x.shape, { label: "batch_norm" });
   const { workgroups, step } = planeGrid(units, c, n);
   const relu = options.relu ? 1 : 0;
-  dispatch(pick(NORMALIZE), [x, stats, gamma, beta, y], {
-    params: [units, c, step, relu],
-    workgroups,
-  });
   const saving = isRecording() && [x, gamma, beta].some((t) => t.requiresGrad);
+  let y: Tensor;
+  let arg: Tensor | null = null;
+  if (options.pool) {
+    const [, , h, w] = x.shape;
+    y = Tensor.empty([n, c, h / 2, w / 2], { label: "batch_norm.pooled" });
+    const grid = vec4Grid(x.shape, options.relu);
+    if (saving) {
+      arg = Tensor.empty(y.shape, { label: "batch_norm.pool_argmax" });
+      dispatch(NORMALIZE_POOL_ARGMAX_VEC4, [x, stats, gamma, beta, y, arg], grid);
+    } else dispatch(NORMALIZE_POOL_VEC4, [x, stats, gamma, beta, y], grid);
+  } else {
+    y = Tensor.empty(x.shape, { label: "batch_norm" });
+    dispatch(pick(NORMALIZE), [x, stats, gamma, beta, y], {
+      params: [units, c, step, relu],
+      workgroups,
+    });
+  }
   if (!saving) {
     stats.release();
     return y;
   }
-  recordOp("batch_norm", [x, gamma, beta], y, ([g]) => {
+  recordOp("batch_norm", [x, gamma, beta], y, ([pooledGrad]) => {
+    // Through the fused pool: the full-size gradient of the normalised map first.
+    const g = arg ? poolBackwardVec4(pooledGrad, arg, x.shape) : pooledGrad;
+    arg?.release();
     const partial = Tensor.empty([c, parts, 2], { label: "batch_norm.grad_partial" });
     dispatch(pick(GRAD_PARTIAL), [x, g, stats, gamma, beta, partial], {
       params: [units, c, n, parts, relu],
@@ -291,6 +190,7 @@ export function batchNorm(x: Tensor, params: BatchNormParams, options: BatchNorm
         workgroups,
       });
     }
+    if (g !== pooledGrad) g.release();
     partial.release();
     stats.release();
     return [dx, dgamma, dbeta];

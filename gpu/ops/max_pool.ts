@@ -3,14 +3,22 @@
  * 2×2 max-pooling with stride 2 over NCHW (odd sizes floored, like PyTorch),
  * forward and backward, with its plain-TypeScript reference. When recording,
  * the forward also stores which of the four inputs won (0..3), so backward
- * needs neither the input nor a search.
+ * needs neither the input nor a search. The vec4 kernels (even H, W a multiple
+ * of 4) are in `_max_pool_wgsl.ts`, shared with batch norm's fused pool.
  *
  * @module
  */
 
 import { isRecording, recordOp } from "../autograd.ts";
-import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
+import { dispatch, type Kernel } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
+import {
+  fitsVec4,
+  FORWARD_ARGMAX_VEC4,
+  FORWARD_VEC4,
+  poolBackwardVec4,
+  vec4Grid,
+} from "./_max_pool_wgsl.ts";
 
 /** Options of the max-pool references. */
 export interface MaxPoolReferenceOptions {
@@ -123,90 +131,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 const FORWARD = forwardKernel(false);
 const FORWARD_ARGMAX = forwardKernel(true);
 
-/** Output pairs per invocation of the vec4 kernels. */
-const PAIRS = 2;
-
-// Even H and W a multiple of 4 (no floored edge): each invocation reads aligned vec4s of two input
-// rows and writes PAIRS pairs of outputs as vec2s (per-lane loads are the cost on CPU adapters).
-function forwardVec4Kernel(saveArgmax: boolean): Kernel {
-  const pairs: string[] = [];
-  for (let q = 0; q < PAIRS; q++) {
-    pairs.push(`if (c + ${q}u < p.cols) {
-    let a = x[top + ${q}u];
-    let b = x[top + qw + ${q}u];
-    var best = vec2f(a.x, a.z);
-    var k = vec2u(0u);
-    let v1 = vec2f(a.y, a.w);
-    let m1 = v1 > best; best = select(best, v1, m1); k = select(k, vec2u(1u), m1);
-    let v2 = vec2f(b.x, b.z);
-    let m2 = v2 > best; best = select(best, v2, m2); k = select(k, vec2u(2u), m2);
-    let v3 = vec2f(b.y, b.w);
-    let m3 = v3 > best; best = select(best, v3, m3); k = select(k, vec2u(3u), m3);
-    y[out + ${q}u] = best;
-    ${saveArgmax ? `arg[out + ${q}u] = k;` : "_ = k;"}
-  }`);
-  }
-  return {
-    name: saveArgmax ? "max_pool.forward_argmax_vec4" : "max_pool.forward_vec4",
-    code: /* wgsl */ `
-struct P { total: u32, cols: u32, oh: u32, qw: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> x: array<vec4f>;
-@group(0) @binding(2) var<storage, read_write> y: array<vec2f>;
-${saveArgmax ? "@group(0) @binding(3) var<storage, read_write> arg: array<vec2u>;" : ""}
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = ${LINEAR_INDEX};
-  if (i >= p.total) { return; }
-  let groups = (p.cols + ${PAIRS - 1}u) / ${PAIRS}u;
-  let c = (i % groups) * ${PAIRS}u;
-  let row = i / groups;
-  let qw = p.qw;
-  // row = plane·oh + oy; input rows 2·oy, 2·oy + 1 of the plane start at 2·row·qw vec4s.
-  let top = 2u * row * qw + c;
-  let out = row * p.cols + c;
-  ${pairs.join("\n  ")}
-}`,
-  };
-}
-
-const FORWARD_VEC4 = forwardVec4Kernel(false);
-const FORWARD_ARGMAX_VEC4 = forwardVec4Kernel(true);
-
-// Backward of the vec4 forward: each output pair scatters into two aligned vec4s of dx.
-const BACKWARD_VEC4: Kernel = {
-  name: "max_pool.backward_vec4",
-  code: /* wgsl */ `
-struct P { total: u32, cols: u32, oh: u32, qw: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> g: array<vec2f>;
-@group(0) @binding(2) var<storage, read> arg: array<vec2u>;
-@group(0) @binding(3) var<storage, read_write> dx: array<vec4f>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = ${LINEAR_INDEX};
-  if (i >= p.total) { return; }
-  let groups = (p.cols + ${PAIRS - 1}u) / ${PAIRS}u;
-  let c = (i % groups) * ${PAIRS}u;
-  let row = i / groups;
-  let top = 2u * row * p.qw + c;
-  let out = row * p.cols + c;
-  for (var q = 0u; q < ${PAIRS}u; q++) {
-    if (c + q < p.cols) {
-      let v = g[out + q];
-      let k = arg[out + q];
-      let z = vec2f(0.0);
-      let t0 = select(z, v, k == vec2u(0u));
-      let t1 = select(z, v, k == vec2u(1u));
-      let b0 = select(z, v, k == vec2u(2u));
-      let b1 = select(z, v, k == vec2u(3u));
-      dx[top + q] = vec4f(t0.x, t1.x, t0.y, t1.y);
-      dx[top + p.qw + q] = vec4f(b0.x, b1.x, b0.y, b1.y);
-    }
-  }
-}`,
-};
-
 // One invocation per input element: it takes the gradient if it was its window's winner.
 const BACKWARD: Kernel = {
   name: "max_pool.backward",
@@ -255,7 +179,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
  */
 export function maxPool2x2(x: Tensor): Tensor {
   const d = dims(x.shape);
-  if (d.h % 2 === 0 && d.w % 4 === 0) return maxPoolVec4(x, d);
+  if (fitsVec4(x.shape)) return maxPoolVec4(x, d);
   const y = Tensor.empty([x.shape[0], x.shape[1], d.oh, d.ow], { label: "max_pool" });
   const params = [d.h, d.w, d.oh, d.ow, d.planes];
   const out = [Math.ceil(d.ow / 8), Math.ceil(d.oh / 8), Math.min(65535, d.planes)];
@@ -279,10 +203,7 @@ export function maxPool2x2(x: Tensor): Tensor {
 /** The vec4 kernels: even H, W a multiple of 4 (every input in exactly one window). */
 function maxPoolVec4(x: Tensor, d: ReturnType<typeof dims>): Tensor {
   const y = Tensor.empty([x.shape[0], x.shape[1], d.oh, d.ow], { label: "max_pool" });
-  const cols = d.ow / 2;
-  const total = d.planes * d.oh * Math.ceil(cols / PAIRS);
-  const params = [total, cols, d.oh, d.w / 4];
-  const workgroups = gridFor(total);
+  const { params, workgroups } = vec4Grid(x.shape);
   if (!(isRecording() && x.requiresGrad)) {
     dispatch(FORWARD_VEC4, [x, y], { params, workgroups });
     return y;
@@ -290,8 +211,7 @@ function maxPoolVec4(x: Tensor, d: ReturnType<typeof dims>): Tensor {
   const arg = Tensor.empty(y.shape, { label: "max_pool.argmax" });
   dispatch(FORWARD_ARGMAX_VEC4, [x, y, arg], { params, workgroups });
   recordOp("max_pool", [x], y, ([g]) => {
-    const dx = Tensor.empty(x.shape, { label: "max_pool.grad" });
-    dispatch(BACKWARD_VEC4, [g, arg, dx], { params, workgroups });
+    const dx = poolBackwardVec4(g, arg, x.shape);
     arg.release();
     return [dx];
   });
