@@ -10,13 +10,14 @@ the soft Dice loss in both phases, Adam, a cosine decay to a tenth within each p
 augmentations that torch does in a few lines (rotation, scaling, mirroring, gamma, brightness,
 contrast, Gaussian noise, with train/augment_settings.ts's probabilities and ranges; not blur or
 simulated low resolution). With --time-budget the epochs of both phases are fitted, in the ratio
---epochs:--phase2-epochs, to the budget from the throughput and validation time of the first epoch
-(as `train --time-budget` does from its first batches). Validation Dice after every epoch
-(windowed inference from a fresh convLSTM state, like `segment`), the best epoch kept.
+--epochs:--phase2-epochs, to the time left after every epoch from that epoch's throughput and
+validation time (as `train --time-budget` re-plans). Validation Dice after every epoch (windowed
+inference from a fresh convLSTM state, like `segment`), the best epoch kept.
 Predictions for --test are written as <id>.nii.gz so `deno task eval` scores both the same way.
 
 usage:
-  /usr/bin/python3 bench/torch_twin_train.py TRAIN VAL --test DIR --pred OUT [options]
+  /usr/bin/python3 bench/torch_twin_train.py TRAIN VAL --test DIR[,DIR...] --pred OUT [options]
+(several test folders: predictions under OUT/<folder name>/)
 (needs Debian's python3-torch and python3-nibabel; prints one JSON line per epoch)
 """
 import argparse, glob, json, os, sys, time
@@ -188,6 +189,17 @@ def fit_epochs(ratio, windows_per_epoch, wps, val_s, left):
     return [max(1, int(round(r * units / sum(ratio)))) for r in ratio]
 
 
+def replan(counts, done, ratio, per_epoch, wps, val_s, left):
+    """Epochs of each phase after `done` epochs so that the rest fits `left` seconds: in phase 1
+    the remaining epochs of both phases keep the ratio; in phase 2 only phase 2's count moves."""
+    cost = [n / wps + val_s for n in per_epoch]
+    if done < counts[0]:
+        total = fit_epochs(ratio, per_epoch, wps, val_s, left + done * cost[0])
+        return [max(done, total[0]), max(1, total[1])]
+    done2 = done - counts[0]
+    return [counts[0], max(1, done2 + int(left // cost[1]))]
+
+
 @torch.no_grad()
 def predict(model, case, seq):
     """Windowed inference: windows of seq slices, each from a fresh convLSTM state."""
@@ -274,16 +286,17 @@ def main():
         scores = np.mean([dice(predict(model, c, args.seq), c["classes"]) for c in val], axis=0)
         val_s = time.perf_counter() - v0
         epoch += 1
-        if args.time_budget and epoch == 1:
-            # Windows per epoch of each phase: phase 2's with the expected share of empty ones kept.
+        if args.time_budget:
+            # Re-planned after every epoch from the last epoch's throughput (as `train` re-plans):
+            # the epochs left of both phases, in the ratio, fitted to the time left.
             tumour = len(windows(train, args.seq, 1, rng, 0))
             every = len(windows(train, args.seq, 2, np.random.default_rng(0), 0))
             per_epoch = [tumour, tumour + (every - tumour) * (1 - args.empty_skip)]
+            wps = len(picks) / train_s
             left = args.time_budget - (time.perf_counter() - t0)
-            rest = fit_epochs([args.epochs, args.phase2_epochs], per_epoch, len(picks) / train_s,
-                              val_s, left + per_epoch[0] / (len(picks) / train_s) + val_s)
-            counts = rest
-            print(json.dumps({"plan": counts, "windows_per_second": round(len(picks) / train_s, 2),
+            counts = replan(counts, epoch, [args.epochs, args.phase2_epochs], per_epoch, wps, val_s,
+                            left)
+            print(json.dumps({"plan": counts, "windows_per_second": round(wps, 2),
                               "validation_seconds": round(val_s, 1)}), flush=True)
         if scores.mean() > best_score:
             best_score = scores.mean()
@@ -294,15 +307,21 @@ def main():
                           "seconds": round(time.perf_counter() - t0, 1)}), flush=True)
 
     model.load_state_dict(best)
-    os.makedirs(args.pred, exist_ok=True)
-    test = load_folder(args.test)
-    for c in test:
-        labels = np.asarray(LABELS, np.uint8)[predict(model, c, args.seq).numpy()]
-        img = nib.Nifti1Image(labels.transpose(2, 1, 0), c["affine"], c["header"])
-        img.set_data_dtype(np.uint8)
-        nib.save(img, os.path.join(args.pred, c["id"] + ".nii.gz"))
-    print(json.dumps({"steps": steps, "seconds": round(time.perf_counter() - t0, 1),
-                      "best_val_dice": round(float(best_score), 4), "predicted": len(test)}), flush=True)
+    trained_s = time.perf_counter() - t0
+    # Several test sets (comma-separated) go to PRED/<set folder name>/, one to PRED/.
+    sets = args.test.split(",")
+    predicted = 0
+    for folder in sets:
+        out = args.pred if len(sets) == 1 else os.path.join(args.pred, os.path.basename(folder.rstrip("/")))
+        os.makedirs(out, exist_ok=True)
+        for c in load_folder(folder):
+            labels = np.asarray(LABELS, np.uint8)[predict(model, c, args.seq).numpy()]
+            img = nib.Nifti1Image(labels.transpose(2, 1, 0), c["affine"], c["header"])
+            img.set_data_dtype(np.uint8)
+            nib.save(img, os.path.join(out, c["id"] + ".nii.gz"))
+            predicted += 1
+    print(json.dumps({"steps": steps, "seconds": round(trained_s, 1),
+                      "best_val_dice": round(float(best_score), 4), "predicted": predicted}), flush=True)
 
 
 if __name__ == "__main__":
