@@ -21,6 +21,12 @@ fn masked(g: T, x: T, mean: f32, scale: f32, shift: f32, relu: u32) -> T {
 }
 `;
 
+/**
+ * `normalized(x, mean, scale, shift)` over vec4: the one expression of batch norm's output before
+ * the ReLU, for kernels outside this file that fuse it (the backward recomputes ReLU masks with it).
+ */
+export const NORMALIZED_VEC4: string = "alias T = vec4<f32>;\n" + SHARED;
+
 // Prefixes the body with T, WIDTH, hsum(), first() and SHARED for the vec4 and the f32 variant.
 function variants(name: string, body: string): Variants {
   const vec4 = "alias T = vec4<f32>;\nconst WIDTH = 4u;\n" +

@@ -6,6 +6,7 @@
 // full-size normalised map is never written.
 import { dispatch, gridFor, type Kernel, LINEAR_INDEX } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
+import { NORMALIZED_VEC4 } from "./_batch_norm_wgsl.ts";
 
 /** Output pairs per invocation. */
 const PAIRS = 2;
@@ -25,7 +26,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 function forwardKernel(options: { argmax: boolean; normalize: boolean }): Kernel {
   const { argmax, normalize } = options;
-  // With `normalize`, x̂ = (x − mean)·scale + shift (batch_norm's own expression), then ReLU.
+  // With `normalize`: batch norm's own `normalized` (the backward's ReLU mask agrees), then ReLU.
   const load = (v: string) => normalize ? `affine(x[${v}], bn)` : `x[${v}]`;
   const pairs: string[] = [];
   for (let q = 0; q < PAIRS; q++) {
@@ -45,7 +46,7 @@ function forwardKernel(options: { argmax: boolean; normalize: boolean }): Kernel
   }`);
   }
   const first = normalize ? 5 : 2;
-  const prefix = normalize ? "batch_norm.relu_pool" : "max_pool.forward";
+  const prefix = normalize ? "batch_norm.normalize_pool" : "max_pool.forward";
   return {
     name: `${prefix}${argmax ? "_argmax" : ""}_vec4`,
     code: /* wgsl */ `
@@ -57,9 +58,10 @@ ${
         ? `@group(0) @binding(2) var<storage, read> stats: array<f32>;
 @group(0) @binding(3) var<storage, read> gamma: array<f32>;
 @group(0) @binding(4) var<storage, read> beta: array<f32>;
+${NORMALIZED_VEC4}
 struct Affine { mean: f32, scale: f32, shift: f32 }
 fn affine(v: vec4f, bn: Affine) -> vec4f {
-  let n = (v - bn.mean) * bn.scale + bn.shift;
+  let n = normalized(v, bn.mean, bn.scale, bn.shift);
   return select(n, max(n, vec4f(0.0)), p.relu == 1u);
 }`
         : ""
