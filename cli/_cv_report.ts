@@ -4,10 +4,11 @@ import { REGIONS } from "../data/labels.ts";
 import type { CaseScores, RegionScores } from "../data/metrics.ts";
 import type { CandidateScore } from "../data/postprocess_search.ts";
 
-const MEASURES = ["dice", "ppv", "sensitivity"] as const;
+// The paper's Table 4 order: Dice, sensitivity, PPV.
+const MEASURES = ["dice", "sensitivity", "ppv"] as const;
 type Measure = typeof MEASURES[number];
 
-/** Dice, PPV and sensitivity per region. */
+/** Dice, sensitivity and PPV per region. */
 export type Table4 = Record<Measure, RegionScores>;
 
 /** Table 4's numbers: means over all cases, and mean and sd of the per-fold means. */
@@ -18,6 +19,8 @@ export interface FoldStats {
   foldMean: Table4;
   /** Sample standard deviation of the folds' means (0 for one fold). */
   foldSd: Table4;
+  /** Each fold's means, by fold. */
+  byFold: { fold: number; cases: number; mean: Table4 }[];
 }
 
 /** What `cv` found. */
@@ -71,6 +74,11 @@ export function foldStats(
     all: table((m, r) => mean(scores.map((s) => s[m][r]))),
     foldMean: table((m, r) => mean(perFold(m, r))),
     foldSd: table((m, r) => sd(perFold(m, r))),
+    byFold: ids.map((f, i) => ({
+      fold: f,
+      cases: folds.filter((x) => x === f).length,
+      mean: table((m, r) => perFold(m, r)[i]),
+    })),
   };
 }
 
@@ -81,9 +89,13 @@ function tableRows(stats: FoldStats, cases: number, folds: number): string[][] {
   return [
     [`all ${cases} cases`, ...cells((m, r) => stats.all[m][r].toFixed(3))],
     [
-      `${folds} folds, mean ± sd`,
+      `${folds} fold${folds === 1 ? "" : "s"}, mean ± sd`,
       ...cells((m, r) => `${stats.foldMean[m][r].toFixed(3)} ± ${stats.foldSd[m][r].toFixed(3)}`),
     ],
+    ...stats.byFold.map((f) => [
+      `  fold ${f.fold} (${f.cases} cases)`,
+      ...cells((m, r) => f.mean[m][r].toFixed(3)),
+    ]),
   ];
 }
 
@@ -110,19 +122,19 @@ const describe = (c: CandidateScore) =>
  * @example
  * ```ts ignore
  * import { cvLines } from "./_cv_report.ts";
- * for (const line of cvLines(result, { dir: "cv", unfinished: [] })) console.log(line);
+ * for (const line of cvLines(result, { dir: "cv", missing: [] })) console.log(line);
  * ```
  */
 export function cvLines(
   result: CvResult,
-  context: { dir: string; unfinished: string[] },
+  context: { dir: string; missing: number[] },
 ): string[] {
   const n = result.cases.length, k = result.folds.length;
   const head = [
     "",
     ...MEASURES.flatMap((m) =>
       REGIONS.map((r) =>
-        `${{ dice: "Dice", ppv: "PPV", sensitivity: "Sens" }[m]} ${r === "whole" ? "complete" : r}`
+        `${{ dice: "Dice", sensitivity: "Sens", ppv: "PPV" }[m]} ${r === "whole" ? "complete" : r}`
       )
     ),
   ];
@@ -132,8 +144,11 @@ export function cvLines(
     `${k} fold${k === 1 ? "" : "s"} (${
       result.folds.join(", ")
     }), ${n} out-of-fold cases under ${context.dir}`,
-    ...(context.unfinished.length
-      ? [`not finished, left out: ${context.unfinished.join(", ")}`]
+    ...(context.missing.length
+      ? [
+        `--partial: fold${context.missing.length === 1 ? "" : "s"} ` +
+        `${context.missing.join(", ")} not finished, left out`,
+      ]
       : []),
     "",
     "predictions as written (no postprocessing):",

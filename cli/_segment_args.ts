@@ -23,12 +23,16 @@ recursively) into OUT/<id>.nii.gz: uint8 labels with the FLAIR's dims and affine
   --min-enhancing N    if fewer than N voxels are predicted enhancing, relabel them as core
   --largest-component  keep only the largest connected part of the whole tumour (6-connected);
                        with --min-enhancing, components are removed first
-  --no-postprocessing  ignore the --model folder's postprocessing.json (the two flags above
+  --all-components     keep every component. These three override the --model folder's
+                       postprocessing.json rule by rule
+  --no-postprocessing  ignore the --model folder's postprocessing.json (the flags above
                        still apply)
   --save-probabilities also write OUT/<id>_probabilities.nii.gz: 4-D (x, y, z, class) uint8,
                        255 = probability 1 (scl_slope 1/255, so nibabel's get_fdata() gives
                        probabilities), each voxel's classes summing to exactly 255; a case
-                       counts as done only when both files exist
+                       counts as done only when both files exist. They are the network's
+                       (the ensemble's mean), before postprocessing: where a rule relabelled
+                       a voxel, its label is not the arg-max of its probabilities
   --labels NAME        write labels in this convention (default: the checkpoint's)
   --shard K/N          only cases K, K+N, K+2N, ... (0 <= K < N, in sorted order), for
                        spreading a cohort over N machines (e.g. a job array index)
@@ -98,6 +102,16 @@ function parseWindow(text: string | undefined, stateful: boolean): InferenceOpti
   return { mode: "windowed", window, overlap };
 }
 
+/** `--largest-component` (true), `--all-components` (false) or neither (the folder's file decides). */
+function largestComponentFlag(
+  values: { "largest-component"?: boolean; "all-components"?: boolean },
+): boolean | undefined {
+  if (values["largest-component"] && values["all-components"]) {
+    throw new RangeError("--largest-component and --all-components exclude each other");
+  }
+  return values["largest-component"] ? true : values["all-components"] ? false : undefined;
+}
+
 /**
  * Parses `segment`'s arguments; returns the exit code when `--help` or a
  * malformed call ends the command.
@@ -124,6 +138,7 @@ export function parseSegmentArgs(args: string[]): SegmentArgs | number {
       shard: { type: "string" },
       overwrite: { type: "boolean", default: false },
       "largest-component": { type: "boolean" },
+      "all-components": { type: "boolean" },
       "no-postprocessing": { type: "boolean", default: false },
       "save-probabilities": { type: "boolean", default: false },
     },
@@ -138,7 +153,7 @@ export function parseSegmentArgs(args: string[]): SegmentArgs | number {
     batch: integerFlag("batch", values.batch, 1),
     tta: values.tta,
     minEnhancing: integerFlag("min-enhancing", values["min-enhancing"], 0),
-    largestComponent: values["largest-component"],
+    largestComponent: largestComponentFlag(values),
     labels: values.labels === undefined
       ? undefined
       : labelConvention(values.labels).name as LabelConvention,

@@ -7,6 +7,8 @@ import {
 } from "../data/postprocess.ts";
 import { checkpointPaths, loadModel } from "../io/checkpoint.ts";
 import { pathKind, readBytes } from "../io/files.ts";
+import { InputError } from "../data/input_error.ts";
+import { FOLD_RECORD, readFoldRecord } from "./_fold_record.ts";
 import { trainedOnSynthetic } from "../model/checkpoint.ts";
 import { DEFAULT_MODEL_URL } from "../model/default_model.ts";
 import { EnsembleSliceModel } from "../model/ensemble_slice_model.ts";
@@ -26,6 +28,42 @@ export interface SegmentModel {
   paths: string[];
   /** The postprocessing file of a `--model DIR`, when there is one. */
   postprocessing?: { path: string; settings: Postprocessing };
+  /** Checkpoints of a folder's folds not finished (no `fold.json`), left out. */
+  leftOut: string[];
+}
+
+/**
+ * The checkpoints `spec` names, less those a folder holds in a `fold_K/`
+ * without `fold.json` (a fold still training, or one that failed): `cv`
+ * leaves such folds out, and so does the ensemble. A file named itself is
+ * always taken.
+ */
+async function finishedCheckpoints(spec: string): Promise<{ paths: string[]; leftOut: string[] }> {
+  const entries = spec.split(",").map((s) => s.trim()).filter(Boolean);
+  if (entries.length === 0) return { paths: await checkpointPaths(spec), leftOut: [] };
+  const paths: string[] = [], leftOut: string[] = [];
+  for (const entry of entries) {
+    const found = await checkpointPaths(entry);
+    const dir = await pathKind(entry) === "folder" ? entry.replace(/\/+$/, "") : null;
+    for (const path of found) {
+      // Only the fold_K folders directly under a folder named: a folder named itself is taken.
+      const fold = dir === null ? null : /^(fold_\d+)\/[^/]+$/.exec(path.slice(dir.length + 1));
+      const record = fold ? `${dir}/${fold[1]}/${FOLD_RECORD}` : null;
+      if (record && await pathKind(record) !== "file") leftOut.push(path);
+      else {
+        if (record) await readFoldRecord(record); // a bad record is an error, as in cv
+        paths.push(path);
+      }
+    }
+  }
+  if (paths.length === 0) {
+    throw new InputError(
+      spec,
+      `holds no finished fold: ${leftOut.length} checkpoint(s) in fold_K/ folders without ` +
+        `${FOLD_RECORD} (still training, or failed)`,
+    );
+  }
+  return { paths, leftOut };
 }
 
 /** The postprocessing file of the one folder `spec` names, if it has one. */
@@ -72,12 +110,15 @@ export async function openSegmentModel(spec: string | undefined): Promise<Segmen
       `No default model at ${DEFAULT_MODEL}: train one (deno task train) or pass --model FILE`,
     );
   }
-  const paths = spec === undefined ? [DEFAULT_MODEL] : await checkpointPaths(spec);
+  const { paths, leftOut } = spec === undefined
+    ? { paths: [DEFAULT_MODEL], leftOut: [] }
+    : await finishedCheckpoints(spec);
   const postprocessing = spec === undefined ? undefined : await postprocessingOf(spec);
   const members = await loadAll(paths);
-  if (members.length === 1) return { model: members[0], members, paths, postprocessing };
+  const opened = { members, paths, postprocessing, leftOut };
+  if (members.length === 1) return { model: members[0], ...opened };
   try {
-    return { model: new EnsembleSliceModel(members, paths), members, paths, postprocessing };
+    return { model: new EnsembleSliceModel(members, paths), ...opened };
   } catch (error) {
     members.forEach((m) => m.release());
     throw error;
@@ -97,7 +138,11 @@ export async function openSegmentModel(spec: string | undefined): Promise<Segmen
  * opened.model.release();
  * ```
  */
-export function modelLines(opened: SegmentModel, inference: InferenceOptions): string[] {
+export function modelLines(
+  opened: SegmentModel,
+  inference: InferenceOptions,
+  flags: { minEnhancing?: number; largestComponent?: boolean } = {},
+): string[] {
   const { model, members, paths } = opened;
   const mode = inference.mode === "windowed"
     ? `windowed ${inference.window},${inference.overlap}`
@@ -107,7 +152,11 @@ export function modelLines(opened: SegmentModel, inference: InferenceOptions): s
   if (model instanceof EnsembleSliceModel) {
     lines.push(`ensemble of ${paths.length} models (probabilities averaged): ${how}`);
     for (const path of paths) lines.push(`  ${path}`);
-  } else {
+  }
+  for (const path of opened.leftOut) {
+    lines.push(`left out: ${path} (its fold is not finished: no ${FOLD_RECORD})`);
+  }
+  if (!(model instanceof EnsembleSliceModel)) {
     const { encoder, fusion, sequence, widths } = members[0].info.config;
     lines.push(
       `model ${paths[0]}: ${encoder}/${fusion}/${sequence} widths ${widths.join("-")}, ${how}`,
@@ -119,10 +168,11 @@ export function modelLines(opened: SegmentModel, inference: InferenceOptions): s
       : "",
     inference.largestComponent ? "largest tumour component only" : "",
   ].filter(Boolean);
-  if (post.length) {
-    const from = opened.postprocessing ? ` (from ${opened.postprocessing.path})` : "";
-    lines.push(`postprocessing: ${post.join(", ")}${from}`);
-  }
+  const file = opened.postprocessing?.path;
+  const flagged = flags.minEnhancing !== undefined || flags.largestComponent !== undefined;
+  const from = !file ? "" : flagged ? ` (${file}, under the flags given)` : ` (from ${file})`;
+  if (post.length) lines.push(`postprocessing: ${post.join(", ")}${from}`);
+  else if (file) lines.push(`postprocessing: none${from}`);
   if (members.some((m) => trainedOnSynthetic(m.info))) {
     lines.push(
       "note: this model was trained on synthetic phantoms: it is for trying the tool, not for " +

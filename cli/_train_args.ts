@@ -32,10 +32,12 @@ data
                        sorted ids and --seed, stratified by whether a case has enhancing tumour);
                        fold K trains on the others, validates on fold K, and writes to
                        DIR/fold_K/ (FILE = DIR/NAME.safetensors: DIR/fold_K/NAME.safetensors,
-                       its validation cases' labels in DIR/fold_K/val/<id>.nii.gz, and
-                       DIR/fold_K/fold.json once done). Without --fold, the folds one after
-                       another; a finished fold (fold.json there) is skipped, so a rerun with
-                       --resume continues where the last one stopped. Score with deno task cv DIR
+                       its validation cases' predictions in DIR/fold_K/val/<id>.nii.gz, and
+                       DIR/fold_K/fold.json once done). The split is kept in DIR/splits.json;
+                       a later run that would split differently (other data, --folds or --seed)
+                       is refused. Without --fold, the folds one after another; a finished fold
+                       (fold.json there) is skipped, so a rerun with --resume continues where
+                       the last one stopped. Score with deno task cv DIR
   --fold K             train only fold K (0 <= K < N), e.g. one job of a scheduler's array
   --cache-cases N      cases kept loaded at once; windows are shuffled within groups of N (default ${D.cacheCases})
 training (paper section 4.2)
@@ -65,7 +67,8 @@ running
   --time-budget SEC    fit the schedule into about SEC seconds of training: throughput is measured
                        over the first 20 batches (or 5% of SEC, if sooner), then phases 1 and 2 get
                        as many epochs as fit in the ratio --epochs:--phase2-epochs (a ratio, not a
-                       cap), each with its learning-rate decay; re-planned with the first
+                       cap; phase 1 at least 3, or --epochs if fewer, where 3 fit beside one of
+                       phase 2), each with its learning-rate decay; re-planned with the first
                        validation's time, once if throughput moves by more than 25%, and if behind.
                        Ends with a completed phase 2 and its best checkpoint; the plan (windows per
                        epoch, epochs per phase, expected end) is printed and kept in the checkpoint.

@@ -1,11 +1,10 @@
 // `train --folds N [--fold K]`: each fold trained, its validation cases segmented, and a record left once done.
 
-import { writeAtomic } from "../io/atomic_write.ts";
 import { loadModel } from "../io/checkpoint.ts";
 import { makeDir, pathKind } from "../io/files.ts";
 import { sweepStaleTemps } from "../io/temp_files.ts";
 import { getDevice } from "../gpu/device.ts";
-import { trainingPaths, type TrainResult } from "../train/trainer.ts";
+import { trainingPaths } from "../train/trainer.ts";
 import { trainerValidation } from "../train/validate.ts";
 import type { Case } from "../data/cases.ts";
 import { listenForInterrupt } from "./_interrupt.ts";
@@ -14,52 +13,39 @@ import { taskFor } from "./_segment_plan.ts";
 import type { TrainArgs } from "./_train_args.ts";
 import { foldPlan, foldSplit, openTrainingData } from "./_train_data.ts";
 import { checkOutput, trainOne } from "./_train_run.ts";
-
-/** The record a finished fold leaves in its folder; `cv` reads it. */
-export const FOLD_RECORD = "fold.json";
-
-/** What a finished fold's `fold.json` says. */
-export interface FoldRecord {
-  /** This fold's index. */
-  fold: number;
-  /** Number of folds. */
-  folds: number;
-  /** The split's seed. */
-  seed: number;
-  /** The data folder split. */
-  data: string;
-  /** The best checkpoint's file name, in the fold's folder. */
-  checkpoint: string;
-  /** Cases trained on. */
-  train: string[];
-  /** Cases validated on, with their label files; predictions are `val/<id>.nii.gz`. */
-  val: { id: string; label: string }[];
-  /** The best epoch and its validation Dice. */
-  best: { epoch: number; dice: { whole: number; core: number; enhancing: number } } | null;
-  /** Why training ended. */
-  stopped: TrainResult["stopped"];
-}
+import {
+  FOLD_RECORD,
+  type FoldRecord,
+  keepSplit,
+  readFoldRecord,
+  SPLIT_RECORD,
+  writeFoldRecord,
+} from "./_fold_record.ts";
+import { InputError } from "../data/input_error.ts";
 
 /**
- * Where fold `k` of a run whose `--out` is `out` keeps its files.
+ * Where fold `k` of a run whose `--out` is `out` keeps its files, and the
+ * folder of all folds (`root`, where the split is kept).
  *
  * @example
  * ```ts
  * import { foldPaths } from "./_train_folds.ts";
  * console.log(foldPaths("cv/model.safetensors", 2));
- * // { dir: "cv/fold_2", out: "cv/fold_2/model.safetensors", val: "cv/fold_2/val", record: "cv/fold_2/fold.json" }
+ * // { root: "cv", dir: "cv/fold_2", out: "cv/fold_2/model.safetensors", val: "cv/fold_2/val", record: "cv/fold_2/fold.json" }
  * ```
  */
 export function foldPaths(out: string, k: number): {
+  root: string;
   dir: string;
   out: string;
   val: string;
   record: string;
 } {
   const slash = out.lastIndexOf("/");
-  const base = slash < 0 ? "." : out.slice(0, slash) || "/";
-  const dir = `${base}/fold_${k}`;
+  const root = slash < 0 ? "." : out.slice(0, slash) || "/";
+  const dir = `${root}/fold_${k}`;
   return {
+    root,
     dir,
     out: `${dir}/${out.slice(slash + 1)}`,
     val: `${dir}/val`,
@@ -115,25 +101,51 @@ export async function trainFolds(args: TrainArgs): Promise<number> {
     `${plan.cases.length} cases in ${n} folds of ${sizes.join(", ")} (by case, stratified by ` +
       `enhancing tumour; seed ${args.trainer.seed})`,
   );
+  const { root } = foldPaths(args.out, 0);
+  await makeDir(root);
+  const todo = k === undefined ? [...sizes.keys()] : [k];
+  // --overwrite: the folds to retrain stop counting as finished before anything else happens.
+  for (const fold of args.overwrite ? todo : []) {
+    await Deno.remove(foldPaths(args.out, fold).record).catch(() => {});
+  }
+  const split = {
+    folds: n,
+    seed: args.trainer.seed,
+    cases: plan.cases.map((c, i) => ({ id: c.id, fold: plan.fold[i] }))
+      .sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  };
+  const kept = await keepSplit(root, split, { overwrite: args.overwrite });
+  console.log(`split ${kept === "same" ? "as in" : "written to"} ${root}/${SPLIT_RECORD}`);
   await getDevice();
   using interrupt = listenForInterrupt();
-  for (const fold of k === undefined ? sizes.keys() : [k]) {
+  for (const fold of todo) {
     const paths = foldPaths(args.out, fold);
-    if (!args.overwrite && await pathKind(paths.record) === "file") {
+    if (await pathKind(paths.record) === "file") {
+      const done = await readFoldRecord(paths.record);
+      if (done.folds !== n || done.seed !== args.trainer.seed) {
+        throw new InputError(
+          paths.record,
+          `is fold ${done.fold} of --folds ${done.folds} --seed ${done.seed}, not of --folds ` +
+            `${n} --seed ${args.trainer.seed}: train into another --out folder (or --overwrite)`,
+        );
+      }
       console.log(`fold ${fold}: done earlier (${paths.record}), skipped`);
       continue;
     }
     const hasLast = await pathKind(trainingPaths(paths.out).last) !== null;
     await checkOutput(paths.out, { resume: args.trainer.resume, overwrite: args.overwrite });
     await makeDir(paths.dir);
-    const swept = await sweepStaleTemps(paths.dir);
+    const swept = [
+      ...await sweepStaleTemps(paths.dir),
+      ...(await pathKind(paths.val) === "folder" ? await sweepStaleTemps(paths.val) : []),
+    ];
     if (swept.length) console.log(`removed ${swept.length} temporary file(s) of runs that died`);
-    const split = foldSplit(plan, fold);
+    const cases = foldSplit(plan, fold);
     console.log(
-      `fold ${fold} of ${n}: ${split.trainCases.length} training and ` +
-        `${split.valCases.length} validation cases → ${paths.dir}`,
+      `fold ${fold} of ${n}: ${cases.trainCases.length} training and ` +
+        `${cases.valCases.length} validation cases → ${paths.dir}`,
     );
-    const source = await openTrainingData(split, { ...args, fold: { k: fold, n } });
+    const source = await openTrainingData(cases, { ...args, fold: { k: fold, n } });
     const result = await trainOne(
       source,
       args,
@@ -142,7 +154,7 @@ export async function trainFolds(args: TrainArgs): Promise<number> {
       hasLast && args.trainer.resume,
     );
     if (result.stopped === "interrupted") return 130;
-    const predicted = await predictFold(split.valCases, paths, args);
+    const predicted = await predictFold(cases.valCases, paths, args);
     if (predicted.interrupted) return 130;
     if (predicted.failures.length) {
       console.error(`fold ${fold}: ${predicted.failures.length} validation case(s) failed`);
@@ -152,17 +164,15 @@ export async function trainFolds(args: TrainArgs): Promise<number> {
       fold,
       folds: n,
       seed: args.trainer.seed,
+      labels: args.labels,
       data: args.data,
       checkpoint: paths.out.slice(paths.dir.length + 1),
-      train: split.trainCases.map((c) => c.id),
-      val: split.valCases.map((c) => ({ id: c.id, label: c.label! })),
+      train: cases.trainCases.map((c) => c.id),
+      val: cases.valCases.map((c) => ({ id: c.id, label: c.label! })),
       best: result.best?.dice ? { epoch: result.best.epoch, dice: result.best.dice } : null,
       stopped: result.stopped,
     };
-    await writeAtomic(
-      paths.record,
-      new TextEncoder().encode(JSON.stringify(record, null, 2) + "\n"),
-    );
+    await writeFoldRecord(paths.record, record);
     console.log(`fold ${fold}: done (${paths.record})`);
   }
   return 0;

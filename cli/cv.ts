@@ -1,8 +1,8 @@
 /**
- * `deno task cv DIR [--labels NAME] [--data DATA] [--json FILE]`: scores the
- * out-of-fold predictions of a `train --folds` run (the paper's Table 4:
- * Dice, PPV and sensitivity of complete, core and enhancing tumour over all
- * cases, and mean ± sd over folds), chooses the postprocessing on them and
+ * `deno task cv DIR [--labels NAME] [--data DATA] [--json FILE] [--partial]`:
+ * scores the out-of-fold predictions of a `train --folds` run (the paper's
+ * Table 4: Dice, sensitivity and PPV of complete, core and enhancing tumour
+ * over all cases, mean ± sd over folds, each fold), chooses the postprocessing on them and
  * writes it to `DIR/postprocessing.json`, which `segment --model DIR` applies.
  *
  * @module
@@ -15,58 +15,109 @@ import { POSTPROCESSING_FILE, postprocessLabels } from "../data/postprocess.ts";
 import { PostprocessSearch } from "../data/postprocess_search.ts";
 import { writeAtomic } from "../io/atomic_write.ts";
 import { findLabelFiles, readVolume } from "../io/cases.ts";
-import { pathKind, readBytes } from "../io/files.ts";
+import { pathKind } from "../io/files.ts";
 import { cvLines, type CvResult, foldStats } from "./_cv_report.ts";
-import { FOLD_RECORD, type FoldRecord } from "./_train_folds.ts";
+import {
+  findFoldRecords,
+  FOLD_RECORD,
+  type FoldRecord,
+  readSplitRecord,
+  recordDifference,
+  SPLIT_RECORD,
+} from "./_fold_record.ts";
 import { folderArg, parseCommand } from "./_usage.ts";
 
-const USAGE = `usage: deno task cv DIR [--labels NAME] [--data DATA] [--json FILE]
+const USAGE = `usage: deno task cv DIR [--labels NAME] [--data DATA] [--json FILE] [--partial]
 
 Scores the out-of-fold predictions of deno task train --folds N --out DIR/NAME.safetensors
 (DIR/fold_K/val/<id>.nii.gz against the label files each DIR/fold_K/fold.json names) in the
-paper's Table 4 layout: Dice, PPV and sensitivity of complete, core and enhancing tumour, mean
-over all cases and mean ± sd over the folds. Then chooses the postprocessing on the same cases
-(enhancing under T voxels relabelled core, T from 0 to 1000; keep the largest tumour component
-or not) by mean Dice over the three regions, prints both, and writes the choice to
+paper's Table 4 layout: Dice, sensitivity and PPV of complete, core and enhancing tumour, mean
+over all cases, mean ± sd over the folds, and each fold. Then chooses the postprocessing on the
+same cases (enhancing under T voxels relabelled core, T from 0 to 1000; keep the largest tumour
+component or not) by mean Dice over the three regions, prints both, and writes the choice to
 DIR/${POSTPROCESSING_FILE}, which deno task segment --model DIR applies (--no-postprocessing
-turns it off). Folds without fold.json (not finished) are reported and left out.
-  --labels NAME   label convention of the cases (default brats2017)
+turns it off). Every fold must be finished (have its fold.json), and the folds must agree with
+each other and with DIR/${SPLIT_RECORD}.
+  --labels NAME   label convention of the cases, for folds trained before it was recorded in
+                  fold.json (otherwise the recorded one; a different one is refused)
   --data DATA     find the label files by case id under DATA instead (the data moved)
-  --json FILE     also write every score as JSON`;
+  --json FILE     also write every score as JSON (all cases, each fold, each case)
+  --partial       score the finished folds when some are not; writes no postprocessing file`;
 
-/** A fold's record, read and checked. */
-async function readRecord(path: string): Promise<FoldRecord> {
-  let record: FoldRecord;
-  try {
-    record = JSON.parse(new TextDecoder().decode(await readBytes(path)));
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError(path, "is not JSON");
-  }
-  if (!Number.isInteger(record?.fold) || !Array.isArray(record?.val)) {
-    throw new InputError(path, "is not a fold record (fold, val) of train --folds");
-  }
-  return record;
-}
-
-/** The finished folds' records under `dir`, by fold; the unfinished folders' names. */
-async function foldRecords(dir: string): Promise<{ records: FoldRecord[]; unfinished: string[] }> {
+/** The finished folds' records under `dir`, by fold, checked to be one cross-validation. */
+async function foldRecords(
+  dir: string,
+  partial: boolean,
+): Promise<{ records: FoldRecord[]; missing: number[] }> {
   if (await pathKind(dir) !== "folder") throw new InputError(dir, "is not a folder");
-  const records: FoldRecord[] = [];
-  const unfinished: string[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    if (!/^fold_\d+$/.test(e.name)) continue;
-    const path = `${dir}/${e.name}/${FOLD_RECORD}`;
-    if (await pathKind(path) === "file") records.push(await readRecord(path));
-    else unfinished.push(e.name);
-  }
-  if (records.length === 0) {
+  const found = await findFoldRecords(dir);
+  if (found.length === 0) {
     throw new InputError(
       dir,
       `holds no finished fold (fold_K/${FOLD_RECORD}): run train --folds first`,
     );
   }
-  return { records: records.sort((a, b) => a.fold - b.fold), unfinished: unfinished.sort() };
+  const records = found.map((f) => f.record);
+  const [first] = records;
+  const seen = new Map<string, number>();
+  for (const { path, record: r } of found) {
+    if (r.folds !== first.folds || r.seed !== first.seed) {
+      throw new InputError(
+        path,
+        `is of --folds ${r.folds} --seed ${r.seed}, fold_${first.fold} of --folds ${first.folds} ` +
+          `--seed ${first.seed}: one folder must hold one cross-validation`,
+      );
+    }
+    for (const { id } of r.val) {
+      if (seen.has(id)) {
+        throw new InputError(
+          path,
+          `validates case ${id}, which fold ${seen.get(id)} validates too`,
+        );
+      }
+      seen.set(id, r.fold);
+    }
+  }
+  const split = await readSplitRecord(dir);
+  for (const r of split ? records : []) {
+    const difference = recordDifference(split!, r);
+    if (difference) {
+      throw new InputError(
+        `${dir}/${SPLIT_RECORD}`,
+        `disagrees with fold_${r.fold}/${FOLD_RECORD}: ${difference}; the fold was trained on ` +
+          `another split`,
+      );
+    }
+  }
+  const done = new Set(records.map((r) => r.fold));
+  const missing = Array.from({ length: first.folds }, (_, f) => f).filter((f) => !done.has(f));
+  if (missing.length && !partial) {
+    throw new InputError(
+      dir,
+      `fold${missing.length === 1 ? "" : "s"} ${missing.join(", ")} of ${first.folds} not ` +
+        `finished (no fold_K/${FOLD_RECORD}): Table 4 needs every fold; --partial scores the ` +
+        `finished ones`,
+    );
+  }
+  return { records, missing };
+}
+
+/** The convention the folds were trained with (all the same), or `--labels` for older records. */
+function foldConvention(records: FoldRecord[], dir: string, flag?: string): LabelConvention {
+  const asked = flag === undefined ? undefined : labelConvention(flag).name as LabelConvention;
+  const recorded = records.find((r) => r.labels);
+  const want = recorded?.labels ?? asked ?? "brats2017";
+  for (const r of records) {
+    const trained = r.labels ?? want;
+    if (trained !== want || (asked && trained !== asked)) {
+      throw new InputError(
+        `${dir}/fold_${r.fold}/${FOLD_RECORD}`,
+        `was trained with labels ${trained}, not ${asked ?? want}` +
+          (asked ? " (--labels)" : ` as fold_${recorded!.fold}`),
+      );
+    }
+  }
+  return want;
 }
 
 /** A label volume as bytes, with its shape and spacing. */
@@ -121,17 +172,18 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand(args, {
     usage: USAGE,
     options: {
-      labels: { type: "string", default: "brats2017" },
+      labels: { type: "string" },
       data: { type: "string" },
       json: { type: "string" },
+      partial: { type: "boolean", default: false },
     },
     min: 1,
   });
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   const dir = folderArg(positionals[0]);
-  const convention = labelConvention(values.labels).name as LabelConvention;
-  const { records, unfinished } = await foldRecords(dir);
+  const { records, missing } = await foldRecords(dir, values.partial);
+  const convention = foldConvention(records, dir, values.labels);
   const moved = values.data === undefined
     ? undefined
     : new Map((await findLabelFiles(folderArg(values.data))).map((l) => [l.id, l.path]));
@@ -163,24 +215,29 @@ export async function run(args: string[]): Promise<number> {
     postprocessing: chosen,
     candidates: search.scores(),
   };
-  for (const line of cvLines(result, { dir, unfinished })) console.log(line);
+  for (const line of cvLines(result, { dir, missing })) console.log(line);
+  const text = (v: unknown) => new TextEncoder().encode(JSON.stringify(v, null, 2) + "\n");
+  if (values.json) {
+    await writeAtomic(
+      values.json,
+      text({
+        ...result,
+        missing,
+        perCase: cases.map((c, i) => ({ id: c.id, fold: c.fold, without: c.raw, with: post[i] })),
+      }),
+    );
+  }
+  if (missing.length) {
+    console.log(`no ${POSTPROCESSING_FILE} written: not every fold is finished`);
+    return 0;
+  }
   const file = {
     ...chosen.post,
     chosenBy: `mean Dice of whole, core and enhancing over ${cases.length} out-of-fold cases of ` +
       `${records.length} folds (deno task cv)`,
     dice: { without: result.without.all.dice, with: result.with.all.dice },
   };
-  const text = (v: unknown) => new TextEncoder().encode(JSON.stringify(v, null, 2) + "\n");
   await writeAtomic(`${dir}/${POSTPROCESSING_FILE}`, text(file));
   console.log(`postprocessing written to ${dir}/${POSTPROCESSING_FILE}`);
-  if (values.json) {
-    await writeAtomic(
-      values.json,
-      text({
-        ...result,
-        perCase: cases.map((c, i) => ({ id: c.id, fold: c.fold, without: c.raw, with: post[i] })),
-      }),
-    );
-  }
   return 0;
 }

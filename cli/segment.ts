@@ -15,13 +15,13 @@ import { planLine, planSegmentation } from "./_segment_plan.ts";
 
 export { DEFAULT_MODEL } from "./_segment_model.ts";
 
-/** The inference options with the model folder's postprocessing under the flags given. */
+/** The inference options with the model folder's postprocessing (if used) under the flags given. */
 function withPostprocessing(
   parsed: SegmentArgs,
   file: { minEnhancing?: number; largestComponent?: boolean } | undefined,
 ): InferenceOptions {
   const { inference } = parsed;
-  const base = parsed.noPostprocessing || !file ? {} : file;
+  const base = file ?? {};
   return {
     ...inference,
     minEnhancing: inference.minEnhancing ?? base.minEnhancing,
@@ -83,10 +83,12 @@ export async function run(args: string[]): Promise<number> {
   if (plan.todo.length === 0) {
     return finish({ done: 0, skipped: plan.skipped, interrupted: false }, plan.failures);
   }
-  const opened = await openSegmentModel(parsed.model);
-  const { model } = opened;
+  const found = await openSegmentModel(parsed.model);
+  const { model } = found;
+  // --no-postprocessing: the folder's file is neither applied nor named.
+  const opened = parsed.noPostprocessing ? { ...found, postprocessing: undefined } : found;
   const inference = withPostprocessing(parsed, opened.postprocessing?.settings);
-  for (const line of modelLines(opened, inference)) console.log(line);
+  for (const line of modelLines(opened, inference, parsed.inference)) console.log(line);
   try {
     const result = await segmentTasks(plan.todo, { model, inference, overwrite: parsed.overwrite });
     const skipped = plan.skipped + result.skipped;

@@ -124,13 +124,14 @@ export class Tape {
   }
 }
 
-/** Adds `grad` into `t.grad`, taking ownership of `grad`. */
+/** Adds `grad` into `t.grad`, taking ownership of `grad` (a copy while `t.grad` is cleared). */
 function accumulate(t: Tensor, grad: Tensor): void {
   if (!t.grad) {
     t.grad = grad;
     return;
   }
-  add(t.grad, grad, { into: t.grad });
+  if (t.grad.zeroed) t.grad.copyFrom(grad);
+  else add(t.grad, grad, { into: t.grad });
   grad.release();
 }
 

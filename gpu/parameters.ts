@@ -193,7 +193,8 @@ export class ParameterStore {
   }
 
   /**
-   * Sets every gradient to zero (one clear, in command order).
+   * Sets every gradient to zero (one clear, in command order) and marks
+   * them `zeroed`, so the next backward copies each first gradient in.
    *
    * @example
    * ```ts
@@ -211,6 +212,7 @@ export class ParameterStore {
   zeroGrad(): void {
     if (this.#used === 0) return;
     encoder.commands(currentDevice()).clearBuffer(this.#ensure().grad, 0, this.#used * 4);
+    for (const e of this.#entries.values()) e.tensor.grad!.zeroed = true;
   }
 
   async #readFlat(kind: Kind): Promise<Map<string, Float32Array>> {

@@ -34,6 +34,12 @@ export class Tensor {
   grad: Tensor | null = null;
   /** Whether `backward()` computes a gradient for this tensor. */
   requiresGrad: boolean;
+  /**
+   * Known to hold zeros: a gradient just cleared (`ParameterStore.zeroGrad`).
+   * The tape then copies the first gradient into it instead of adding, one
+   * buffer copy instead of a kernel dispatch. Writes set it back to false.
+   */
+  zeroed = false;
   #owned: boolean;
   #released = false;
 
@@ -133,6 +139,7 @@ export class Tensor {
 
   /** Overwrites the contents from the CPU (a queue write, ordered before the next submit). */
   write(data: ArrayLike<number>): void {
+    this.zeroed = false;
     if (data.length !== this.size) {
       throw new RangeError(
         `Tensor.write: ${data.length} values for shape [${this.shape.join(", ")}]`,
@@ -147,6 +154,37 @@ export class Tensor {
     if (this.size === 0) return;
     const array = data instanceof Float32Array ? data : Float32Array.from(data);
     currentDevice().queue.writeBuffer(this.buffer, this.offset, array, 0, this.size);
+  }
+
+  /**
+   * Copies `source` (same size) into this tensor, in command order: a buffer
+   * copy, no kernel.
+   *
+   * @example
+   * ```ts
+   * import { getDevice } from "./device.ts";
+   * import { Tensor } from "./tensor.ts";
+   * await getDevice();
+   * const [a, b] = [Tensor.from([1, 2], [2]), Tensor.zeros([2])];
+   * b.copyFrom(a);
+   * console.log(await b.read()); // Float32Array(2) [1, 2]
+   * a.release();
+   * b.release();
+   * ```
+   */
+  copyFrom(source: Tensor): void {
+    if (source.size !== this.size) {
+      throw new RangeError(`Tensor.copyFrom: ${source.size} values into ${this.size}`);
+    }
+    this.zeroed = false;
+    if (this.size === 0) return;
+    encoder.commands(currentDevice()).copyBufferToBuffer(
+      source.buffer,
+      source.offset,
+      this.buffer,
+      this.offset,
+      this.size * 4,
+    );
   }
 
   /** Sets every element to 0, in command order. */

@@ -25,7 +25,10 @@ function flushUnsupported(error: unknown): boolean {
  * disk, then renames it over `path`, so neither a crash nor a power loss
  * leaves a partial file under the final name; on any failure (a stream that
  * errors or is aborted included) the temporary file is removed and `path`
- * is left as it was.
+ * is left as it was. With `exclusive`, an existing `path` is kept instead
+ * (the temporary file is hard-linked to `path`, which fails atomically if
+ * it exists; a rename where links are not supported) and false returned:
+ * the first of several writers wins.
  *
  * @throws {InputError} naming `path` when the temporary file cannot be made,
  *   written, flushed or renamed; the stream's own error when the stream fails.
@@ -37,13 +40,15 @@ function flushUnsupported(error: unknown): boolean {
  * await writeAtomic(`${out}/b.txt`, new Blob(["streamed"]).stream());
  * console.log(await Deno.readTextFile(`${out}/b.txt`)); // "streamed"
  * console.log((await Array.fromAsync(Deno.readDir(out))).length); // 2: no temporary file left
+ * console.log(await writeAtomic(`${out}/a.bin`, new Uint8Array([9]), { exclusive: true })); // false
  * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function writeAtomic(
   path: string,
   data: Uint8Array | ReadableStream<Uint8Array>,
-): Promise<void> {
+  options: { exclusive?: boolean } = {},
+): Promise<boolean> {
   const temp = tempNameFor(path);
   let file: Deno.FsFile;
   try {
@@ -66,9 +71,11 @@ export async function writeAtomic(
       flushUnsupported(e) ? undefined : Promise.reject(fileError(path, e, { writing: true }))
     );
     file.close();
+    if (options.exclusive) return await linkOnce(temp, path);
     await Deno.rename(temp, path).catch((e) =>
       Promise.reject(fileError(path, e, { writing: true }))
     );
+    return true;
   } catch (error) {
     try {
       file.close();
@@ -78,4 +85,27 @@ export async function writeAtomic(
   } finally {
     releaseTempName(temp);
   }
+}
+
+/** Links `temp` to `path` unless `path` exists (false then), and removes `temp`. */
+async function linkOnce(temp: string, path: string): Promise<boolean> {
+  try {
+    await Deno.link(temp, path);
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) {
+      await Deno.remove(temp).catch(() => {});
+      return false;
+    }
+    // No hard links on this file system: a rename, after a look (not atomic, the best it allows).
+    if (await Deno.lstat(path).then(() => true, () => false)) {
+      await Deno.remove(temp).catch(() => {});
+      return false;
+    }
+    await Deno.rename(temp, path).catch((e) =>
+      Promise.reject(fileError(path, e, { writing: true }))
+    );
+    return true;
+  }
+  await Deno.remove(temp).catch(() => {});
+  return true;
 }

@@ -86,7 +86,7 @@ function atomicStream(
   path: string,
 ): { writable: WritableStream<Uint8Array>; written: Promise<void> } {
   const file = new TransformStream<Uint8Array, Uint8Array>();
-  const written = writeAtomic(path, file.readable);
+  const written = writeAtomic(path, file.readable).then(() => {});
   written.catch(() => {}); // awaited by the caller either way
   return { writable: file.writable, written };
 }

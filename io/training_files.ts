@@ -27,7 +27,7 @@ export const trainingFiles: {
   write(path: string, bytes: Uint8Array): Promise<void>;
   read(path: string): Promise<Uint8Array | null>;
 } = {
-  write: (path, bytes) => writeAtomic(path, bytes),
+  write: async (path, bytes) => void await writeAtomic(path, bytes),
   read: (path) =>
     readBytes(path).catch((error: InputError) => {
       if (error.cause instanceof Deno.errors.NotFound) return null;

@@ -64,7 +64,8 @@ export class EnsembleSliceModel implements SliceModel<unknown[]> {
     const [first] = models;
     const name = (i: number) => names[i] ?? `model ${i + 1}`;
     for (const [i, m] of models.entries()) {
-      for (const key of ["classes", "convention", "modalities"] as const) {
+      // The convention first: two conventions with different class counts should be named as such.
+      for (const key of ["convention", "classes", "modalities"] as const) {
         if (m[key] !== first[key]) {
           throw new InputError(
             name(i),

@@ -34,13 +34,14 @@ gpuTest(
       const first = await runCli(["train", `${root}/data`, "--out", out, "--folds", "3", ...SMALL]);
       assert.equal(first.code, 0, first.stderr);
       assert.match(first.stdout, /6 cases in 3 folds of 2, 2, 2 \(by case, stratified/);
-      assert.deepEqual(await listing(`${root}/cv`), ["fold_0", "fold_1", "fold_2"]);
+      assert.deepEqual(await listing(`${root}/cv`), ["fold_0", "fold_1", "fold_2", "splits.json"]);
       const val: string[] = [];
       for (const k of [0, 1, 2]) {
         const dir = `${root}/cv/fold_${k}`;
         const record = JSON.parse(await Deno.readTextFile(`${dir}/fold.json`));
         assert.equal(record.fold, k);
         assert.equal(record.folds, 3);
+        assert.equal(record.labels, "brats2017");
         const ids = record.val.map((v: { id: string }) => v.id);
         assert.equal(ids.length, 2);
         assert.deepEqual(record.train.length, 4);
@@ -56,18 +57,49 @@ gpuTest(
         val.push(...ids);
       }
       assert.deepEqual(val.sort(), ids, "the three validation sets partition the cases");
+      // The split is kept beside the folds, as the records have it.
+      const split = JSON.parse(await Deno.readTextFile(`${root}/cv/splits.json`));
+      assert.deepEqual([split.folds, split.seed], [3, 3]);
+      for (const k of [0, 1, 2]) {
+        const record = JSON.parse(await Deno.readTextFile(`${root}/cv/fold_${k}/fold.json`));
+        assert.deepEqual(
+          split.cases.filter((c: { fold: number }) => c.fold === k).map((c: { id: string }) =>
+            c.id
+          ),
+          record.val.map((v: { id: string }) => v.id).sort(),
+        );
+      }
 
       const again = await runCli(["train", `${root}/data`, "--out", out, "--folds", "3", ...SMALL]);
       assert.equal(again.code, 0, again.stderr);
       assert.equal(again.stdout.match(/done earlier .*, skipped/g)?.length, 3);
       assert.doesNotMatch(again.stdout, /phase 1 epoch/);
+      // Another split into the same folder is refused before anything trains.
+      const reseed = await runCli([
+        "train",
+        `${root}/data`,
+        "--out",
+        out,
+        "--folds",
+        "3",
+        ...SMALL,
+        "--seed",
+        "4",
+      ]);
+      assert.equal(reseed.code, 1);
+      assert.match(
+        reseed.stderr,
+        /splits\.json: holds another split: it was made with --folds 3 --seed 3, not --folds 3 --seed 4/,
+      );
+      assert.doesNotMatch(reseed.stdout, /phase 1 epoch/);
 
       // cv: the Table 4 layout, and the postprocessing file segment then applies.
       const cv = await runCli(["cv", `${root}/cv`, "--json", `${root}/cv.json`]);
       assert.equal(cv.code, 0, cv.stderr);
       assert.match(cv.stdout, /3 folds \(0, 1, 2\), 6 out-of-fold cases/);
-      assert.match(cv.stdout, /Dice complete .*PPV complete .*Sens complete/);
+      assert.match(cv.stdout, /Dice complete .*Sens complete .*PPV complete/);
       assert.match(cv.stdout, /3 folds, mean ± sd +\d\.\d{3} ± \d\.\d{3}/);
+      assert.match(cv.stdout, /\n +fold 2 \(2 cases\) +\d\.\d{3}/);
       const post = JSON.parse(await Deno.readTextFile(`${root}/cv/postprocessing.json`));
       assert.equal(typeof post.minEnhancing, "number");
       assert.equal(typeof post.largestComponent, "boolean");
@@ -75,6 +107,7 @@ gpuTest(
       assert.equal(json.perCase.length, 6);
       // Fold means over equal-sized folds equal the mean over all cases.
       assert.ok(Math.abs(json.without.all.dice.whole - json.without.foldMean.dice.whole) < 1e-9);
+      assert.deepEqual(json.without.byFold.map((f: { cases: number }) => f.cases), [2, 2, 2]);
 
       const seg = await runCli([
         "segment",
@@ -100,6 +133,28 @@ gpuTest(
       ]);
       assert.equal(off.code, 0, off.stderr);
       assert.doesNotMatch(off.stdout, /postprocessing:/);
+
+      // A fold not finished: cv refuses, --partial scores the others and writes no file.
+      await Deno.rename(`${root}/cv/fold_1/fold.json`, `${root}/fold_1.json`);
+      await Deno.remove(`${root}/cv/postprocessing.json`);
+      const short = await runCli(["cv", `${root}/cv`]);
+      assert.equal(short.code, 1);
+      assert.match(short.stderr, /fold 1 of 3 not finished .*--partial scores the finished ones/);
+      const partial = await runCli(["cv", `${root}/cv`, "--partial"]);
+      assert.equal(partial.code, 0, partial.stderr);
+      assert.match(partial.stdout, /2 folds \(0, 2\), 4 out-of-fold cases/);
+      assert.match(partial.stdout, /no postprocessing\.json written/);
+      assert.deepEqual(await listing(`${root}/cv`), ["fold_0", "fold_1", "fold_2", "splits.json"]);
+      // A record of another split: refused, naming the file.
+      const moved = JSON.parse(await Deno.readTextFile(`${root}/fold_1.json`));
+      moved.val[0].id = "z";
+      await Deno.writeTextFile(`${root}/cv/fold_1/fold.json`, JSON.stringify(moved));
+      const other = await runCli(["cv", `${root}/cv`]);
+      assert.equal(other.code, 1);
+      assert.match(
+        other.stderr,
+        /splits\.json: disagrees with fold_1\/fold\.json: .*\(case z differs\)/,
+      );
     }),
 );
 

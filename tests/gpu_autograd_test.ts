@@ -170,6 +170,16 @@ gpuTest("autograd: gradients accumulate over two backward passes", async () => {
       assert.ok(g.some((v) => v !== 0), `${name} has a gradient`);
       assertClose(g, want, { atol: 1e-6, rtol: 1e-4, what: name });
     }
+    // Into cleared gradients the first contributions are buffer copies: one add dispatch fewer each.
+    const dispatches = () => {
+      const before = encoder.dispatchCount;
+      backward(0);
+      return encoder.dispatchCount - before;
+    };
+    store.zeroGrad();
+    const copied = dispatches();
+    const added = dispatches();
+    assert.equal(added - copied, [...store.entries()].length);
 
     // Tensors outside a store: the second pass adds into the existing .grad.
     const t = Tensor.from(randomArray(5, 2, -1, 2).map(Math.floor), [1, 1, 1, 5]);

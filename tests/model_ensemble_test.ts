@@ -99,6 +99,15 @@ Deno.test("ensemble: models that disagree are refused; the multiple is their lcm
     () => new EnsembleSliceModel([new FakeModel(), other({ classes: 5 } as never)]),
     /classes/,
   );
+  // A convention with another class count is named as the convention, not the classes.
+  assert.throws(
+    () =>
+      new EnsembleSliceModel([
+        new FakeModel(),
+        other({ convention: "brats2015", classes: 5 } as never),
+      ]),
+    /has convention brats2015 but model 1 has brats2017/,
+  );
   assert.throws(() => new EnsembleSliceModel([]), /at least one model/);
   const mixed = new EnsembleSliceModel([
     other({ multiple: 16 } as never),

@@ -157,3 +157,26 @@ Deno.test("describePlan says the epochs, windows per epoch and expected end", ()
     /^plan for a 1800 s budget: phase 1 1 epoch × 198 of 300 windows, phase 2 1 epoch × 150 of 453 windows/,
   );
 });
+
+Deno.test("planEpochs gives phase 1 at least three epochs when they fit beside one of phase 2", () => {
+  // 20 cases at 900 s: 470 and 700 windows an epoch at 4 windows/s, 20 s validations.
+  const short: PlanRequest = {
+    ratio: [4, 8],
+    windowsPerEpoch: [470, 700],
+    windowsPerSecond: 4,
+    validationSeconds: 20,
+    seconds: 855,
+  };
+  const plan = planEpochs(short);
+  // 4:8 alone gives [1, 3] (137.5 + 3 × 195 = 722.5 s); with the floor, [3, 2] (802.5 s).
+  assert.deepEqual([plan.epochs, plan.seconds, plan.warning], [[3, 2], 802.5, null]);
+  // Given fewer phase-1 epochs than the floor, those.
+  assert.deepEqual(planEpochs({ ...short, ratio: [1, 8] }).epochs, [1, 3]);
+  // When three and one do not fit (607.5 s), the plan without the floor, in whole epochs.
+  const tight = planEpochs({ ...short, seconds: 500 });
+  assert.deepEqual([tight.epochs, tight.windowLimits], [[2, 1], null]);
+  // A plan already shortened stays one epoch of each phase.
+  assert.deepEqual(planEpochs({ ...short, windowLimits: [200, 300] }).epochs, [1, 1]);
+  // Long budgets keep the ratio.
+  assert.deepEqual(planEpochs({ ...short, seconds: 6000 }).epochs, [11, 23]);
+});

@@ -106,6 +106,7 @@ export function add(a: Tensor, b: Tensor, options: AddOptions = {}): Tensor {
   if (options.into) {
     if (options.into !== a) throw new RangeError("add: `into` must be the first operand");
     dispatch(ACCUMULATE, [a, b], { params: [a.size], workgroups: gridFor(a.size) });
+    a.zeroed = false;
     return a;
   }
   const y = Tensor.empty(a.shape, { label: "add" });
