@@ -17,11 +17,9 @@ import {
   FOLD_RECORD,
   type FoldRecord,
   keepSplit,
-  readFoldRecord,
   SPLIT_RECORD,
   writeFoldRecord,
 } from "./_fold_record.ts";
-import { InputError } from "../data/input_error.ts";
 
 /**
  * Where fold `k` of a run whose `--out` is `out` keeps its files, and the
@@ -120,15 +118,8 @@ export async function trainFolds(args: TrainArgs): Promise<number> {
   using interrupt = listenForInterrupt();
   for (const fold of todo) {
     const paths = foldPaths(args.out, fold);
+    // keepSplit checked every finished fold against this split.
     if (await pathKind(paths.record) === "file") {
-      const done = await readFoldRecord(paths.record);
-      if (done.folds !== n || done.seed !== args.trainer.seed) {
-        throw new InputError(
-          paths.record,
-          `is fold ${done.fold} of --folds ${done.folds} --seed ${done.seed}, not of --folds ` +
-            `${n} --seed ${args.trainer.seed}: train into another --out folder (or --overwrite)`,
-        );
-      }
       console.log(`fold ${fold}: done earlier (${paths.record}), skipped`);
       continue;
     }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { fileError } from "./files.ts";
+import { fileError, pathKind } from "./files.ts";
 import { releaseTempName, tempNameFor } from "./temp_files.ts";
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
@@ -97,7 +97,7 @@ async function linkOnce(temp: string, path: string): Promise<boolean> {
       return false;
     }
     // No hard links on this file system: a rename, after a look (not atomic, the best it allows).
-    if (await Deno.lstat(path).then(() => true, () => false)) {
+    if (await pathKind(path) !== null) {
       await Deno.remove(temp).catch(() => {});
       return false;
     }

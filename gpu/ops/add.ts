@@ -115,8 +115,9 @@ export function add(a: Tensor, b: Tensor, options: AddOptions = {}): Tensor {
   return y;
 }
 
-/** A fresh copy of `t` (gradients handed to the tape must not alias). */
+/** A fresh copy of `t` (gradients handed to the tape must not alias): a buffer copy, no kernel. */
 function copyOf(t: Tensor): Tensor {
-  const zero = Tensor.zeros(t.shape, { label: "add.grad" });
-  return add(zero, t, { into: zero });
+  const y = Tensor.empty(t.shape, { label: "add.grad" });
+  y.copyFrom(t);
+  return y;
 }
