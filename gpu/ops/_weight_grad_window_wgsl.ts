@@ -17,7 +17,7 @@ import type { WindowGradTile } from "./tiles.ts";
 export const DEFAULT_WINDOW_GRAD_TILE: WindowGradTile = { px: 8, co: 8, texture: true };
 
 /** How dy is cut into uniform windows of `rows` image rows × `group` channels. */
-interface Windows {
+export interface Windows {
   group: number;
   coGroups: number;
   rows: number;
@@ -25,7 +25,8 @@ interface Windows {
   stride: number;
 }
 
-function windows(cout: number, h: number, w: number, co: number): Windows | null {
+/** The windows of dy [n, cout, h, w] for tiles of `co` output channels (null: a row is too wide). */
+export function windows(cout: number, h: number, w: number, co: number): Windows | null {
   const group = Math.min(Math.ceil(cout / co) * co, Math.floor(UNIFORM_FLOATS / w / co) * co);
   if (group < co) return null;
   const rows = Math.min(h, Math.floor(UNIFORM_FLOATS / (w * group)));
@@ -70,7 +71,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 const cache = new Map<string, Kernel>();
 
 /** What the code depends on: kernel size k, px pixels × q vec4s of co, span px + k − 1, pad. */
-interface Geometry {
+export interface Geometry {
   k: number;
   px: number;
   q: number;
@@ -98,8 +99,11 @@ function stepLoads(g: Geometry): string[] {
   return step;
 }
 
-// Kernel row ky: x along the step (aligned vec4s if padded, else bounds-checked) times dy per tap.
-function tapRow(ky: number, g: Geometry, source: Source): string {
+/**
+ * WGSL of kernel row ky: x along the step (aligned vec4s if padded, else bounds-checked) times
+ * dy per tap, into `a{tap}_{j}` (dy as `d{pixel}_{j}`, vec4s of 4 output channels).
+ */
+export function tapRow(ky: number, g: Geometry, source: Source): string {
   const { k, px, q, span, pad } = g;
   const padded = source !== "bounded";
   const body: string[] = [];
@@ -132,8 +136,8 @@ function tapRow(ky: number, g: Geometry, source: Source): string {
         } }`;
 }
 
-// Adds (or, for the first window, writes) the accumulators into dw[co][ci][tap].
-function dwStores(g: Geometry): string[] {
+/** WGSL that adds (or, for the first window, writes) the accumulators into dw[base + co][ci][tap]. */
+export function dwStores(g: Geometry, base = ""): string[] {
   const taps = g.k * g.k;
   const stores: string[] = [];
   for (let j = 0; j < g.q; j++) {
@@ -143,7 +147,7 @@ function dwStores(g: Geometry): string[] {
         (_, t) => `dw[o + ${t}u] = select(dw[o + ${t}u], 0.0, p.first == 1u) + a${t}_${j}[${c}];`,
       ).join(" ");
       stores.push(
-        `if (cb + ${j * 4 + c}u < p.cout) { let o = ((cb + ${
+        `if (cb + ${j * 4 + c}u < p.cout) { let o = ${base}((cb + ${
           j * 4 + c
         }u) * p.cin + ci) * ${taps}u; ${writes} }`,
       );

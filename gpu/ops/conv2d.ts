@@ -3,14 +3,15 @@
  * 2-D convolution, stride 1, kernel 3×3 (padding 1) or 1×1, NCHW, optional bias:
  * forward (float64 references in `conv2d_reference.ts`), backward to the input
  * (the same kernel with flipped, transposed weights) and to the weights and
- * bias (windowed, or chunked partial sums then a sum over chunks).
+ * bias (dy's rows or windows of it as uniform buffers, or chunked partial sums then a sum over
+ * chunks).
  *
  * The kernels are written for speed on CPU adapters (llvmpipe) without
  * hurting GPUs: each invocation computes a run of output pixels × a tile of
  * output channels in registers, weights come from a uniform buffer at
  * addresses shared by the whole workgroup, inputs from zero-padded textures,
  * and nothing uses barriers. The WGSL lives in the private files beside this
- * one: `_conv_wgsl.ts` (direct), `_winograd_wgsl.ts`,
+ * one: `_conv_wgsl.ts` (direct), `_winograd_wgsl.ts`, `_weight_grad_rows_wgsl.ts`,
  * `_weight_grad_window_wgsl.ts`, `_weight_grad_texture_wgsl.ts` and
  * `_weight_grad_chunked_wgsl.ts`, with operand layouts in `_conv_layout.ts`
  * and `_conv_texture.ts`, and the forward algorithm choice in
@@ -24,6 +25,7 @@ import { Tensor } from "../tensor.ts";
 import type { ChunkedGradTile, ConvTile, WindowGradTile, WinogradTile } from "./tiles.ts";
 import { biasGrad } from "./_bias_grad_wgsl.ts";
 import { chunkedWeightGrad } from "./_weight_grad_texture_wgsl.ts";
+import { rowsWeightGrad } from "./_weight_grad_rows_wgsl.ts";
 import { windowWeightGrad } from "./_weight_grad_window_wgsl.ts";
 import { algorithmKey, convInto, fusesPool } from "./_conv_forward.ts";
 import { maxPool2x2 } from "./max_pool.ts";
@@ -46,10 +48,12 @@ export interface Conv2dOptions {
   /** Register tile of the Winograd kernel (for benchmarks). */
   winogradTile?: WinogradTile;
   /**
-   * Weight gradient: "window" (dy read from uniform windows, the default where it applies:
-   * 16+ input channels) or "chunked" (per-chunk partial sums, any shape).
+   * Weight gradient: "rows" (dy's rows bound in place as uniform buffers, the default where it
+   * applies: 16+ input channels, 256-byte aligned planes, rows of whole steps), else "window"
+   * (dy copied into uniform windows; 16+ input channels), else "chunked" (per-chunk partial sums,
+   * any shape). Asking for "window" skips "rows".
    */
-  gradAlgorithm?: "window" | "chunked";
+  gradAlgorithm?: "rows" | "window" | "chunked";
   /** Register tile of the "window" weight-gradient kernel (for benchmarks). */
   windowGradTile?: WindowGradTile;
   /** Register tile of the "chunked" weight-gradient kernel (for benchmarks). */
@@ -216,8 +220,10 @@ export function conv2dBackward(
   }
   let dw: Tensor | null = null;
   if (options.wantWeight ?? true) {
-    if ((options.gradAlgorithm ?? "window") === "window") {
-      dw = windowWeightGrad(x, gy, { k, tile: options.windowGradTile });
+    const algorithm = options.gradAlgorithm ?? "rows";
+    if (algorithm === "rows") dw = rowsWeightGrad(x, gy, { k, tile: options.windowGradTile });
+    if (algorithm !== "chunked") {
+      dw ??= windowWeightGrad(x, gy, { k, tile: options.windowGradTile });
     }
     dw ??= chunkedWeightGrad(x, gy, { k, tile: options.chunkedGradTile });
   }

@@ -18,6 +18,7 @@ import { DEFAULT_CONV_TILE, runConv } from "./_conv_wgsl.ts";
 import type { ConvTile } from "./tiles.ts";
 import { biasGrad } from "./_bias_grad_wgsl.ts";
 import { chunkedWeightGrad } from "./_weight_grad_texture_wgsl.ts";
+import { rowsWeightGrad } from "./_weight_grad_rows_wgsl.ts";
 import { windowWeightGrad } from "./_weight_grad_window_wgsl.ts";
 
 /** Shapes for the references: input [n, cin, h, w], weight [cin, cout, 2, 2]. */
@@ -279,7 +280,8 @@ export function convTranspose2dBackward(
   let dw: Tensor | null = null;
   if (dys && wantWeight) {
     const shape = [cin, cout, 2, 2];
-    dw = windowWeightGrad(dys, x, { k: 1, shape }) ?? chunkedWeightGrad(dys, x, { k: 1, shape });
+    dw = rowsWeightGrad(dys, x, { k: 1, shape }) ?? windowWeightGrad(dys, x, { k: 1, shape }) ??
+      chunkedWeightGrad(dys, x, { k: 1, shape });
   }
   dys?.release();
   const db = (options.wantBias ?? true) ? biasGrad(gy) : null;
