@@ -90,7 +90,7 @@ export interface ConvCaseOptions {
   chunkedGradTile?: ChunkedGradTile;
   algorithm?: "winograd" | "direct";
   winogradTile?: WinogradTile;
-  gradAlgorithm?: "window" | "chunked";
+  gradAlgorithm?: "rows" | "window" | "chunked";
   windowGradTile?: WindowGradTile;
   suffix?: string;
 }

@@ -126,6 +126,33 @@ function variantCases(): KernelCase[] {
       const suffix = `window ${windowGradTile.px}px×${windowGradTile.co}co${how}`;
       out.push(convCases(s, { gradAlgorithm: "window", windowGradTile, suffix })[2]);
     }
+    // dy's rows bound in place (the default where it applies: rows of whole px-pixel steps).
+    const rowsTiles = [
+      { px: 4, co: 8, texture: true },
+      { px: 8, co: 8, texture: true },
+      { px: 4, co: 4, texture: true },
+    ].filter((t) => s.size % t.px === 0);
+    for (const windowGradTile of rowsTiles) {
+      const suffix = `rows ${windowGradTile.px}px×${windowGradTile.co}co texture`;
+      out.push(convCases(s, { gradAlgorithm: "rows", windowGradTile, suffix })[2]);
+    }
+  }
+  // 1×1 weight gradients (cross-modality convs, the head): windows, or dy's rows with 1-8 input
+  // channels per lane.
+  const pointwise = [
+    { label: "1×1 128→32 @120", n: TRAIN_N, cin: 128, cout: 32, size: 120, k: 1 },
+    { label: "1×1 32→4 @240", n: TRAIN_N, cin: 32, cout: 4, size: 240, k: 1 },
+  ];
+  for (const s of pointwise) {
+    out.push({ ...fmaCase(), group: s.label });
+    const windowGradTile = { px: 8, co: 8, texture: true };
+    out.push(convCases(s, { gradAlgorithm: "window", windowGradTile, suffix: "window" })[2]);
+    for (const ci of [1, 2, 4, 8]) {
+      const tile = { ...windowGradTile, ci };
+      out.push(
+        convCases(s, { gradAlgorithm: "rows", windowGradTile: tile, suffix: `rows ${ci}ci` })[2],
+      );
+    }
   }
   // Few input channels (each modality's first two convs at the small widths): the chunked kernel.
   const narrow = [

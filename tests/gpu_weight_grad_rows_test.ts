@@ -8,18 +8,23 @@ import { gpuTest } from "./_gpu.ts";
 
 // [n, cin, h, w, cout, k]: one band of two samples; two bands of 128 rows with a shorter last one (w 128); bands
 // starting every 8 rows (w 120: 480-byte rows) where the last binding of dy ends where dy does;
-// output channels not a multiple of the 8 bound per dispatch; 1×1. Rows of 60 take 4-pixel steps.
+// output channels not a multiple of the 8 bound per dispatch; 1×1 (input channels in blocks of 4
+// per lane, the last block partial). Rows of 60 take 4-pixel steps.
 const CASES: number[][] = [
   [2, 16, 64, 128, 12, 3],
   [1, 16, 160, 128, 8, 3],
   [1, 17, 200, 120, 9, 3],
   [2, 20, 40, 128, 5, 1],
+  [1, 18, 64, 128, 12, 1],
   // Unaligned planes (3600 and 18,000 floats): bindings start below their bands; two bands.
   [16, 16, 60, 60, 4, 3],
   [1, 16, 300, 60, 16, 3],
 ];
 
-async function checkRows(c: number[], tile?: { px: number; co: number; texture?: boolean }) {
+async function checkRows(
+  c: number[],
+  tile?: { px: number; co: number; texture?: boolean; ci?: number },
+) {
   const [n, cin, h, w, cout, k] = c;
   const xs = randomArray(n * cin * h * w, 1);
   const gs = randomArray(n * cout * h * w, 2);
@@ -39,6 +44,8 @@ gpuTest("weight gradient from dy's rows matches the reference: bands, tails, til
   // The padded-copy source and a 4-channel tile (4 bindings of dy).
   await checkRows(CASES[2], { px: 8, co: 8 });
   await checkRows(CASES[1], { px: 4, co: 4, texture: true });
+  // 1×1: 1, 2 and 8 input channels per lane besides the default 4 (18 channels: a partial block).
+  for (const ci of [1, 2, 8]) await checkRows(CASES[4], { px: 8, co: 8, texture: true, ci });
 });
 
 gpuTest(

@@ -4,28 +4,24 @@
 // covers ~16K floats of eight channels (the windowed kernel, _weight_grad_window_wgsl.ts, copies
 // dy first and, at 240² × 64 channels, dispatches once per image row). Lanes are input channels
 // and read the same dy address: one scalar load for all of them (a broadcast on GPUs too).
-import { dispatch, type Kernel } from "../kernel.ts";
+import { dispatch } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
 import { UNIFORM_FLOATS } from "./_conv_layout.ts";
-import { convInput, INPUT_DECL, planeCoordinates, type Source } from "./_conv_texture.ts";
+import { convInput, type Source } from "./_conv_texture.ts";
 import { sumChunks } from "./_weight_grad_chunked_wgsl.ts";
-import {
-  DEFAULT_WINDOW_GRAD_TILE,
-  dwStores,
-  type Geometry,
-  tapRow,
-  windows,
-} from "./_weight_grad_window_wgsl.ts";
+import { rowsKernel } from "./_weight_grad_rows_code.ts";
+import { DEFAULT_WINDOW_GRAD_TILE, windows } from "./_weight_grad_window_wgsl.ts";
 import type { WindowGradTile } from "./tiles.ts";
 
 /** Bytes a uniform binding's offset must be a multiple of (WebGPU's default limit). */
 const OFFSET_ALIGN = 256;
 const ALIGN_FLOATS = OFFSET_ALIGN / 4;
 
+/** Input channels per lane of the 1×1 weight gradient (measured fastest, bench/README.md). */
+const CHANNELS_PER_LANE_1X1 = 4;
+
 /** Row splits per dispatch, each summing into its own partial dw: lanes enough for the cores. */
 const SPLITS = 8;
-
-const cache = new Map<string, Kernel>();
 
 /** How dy's rows are cut into bands: `rows` per band (band starts aligned), `bands` per image. */
 export interface RowBands {
@@ -70,87 +66,6 @@ export function rowBands(
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
-}
-
-// Per step of px pixels: each output channel's dy as px / 4 vec4s from its own binding, regrouped
-// into vec4s of 4 output channels per pixel (d{pixel}_{j}, as tapRow reads them).
-function stepLoads(g: Geometry): string[] {
-  const co = g.q * 4;
-  const lines: string[] = [];
-  for (let c = 0; c < co; c++) {
-    for (let m = 0; m < g.px / 4; m++) {
-      lines.push(`let t${c}_${m} = dy${c}[p.o${c} + row4 + x0 / 4u + ${m}u];`);
-    }
-  }
-  for (let px = 0; px < g.px; px++) {
-    for (let j = 0; j < g.q; j++) {
-      const comps = [0, 1, 2, 3].map((e) => `t${j * 4 + e}_${px >> 2}[${px & 3}]`);
-      lines.push(`let d${px}_${j} = vec4f(${comps.join(", ")});`);
-    }
-  }
-  return lines;
-}
-
-/**
- * Invocation (ci, split) accumulates x·dy over its share of the band's rows for the `co` output
- * channels bound (binding c: channel coBase + c from its band's first row, at vec4 offset `o{c}`),
- * and adds into its split's partial dw, or writes it where `first`.
- */
-function rowsKernel(k: number, tile: WindowGradTile, source: Source): Kernel {
-  const key = `${k}/${tile.px}/${tile.co}/${source}`;
-  const cached = cache.get(key);
-  if (cached) return cached;
-  const { px, co } = tile;
-  const pad = (k - 1) / 2;
-  const q = co / 4;
-  const taps = k * k;
-  const g: Geometry = { k, px, q, span: px + k - 1, pad };
-  const decl: string[] = [];
-  for (let t = 0; t < taps; t++) {
-    for (let j = 0; j < q; j++) decl.push(`var a${t}_${j} = vec4f(0.0);`);
-  }
-  const step = stepLoads(g);
-  for (let ky = 0; ky < k; ky++) step.push(tapRow(ky, g, source));
-  const offsets = Array.from({ length: co }, (_, c) => `o${c}: u32`).join(", ");
-  const bindings = Array.from(
-    { length: co },
-    (_, c) =>
-      `@group(0) @binding(${c + 1}) var<uniform> dy${c}: array<vec4f, ${UNIFORM_FLOATS / 4}>;`,
-  );
-  const plane = source === "texture"
-    ? planeCoordinates("p.n * p.cin + ci", `p.h + ${2 * pad}u`).start
-    : "";
-  const kernel: Kernel = {
-    name: `conv${k}x${k}.weight_grad_rows`,
-    code: /* wgsl */ `
-struct P { n: u32, cin: u32, h: u32, w: u32, cout: u32, y0: u32, rows: u32, coBase: u32,
-  first: u32, wp: u32, share: u32, ${offsets} }
-@group(0) @binding(0) var<uniform> p: P;
-${bindings.join("\n")}
-@group(0) @binding(${co + 1}) ${INPUT_DECL[source]};
-@group(0) @binding(${co + 2}) var<storage, read_write> dw: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let ci = gid.x;
-  if (ci >= p.cin) { return; }
-  let cb = p.coBase;
-  let xb = (p.n * p.cin + ci) * (p.h + ${2 * pad}u) * p.wp;
-  ${plane}
-  ${decl.join("\n  ")}
-  let r1 = min(p.rows, (wid.y + 1u) * p.share);
-  for (var r = wid.y * p.share; r < r1; r++) {
-    let yy = p.y0 + r;
-    let row4 = r * p.w / 4u;
-    for (var x0 = 0u; x0 < p.w; x0 += ${px}u) {
-      ${step.join("\n      ")}
-    }
-  }
-  let split = wid.y * p.cout * p.cin * ${taps}u;
-  ${dwStores(g, "split + ").join("\n  ")}
-}`,
-  };
-  cache.set(key, kernel);
-  return kernel;
 }
 
 /**
@@ -202,7 +117,9 @@ export function rowsWeightGrad(
   const pad = (k - 1) / 2;
   const source: Source = tile.texture ? "texture" : "padded";
   const input = convInput(x, source, { pad, wp, hp: h + 2 * pad }, "padded");
-  const kernel = rowsKernel(k, tile, input.source);
+  // 1×1 reading a texture: blocks of input channels per lane, so each dy load feeds several FMAs.
+  const cib = k === 1 && input.source === "texture" ? (tile.ci ?? CHANNELS_PER_LANE_1X1) : 1;
+  const kernel = rowsKernel(k, tile, input.source, cib);
   for (let i = 0; i < n; i++) {
     for (let band = 0; band < bands.bands; band++) {
       const y0 = band * bands.rows;
@@ -239,7 +156,7 @@ export function rowsWeightGrad(
             share,
             ...offsets,
           ],
-          workgroups: [Math.ceil(cin / 64), Math.ceil(rows / share)],
+          workgroups: [Math.ceil(cin / (64 * cib)), Math.ceil(rows / share)],
         });
       }
     }

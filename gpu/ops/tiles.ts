@@ -45,6 +45,8 @@ export interface WindowGradTile {
   padded?: boolean;
   /** Read the zero-padded copy of x as a texture (px a multiple of 4; implies `padded`). */
   texture?: boolean;
+  /** Input channels per lane: 1×1 convs reading dy's rows from a texture only (default 4). */
+  ci?: number;
 }
 
 /** Register tile of the Winograd F(2×2, 3×3) convolution kernel. */
