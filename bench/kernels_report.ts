@@ -142,10 +142,11 @@ function variantCases(): KernelCase[] {
   const pointwise = [
     { label: "1×1 128→32 @120", n: TRAIN_N, cin: 128, cout: 32, size: 120, k: 1 },
     { label: "1×1 32→4 @240", n: TRAIN_N, cin: 32, cout: 4, size: 240, k: 1 },
+    { label: "1×1 256→64 @60", n: TRAIN_N, cin: 256, cout: 64, size: 60, k: 1 },
   ];
   for (const s of pointwise) {
     out.push({ ...fmaCase(), group: s.label });
-    const windowGradTile = { px: 8, co: 8, texture: true };
+    const windowGradTile = { px: s.size % 8 ? 4 : 8, co: 8, texture: true };
     out.push(convCases(s, { gradAlgorithm: "window", windowGradTile, suffix: "window" })[2]);
     for (const ci of [1, 2, 4, 8]) {
       const tile = { ...windowGradTile, ci };

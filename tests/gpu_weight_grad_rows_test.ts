@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
+import { currentDevice } from "../gpu/device.ts";
 import { encoder } from "../gpu/kernel.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { conv2dBackward, conv2dBackwardReference } from "../gpu/ops/conv2d.ts";
 import { rowBands, rowsWeightGrad } from "../gpu/ops/_weight_grad_rows_wgsl.ts";
-import { assertClose, randomArray } from "./_check_op.ts";
+import {
+  convTranspose2d,
+  convTranspose2dBackwardReference,
+  convTranspose2dReference,
+} from "../gpu/ops/conv_transpose2d.ts";
+import { assertClose, checkOp, randomArray } from "./_check_op.ts";
 import { gpuTest } from "./_gpu.ts";
 
 // [n, cin, h, w, cout, k]: one band of two samples; two bands of 128 rows with a shorter last one (w 128); bands
@@ -82,6 +88,63 @@ gpuTest(
       else assert.equal(dispatches, 4, "rows: dispatches");
     }
     assertClose(grads[0], grads[1], { atol: 1e-3, rtol: 1e-4, what: "rows against windows" });
+  },
+);
+
+gpuTest(
+  "dy as a view at a 256-byte offset is bound from there; a buffer without uniform use is refused",
+  async () => {
+    const [n, cin, h, w, cout] = [1, 16, 64, 128, 12];
+    const xs = randomArray(n * cin * h * w, 6);
+    const gs = randomArray(n * cout * h * w, 7);
+    const x = Tensor.from(xs, [n, cin, h, w]);
+    // dy 64 floats into a larger buffer: every binding offset moves by 256 bytes.
+    const padded = new Float64Array(64 + gs.length);
+    padded.set(gs, 64);
+    const whole = Tensor.from(padded, [padded.length]);
+    const dy = new Tensor([n, cout, h, w], whole.buffer, { offset: whole.offset + 256 });
+    const dw = rowsWeightGrad(x, dy, { k: 3 });
+    assert.ok(dw);
+    const d = { n, cin, h, w, cout, k: 3 };
+    const expected = conv2dBackwardReference(xs, new Float64Array(cout * cin * 9), gs, d).dw;
+    assertClose(await dw.read(), expected, { atol: 2e-3, rtol: 1e-4, what: "dw of a view" });
+    const unaligned = new Tensor([n, cout, h, w], whole.buffer, { offset: whole.offset + 128 });
+    assert.equal(rowsWeightGrad(x, unaligned, { k: 3 }), null);
+    const storageOnly = currentDevice().createBuffer({
+      size: gs.length * 4,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
+    try {
+      assert.equal(rowsWeightGrad(x, new Tensor([n, cout, h, w], storageOnly), { k: 3 }), null);
+    } finally {
+      storageOnly.destroy();
+    }
+  },
+);
+
+gpuTest(
+  "the transposed conv's weight gradient takes dy's rows and matches the reference",
+  async () => {
+    // 2×2/2, 16 → 8 at 64² → 128²: dw is the 1×1 weight gradient of x against dy space-to-depth.
+    const [n, cin, h, w, cout] = [1, 16, 64, 64, 8];
+    const d = { n, cin, h, w, cout };
+    const x = randomArray(n * cin * h * w, 8);
+    const weight = randomArray(cin * cout * 4, 9);
+    // The backward's dw call (x against dy space-to-depth, [n, 4·cout, h, w]) takes the rows path.
+    const dys = Tensor.zeros([n, 4 * cout, h, w]), xs = Tensor.zeros([n, cin, h, w]);
+    assert.ok(rowsWeightGrad(dys, xs, { k: 1, shape: [cin, cout, 2, 2] }));
+    await checkOp({
+      shapes: [[n, cin, h, w], [cin, cout, 2, 2], [cout]],
+      inputs: [x, weight, randomArray(cout, 10)],
+      reference: ([xs, ws, bs]) => convTranspose2dReference(xs, ws, bs, d),
+      gpu: ([xt, wt, bt]) => convTranspose2d(xt, wt, { bias: bt }),
+      referenceBackward: ([xs, ws], g) => {
+        const r = convTranspose2dBackwardReference(xs, ws, g, d);
+        return [r.dx, r.dw, r.db];
+      },
+      atol: 1e-3,
+      rtol: 1e-3,
+    });
   },
 );
 

@@ -3,7 +3,9 @@
 // each a run of that channel's NCHW rows, so dy is never copied into windows and one dispatch
 // covers ~16K floats of eight channels (the windowed kernel, _weight_grad_window_wgsl.ts, copies
 // dy first and, at 240² × 64 channels, dispatches once per image row). Lanes are input channels
-// and read the same dy address: one scalar load for all of them (a broadcast on GPUs too).
+// and read the same dy address: one scalar load for all of them (a broadcast on GPUs too). A
+// dispatch is only ⌈cin / 64⌉ × 8 workgroups, plenty for a CPU adapter's cores but low occupancy
+// on a discrete GPU, as for the windowed kernel.
 import { dispatch } from "../kernel.ts";
 import { Tensor } from "../tensor.ts";
 import { UNIFORM_FLOATS } from "./_conv_layout.ts";
@@ -101,6 +103,10 @@ export function rowsWeightGrad(
     (w % DEFAULT_WINDOW_GRAD_TILE.px === 0
       ? DEFAULT_WINDOW_GRAD_TILE
       : { ...DEFAULT_WINDOW_GRAD_TILE, px: 4 });
+  if ((dy.buffer.usage & GPUBufferUsage.UNIFORM) === 0) return null; // e.g. a parameter view
+  if (tile.ci !== undefined && !(Number.isInteger(tile.ci) && tile.ci >= 1)) {
+    throw new RangeError(`conv: ${tile.ci} input channels per lane`);
+  }
   const bands = rowBands(x.shape, cout, dy.offset, tile.px);
   if (!bands || tile.co % 4 !== 0 || tile.co > 8 || Math.ceil(cin / 64) > 65535) return null;
   // Small planes fit many channels into one window: the windowed kernel dispatches less there.

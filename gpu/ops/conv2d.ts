@@ -49,7 +49,8 @@ export interface Conv2dOptions {
   winogradTile?: WinogradTile;
   /**
    * Weight gradient: "rows" (dy's rows bound in place as uniform buffers, the default where it
-   * applies: 16+ input channels, 256-byte aligned planes, rows of whole steps), else "window"
+   * applies: 16+ input channels, dy whole 256-byte blocks of at least 64 KiB at an aligned offset,
+   * rows of whole 4- or 8-pixel steps, and fewer dispatches than the windows), else "window"
    * (dy copied into uniform windows; 16+ input channels), else "chunked" (per-chunk partial sums,
    * any shape). Asking for "window" skips "rows".
    */
