@@ -131,7 +131,7 @@ export function rowsWeightGrad(
       const y0 = band * bands.rows;
       const rows = Math.min(bands.rows, h - y0);
       for (let coBase = 0; coBase < cout; coBase += tile.co) {
-        const windows: GPUBufferBinding[] = [];
+        const rowsOf: GPUBufferBinding[] = [];
         const offsets: number[] = [];
         for (let c = 0; c < tile.co; c++) {
           // Channels past the end bind the last one: their sums are never stored.
@@ -140,14 +140,14 @@ export function rowsWeightGrad(
           // dy does (aligned: dy is a whole number of aligned blocks).
           const below = Math.floor(start / ALIGN_FLOATS) * ALIGN_FLOATS;
           const base = Math.min(below, total - UNIFORM_FLOATS);
-          windows.push({
+          rowsOf.push({
             buffer: dy.buffer,
             offset: dy.offset + base * 4,
             size: UNIFORM_FLOATS * 4,
           });
           offsets.push((start - base) / 4);
         }
-        dispatch(kernel, [...windows, input.binding, part], {
+        dispatch(kernel, [...rowsOf, input.binding, part], {
           params: [
             i,
             cin,

@@ -11,7 +11,8 @@
  * output channels in registers, weights come from a uniform buffer at
  * addresses shared by the whole workgroup, inputs from zero-padded textures,
  * and nothing uses barriers. The WGSL lives in the private files beside this
- * one: `_conv_wgsl.ts` (direct), `_winograd_wgsl.ts`, `_weight_grad_rows_wgsl.ts`,
+ * one: `_conv_wgsl.ts` (direct), `_winograd_wgsl.ts`, `_weight_grad.ts` (which weight-gradient
+ * kernel runs), `_weight_grad_rows_wgsl.ts`,
  * `_weight_grad_window_wgsl.ts`, `_weight_grad_texture_wgsl.ts` and
  * `_weight_grad_chunked_wgsl.ts`, with operand layouts in `_conv_layout.ts`
  * and `_conv_texture.ts`, and the forward algorithm choice in
@@ -24,9 +25,7 @@ import { isRecording, recordOp } from "../autograd.ts";
 import { Tensor } from "../tensor.ts";
 import type { ChunkedGradTile, ConvTile, WindowGradTile, WinogradTile } from "./tiles.ts";
 import { biasGrad } from "./_bias_grad_wgsl.ts";
-import { chunkedWeightGrad } from "./_weight_grad_texture_wgsl.ts";
-import { rowsWeightGrad } from "./_weight_grad_rows_wgsl.ts";
-import { windowWeightGrad } from "./_weight_grad_window_wgsl.ts";
+import { weightGradient } from "./_weight_grad.ts";
 import { algorithmKey, convInto, fusesPool } from "./_conv_forward.ts";
 import { maxPool2x2 } from "./max_pool.ts";
 import type { PackedConv2d } from "./conv2d_prepack.ts";
@@ -219,15 +218,14 @@ export function conv2dBackward(
     dx = Tensor.empty([n, cin, h, w], { label: "conv2d.dx" });
     convInto(gy, dx, { weight, bias: null, cout: cin, k, transposed: true, options });
   }
-  let dw: Tensor | null = null;
-  if (options.wantWeight ?? true) {
-    const algorithm = options.gradAlgorithm ?? "rows";
-    if (algorithm === "rows") dw = rowsWeightGrad(x, gy, { k, tile: options.windowGradTile });
-    if (algorithm !== "chunked") {
-      dw ??= windowWeightGrad(x, gy, { k, tile: options.windowGradTile });
-    }
-    dw ??= chunkedWeightGrad(x, gy, { k, tile: options.chunkedGradTile });
-  }
+  const dw = (options.wantWeight ?? true)
+    ? weightGradient(x, gy, {
+      k,
+      algorithm: options.gradAlgorithm,
+      windowTile: options.windowGradTile,
+      chunkedTile: options.chunkedGradTile,
+    })
+    : null;
   const db = (options.wantBias ?? true) ? biasGrad(gy) : null;
   return { dx, dw, db };
 }

@@ -17,9 +17,7 @@ import { packWeights, sliceLayout } from "./_conv_layout.ts";
 import { DEFAULT_CONV_TILE, runConv } from "./_conv_wgsl.ts";
 import type { ConvTile } from "./tiles.ts";
 import { biasGrad } from "./_bias_grad_wgsl.ts";
-import { chunkedWeightGrad } from "./_weight_grad_texture_wgsl.ts";
-import { rowsWeightGrad } from "./_weight_grad_rows_wgsl.ts";
-import { windowWeightGrad } from "./_weight_grad_window_wgsl.ts";
+import { weightGradient } from "./_weight_grad.ts";
 
 /** Shapes for the references: input [n, cin, h, w], weight [cin, cout, 2, 2]. */
 export interface ConvTranspose2dDims {
@@ -277,12 +275,7 @@ export function convTranspose2dBackward(
     packed.release();
   }
   // dw[c, (o, a, b)] = Σ x[c]·dys[(o, a, b)]: a 1×1 weight gradient with the roles swapped.
-  let dw: Tensor | null = null;
-  if (dys && wantWeight) {
-    const shape = [cin, cout, 2, 2];
-    dw = rowsWeightGrad(dys, x, { k: 1, shape }) ?? windowWeightGrad(dys, x, { k: 1, shape }) ??
-      chunkedWeightGrad(dys, x, { k: 1, shape });
-  }
+  const dw = dys && wantWeight ? weightGradient(dys, x, { k: 1, shape: [cin, cout, 2, 2] }) : null;
   dys?.release();
   const db = (options.wantBias ?? true) ? biasGrad(gy) : null;
   return { dx, dw, db };
