@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { currentDevice } from "../gpu/device.ts";
 import { BufferPool } from "../gpu/buffer_pool.ts";
-import { convInput, sourceFor, textureSize } from "../gpu/ops/_conv_texture.ts";
+import {
+  convInput,
+  paddedTexelsReference,
+  padTexture,
+  sourceFor,
+  textureSize,
+} from "../gpu/ops/_conv_texture.ts";
+import { dispatch, flush, gridFor, type Kernel, LINEAR_INDEX } from "../gpu/kernel.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { gpuTest } from "./_gpu.ts";
 
@@ -54,3 +61,67 @@ Deno.test("conv textures: the source needs aligned columns, and a copy only pays
     "bounded",
   );
 });
+
+// Reads a padded texture back through textureLoad (its usage has no COPY_SRC).
+const TEXTURE_TO_BUFFER: Kernel = {
+  name: "test.texture_to_buffer",
+  code: /* wgsl */ `
+@group(0) @binding(0) var<uniform> p: vec4u;
+@group(0) @binding(1) var xt: texture_3d<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<vec4f>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = ${LINEAR_INDEX};
+  if (i >= p.x * p.y * p.z) { return; }
+  out[i] = textureLoad(xt, vec3u(i % p.x, (i / p.x) % p.y, i / (p.x * p.y)), 0);
+}`,
+};
+
+async function readTexture(view: GPUTextureView, size: [number, number, number]) {
+  const out = Tensor.empty([size[0] * size[1] * size[2] * 4]);
+  dispatch(TEXTURE_TO_BUFFER, [view, out], {
+    params: [...size, 0],
+    workgroups: gridFor(size[0] * size[1] * size[2]),
+  });
+  const values = await out.read();
+  out.release();
+  return values;
+}
+
+gpuTest(
+  "conv textures: the copy pads and places every plane (vec4 and per-column paths)",
+  async () => {
+    const max = currentDevice().limits.maxTextureDimension3D;
+    const cases: { shape: number[]; pad: number; wp: number }[] = [
+      { shape: [2, 3, 5, 8], pad: 1, wp: 12 }, // vec4 path, a run shorter than 8 texels
+      { shape: [1, 2, 4, 72], pad: 1, wp: 76 }, // 19 texels: runs of 8, 8 and 3
+      { shape: [1, 2, 3, 16], pad: 0, wp: 16 },
+      { shape: [1, 2, 3, 16], pad: 2, wp: 20 },
+      { shape: [1, 1, 3, 16], pad: 3, wp: 24 },
+      { shape: [1, 1, 2, 8], pad: 5, wp: 20 }, // a whole vec4 of zeros before the image
+      { shape: [2, 2, 5, 7], pad: 1, wp: 12 }, // odd width: one texel a lane
+      { shape: [1, max + 3, 2, 4], pad: 1, wp: 8 }, // planes folded into the height
+    ];
+    for (const { shape, pad, wp } of cases) {
+      const hp = shape[2] + 2 * pad;
+      const count = shape.reduce((a, b) => a * b, 1);
+      const values = Float32Array.from({ length: count }, (_, i) => 1 + ((i * 7919) % 1009));
+      const x = Tensor.from(values, shape);
+      const size = textureSize(shape, { wp, hp })!;
+      // A first copy of other values leaves the pooled texture dirty for the second.
+      const dirty = Tensor.from(new Float32Array(count).fill(-1), shape);
+      padTexture(dirty, { pad, wp, hp }, size).release();
+      dirty.release();
+      flush();
+      const t = padTexture(x, { pad, wp, hp }, size);
+      const got = await readTexture(t.view, size);
+      assert.deepEqual(
+        got,
+        paddedTexelsReference(values, shape, { pad, hp }, size),
+        `${shape} pad ${pad}`,
+      );
+      t.release();
+      x.release();
+    }
+  },
+);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { decodeSafetensors } from "../model/safetensors.ts";
 import { modelConfig } from "../model/config.ts";
 import { loadCheckpoint } from "../io/checkpoint.ts";
+import { Tensor } from "../gpu/tensor.ts";
 import { train, trainingPaths } from "../train/trainer.ts";
 import { gpuTest } from "./_gpu.ts";
 import { phantomSource, trainFiles } from "./_train_fixture.ts";
@@ -50,6 +51,30 @@ gpuTest("interrupted + resumed training ends exactly where an uninterrupted run 
     const svg = await Deno.readTextFile(trainingPaths(`${dir}/full.safetensors`).curves);
     assert.match(svg, /^<svg/);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+gpuTest("the next step is submitted before the last one's loss is read", async () => {
+  const dir = await Deno.makeTempDir();
+  const read = Tensor.prototype.read;
+  const events: string[] = [];
+  Tensor.prototype.read = function (this: Tensor) {
+    events.push("read");
+    return read.call(this);
+  };
+  try {
+    const run = await train(source, {
+      ...base,
+      out: `${dir}/m.safetensors`,
+      stopAfterSteps: 3,
+      onStep: (p) => events.push(`step ${p.step}`),
+    });
+    assert.equal(run.steps, 3, "the step limit counts the step in flight");
+    // One loss read a step; step k is reported once step k + 1 is submitted (its loss read begun).
+    assert.deepEqual(events.slice(0, 6), ["read", "read", "step 1", "read", "step 2", "step 3"]);
+  } finally {
+    Tensor.prototype.read = read;
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -10,17 +10,21 @@ import { padInput } from "./_conv_layout.ts";
 // Plane l of the padded input is rows (l % fold)·hp .. + hp of depth l / fold: folding planes into
 // the height keeps wide inputs (n·c up to fold × the depth limit) in one texture.
 // xt[l / fold][(l % fold)·hp + r][tx] = (x[l][r − pad][4·tx + c − pad], c = 0..3), 0 outside.
+const TEXTURE_PARAMS =
+  "struct P { lanes: u32, h: u32, w: u32, pad: u32, hp: u32, w4: u32, fold: u32 }";
+
+// Any width: one texel a lane, its four columns loaded one by one.
 const TO_TEXTURE: Kernel = {
   name: "conv.texture",
   code: /* wgsl */ `
-struct P { total: u32, h: u32, w: u32, pad: u32, hp: u32, w4: u32, fold: u32 }
+${TEXTURE_PARAMS}
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var xt: texture_storage_3d<rgba32float, write>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = ${LINEAR_INDEX};
-  if (i >= p.total) { return; }
+  if (i >= p.lanes) { return; }
   let tx = i % p.w4;
   let r = (i / p.w4) % p.hp;
   let l = i / (p.w4 * p.hp);
@@ -33,6 +37,58 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     }
   }
   textureStore(xt, vec3u(tx, (l % p.fold) * p.hp + r, l / p.fold), v);
+}`,
+};
+
+// Texels of one row a lane writes in the vec4 copy: 8 was the best single choice of 2-16 and a
+// whole row over planes of 16² to 240² (bench/README.md).
+const RUN = 8;
+
+// Widths a multiple of 4: a lane writes RUN texels of one row from whole vec4 loads, each texel
+// the previous vec4's last pad % 4 columns then the current one's first (no per-column checks).
+const TO_TEXTURE_VEC4: Kernel = {
+  name: "conv.texture.vec4",
+  code: /* wgsl */ `
+${TEXTURE_PARAMS}
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> x: array<vec4f>;
+@group(0) @binding(2) var xt: texture_storage_3d<rgba32float, write>;
+fn shifted(a: vec4f, b: vec4f, s: u32) -> vec4f {
+  switch (s) {
+    case 1u: { return vec4f(a.w, b.xyz); }
+    case 2u: { return vec4f(a.zw, b.xy); }
+    case 3u: { return vec4f(a.yzw, b.x); }
+    default: { return b; }
+  }
+}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = ${LINEAR_INDEX};
+  if (i >= p.lanes) { return; }
+  let runs = (p.w4 + ${RUN - 1}u) / ${RUN}u;
+  let t0 = (i % runs) * ${RUN}u;
+  let r = (i / runs) % p.hp;
+  let l = i / (runs * p.hp);
+  let row = i32(r) - i32(p.pad);
+  let inside = row >= 0 && row < i32(p.h);
+  let q = i32(p.w / 4u);
+  let base = i32(l * p.h + u32(max(row, 0))) * q;
+  let s = p.pad % 4u;
+  let y = (l % p.fold) * p.hp + r;
+  let z = l / p.fold;
+  // Texel tx starts at column 4·(tx − pad / 4) − s: vec4 j = tx − pad / 4 and the one before.
+  var j = i32(t0) - i32(p.pad / 4u);
+  var prev = vec4f(0.0);
+  if (inside && j >= 1 && j <= q) { prev = x[base + j - 1]; }
+  for (var k = 0u; k < ${RUN}u; k++) {
+    let tx = t0 + k;
+    if (tx >= p.w4) { break; }
+    var cur = vec4f(0.0);
+    if (inside && j >= 0 && j < q) { cur = x[base + j]; }
+    textureStore(xt, vec3u(tx, y, z), shifted(prev, cur, s));
+    prev = cur;
+    j++;
+  }
 }`,
 };
 
@@ -115,15 +171,52 @@ export function padTexture(
   const [n, c, h, w] = x.shape;
   const texture = encoder.pool.acquireTexture(currentDevice(), size, "conv.texture");
   const view = texture.createView();
-  const total = (wp / 4) * hp * n * c;
-  dispatch(TO_TEXTURE, [x, view], {
-    params: [total, h, w, pad, hp, wp / 4, size[1] / hp],
-    workgroups: gridFor(total),
+  const w4 = wp / 4;
+  // Views start at multiples of 256 bytes, so a width of 4k is whole vec4s.
+  const vec4 = w % 4 === 0;
+  const lanes = (vec4 ? Math.ceil(w4 / RUN) : w4) * hp * n * c;
+  dispatch(vec4 ? TO_TEXTURE_VEC4 : TO_TEXTURE, [x, view], {
+    params: [lanes, h, w, pad, hp, w4, size[1] / hp],
+    workgroups: gridFor(lanes),
   });
   return {
     view,
     release: () => encoder.pool.releaseTexture(texture),
   };
+}
+
+/**
+ * The texels {@linkcode padTexture} writes, in plain TypeScript (rows of size[0] rgba texels,
+ * size[1] rows a layer, size[2] layers): the reference its kernels are tested against.
+ *
+ * @example
+ * ```ts
+ * import { paddedTexelsReference } from "./_conv_texture.ts";
+ * const texels = paddedTexelsReference(new Float32Array([1, 2, 3, 4]), [1, 1, 2, 2], {
+ *   pad: 1, hp: 4,
+ * }, [1, 4, 1]);
+ * console.log(texels.slice(4, 12)); // Float32Array(8) [0, 1, 2, 0, 0, 3, 4, 0]
+ * ```
+ */
+export function paddedTexelsReference(
+  x: Float32Array,
+  shape: number[],
+  layout: { pad: number; hp: number },
+  size: [number, number, number],
+): Float32Array {
+  const [n, c, h, w] = shape, { pad, hp } = layout, fold = size[1] / hp;
+  const out = new Float32Array(size[0] * size[1] * size[2] * 4);
+  for (let l = 0; l < n * c; l++) {
+    for (let r = 0; r < hp; r++) {
+      for (let col = 0; col < size[0] * 4; col++) {
+        const row = r - pad, xc = col - pad;
+        if (row < 0 || row >= h || xc < 0 || xc >= w) continue;
+        const y = (l % fold) * hp + r, z = Math.floor(l / fold);
+        out[((z * size[1] + y) * size[0]) * 4 + col] = x[(l * h + row) * w + xc];
+      }
+    }
+  }
+  return out;
 }
 
 /** Where a conv kernel reads its input: the tensor (bounds-checked), a padded copy, or a texture. */
