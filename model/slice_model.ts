@@ -59,7 +59,9 @@ export interface SliceModel<State = unknown> {
   /**
    * Runs the network over a window, starting from `state` (null: a fresh
    * sequence). `want` says which output to return; arg-max on the device
-   * saves reading back all class scores.
+   * saves reading back all class scores. With a null state it may be called
+   * again before an earlier call settles (the model stage keeps one windowed
+   * window in flight), so a step must not share mutable state with another.
    */
   step(
     window: SliceWindow,

@@ -11,7 +11,7 @@
  */
 
 import { mirrorPlanes, MIRRORS } from "./_geometry.ts";
-import type { SliceModel, SliceWindow } from "../model/slice_model.ts";
+import type { SliceModel, SliceStepResult, SliceWindow } from "../model/slice_model.ts";
 import type { ScoreSlice, StageTimes } from "./records.ts";
 
 /** How the recurrent state flows through the depth. */
@@ -22,7 +22,8 @@ export interface ModelStageOptions {
   /**
    * `stateful` (default): windows must not overlap and the state of each
    * window's last slice starts the next. `windowed`: each window starts from
-   * a fresh state; overlapping windows' probabilities are averaged.
+   * a fresh state; overlapping windows' probabilities are averaged. Windowed
+   * windows that need arg-max only are submitted one ahead of their read-back.
    */
   mode?: InferenceMode;
   /** Average over the identity and the x, y and xy mirrorings of every window. */
@@ -36,6 +37,12 @@ export interface ModelStageOptions {
 interface Pending {
   sum: Float32Array;
   count: number;
+}
+
+/** A window's arg-max step, submitted but not read back yet. */
+interface InFlight<State> {
+  window: SliceWindow;
+  result: Promise<SliceStepResult<State>>;
 }
 
 /**
@@ -68,6 +75,7 @@ export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> 
   #pending = new Map<number, Pending>();
   #keepProbabilities: boolean;
   #next = 0;
+  #inFlight: InFlight<State> | null = null;
 
   /** Makes the stage for `model`. */
   constructor(model: SliceModel<State>, options: ModelStageOptions = {}) {
@@ -83,12 +91,25 @@ export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> 
         const t0 = performance.now();
         try {
           await this.#window(window, mirrors, (s) => controller.enqueue(s));
+        } catch (error) {
+          this.#abandon();
+          throw error;
         } finally {
           if (times) times.model += performance.now() - t0;
         }
       },
-      flush: () => this.#releaseStates(),
-      cancel: () => this.#releaseStates(),
+      flush: async (controller) => {
+        try {
+          await this.#land((s) => controller.enqueue(s));
+        } finally {
+          this.#abandon();
+          this.#releaseStates();
+        }
+      },
+      cancel: () => {
+        this.#abandon();
+        this.#releaseStates();
+      },
     };
     super(transformer);
     this.#model = model;
@@ -103,6 +124,48 @@ export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> 
       if (s !== null) this.#model.releaseState?.(s);
       this.#states[i] = null;
     }
+  }
+
+  /** Reads the window in flight back, if any, and emits its slices. */
+  async #land(emit: (slice: ScoreSlice) => void): Promise<void> {
+    const flight = this.#inFlight;
+    if (!flight) return;
+    this.#inFlight = null;
+    await this.#landFlight(flight, emit);
+  }
+
+  async #landFlight(flight: InFlight<State>, emit: (slice: ScoreSlice) => void): Promise<void> {
+    const result = await flight.result;
+    if (result.state !== null) this.#model.releaseState?.(result.state);
+    this.#emitClasses(flight.window, result, emit);
+  }
+
+  /** Drops the window in flight (an error or a cancel): its state is freed once it settles. */
+  #abandon(): void {
+    const flight = this.#inFlight;
+    this.#inFlight = null;
+    flight?.result.then((r) => {
+      if (r.state !== null) this.#model.releaseState?.(r.state);
+    }, () => {});
+  }
+
+  #emitClasses(
+    window: SliceWindow,
+    result: SliceStepResult<State>,
+    emit: (slice: ScoreSlice) => void,
+  ): void {
+    const { height: h, width: w, depth, valid, start } = window;
+    const argmax = result.classes;
+    if (!argmax || argmax.length !== depth * h * w) {
+      throw new RangeError(
+        `Model returned ${argmax?.length ?? "no"} classes for ${depth * h * w} voxels`,
+      );
+    }
+    const base = { height: h, width: w, classes: this.#model.classes };
+    for (let k = 0; k < valid; k++) {
+      emit({ ...base, z: start + k, argmax: argmax.slice(k * h * w, (k + 1) * h * w) });
+    }
+    this.#next = window.settled;
   }
 
   async #window(
@@ -133,21 +196,21 @@ export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> 
     const classes = model.classes;
     const base = { height: h, width: w, classes };
     // A slice seen by one pass of one window needs no averaging: arg-max on the device.
-    if (
-      !this.#keepProbabilities && mirrors.length === 1 && this.#pending.size === 0 &&
-      window.settled >= start + valid
-    ) {
-      const result = await this.#step(0, window, "classes");
-      const argmax = result.classes;
-      if (!argmax || argmax.length !== depth * h * w) {
-        throw new RangeError(
-          `Model returned ${argmax?.length ?? "no"} classes for ${depth * h * w} voxels`,
-        );
-      }
-      for (let k = 0; k < valid; k++) {
-        emit({ ...base, z: start + k, argmax: argmax.slice(k * h * w, (k + 1) * h * w) });
-      }
-      this.#next = window.settled;
+    const once = !this.#keepProbabilities && mirrors.length === 1 && this.#pending.size === 0 &&
+      window.settled >= start + valid;
+    if (once && !stateful) {
+      // Windows from a fresh state are independent: this one is submitted before the last one is
+      // read back, so the device is not idle while a read-back resolves (~11 ms each in Deno).
+      const result = model.step(window, null, { want: "classes" });
+      result.catch(() => {}); // reported when landed
+      const before = this.#inFlight;
+      this.#inFlight = { window, result };
+      if (before) await this.#landFlight(before, emit);
+      return;
+    }
+    await this.#land(emit);
+    if (once) {
+      this.#emitClasses(window, await this.#step(0, window, "classes"), emit);
       return;
     }
     const plane = classes * h * w;
