@@ -92,7 +92,9 @@ export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> 
         try {
           await this.#window(window, mirrors, (s) => controller.enqueue(s));
         } catch (error) {
+          // Neither flush nor cancel follows a failed transform: free what is held now.
           this.#abandon();
+          this.#releaseStates();
           throw error;
         } finally {
           if (times) times.model += performance.now() - t0;

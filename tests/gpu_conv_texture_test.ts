@@ -98,7 +98,8 @@ gpuTest(
       { shape: [1, 2, 3, 16], pad: 0, wp: 16 },
       { shape: [1, 2, 3, 16], pad: 2, wp: 20 },
       { shape: [1, 1, 3, 16], pad: 3, wp: 24 },
-      { shape: [1, 1, 2, 8], pad: 5, wp: 20 }, // a whole vec4 of zeros before the image
+      { shape: [1, 1, 2, 8], pad: 4, wp: 16 }, // a whole vec4 of zeros before the image
+      { shape: [1, 1, 2, 8], pad: 5, wp: 20 }, // and a shift after it
       { shape: [2, 2, 5, 7], pad: 1, wp: 12 }, // odd width: one texel a lane
       { shape: [1, max + 3, 2, 4], pad: 1, wp: 8 }, // planes folded into the height
     ];

@@ -56,7 +56,7 @@ async function scores(model: FakeModel, mode: "stateful" | "windowed"): Promise<
   return out;
 }
 
-Deno.test("windowed arg-max windows: the next is submitted before the last is read back", async () => {
+Deno.test("windowed arg-max: the next window is submitted before the last is read", async () => {
   const slow = new SlowModel();
   const got = await scores(slow, "windowed");
   assert.equal(slow.mostUnanswered, 2, "one window in flight beside the one being read");
@@ -72,7 +72,7 @@ Deno.test("windowed arg-max windows: the next is submitted before the last is re
   assert.equal(stateful.mostUnanswered, 1);
 });
 
-Deno.test("windowed arg-max windows: a failing window errors the stream, no state is left", async () => {
+Deno.test("windowed arg-max: a failing window errors the stream, no state left", async () => {
   const slow = new SlowModel();
   slow.failAt = 3;
   await assert.rejects(scores(slow, "windowed"), /window at 3 failed/);

@@ -145,7 +145,8 @@ interface InFlight {
  * Trains the rest of the current epoch's batches; returns why it stopped early, if it did.
  * One step stays in flight: the next is encoded and submitted before the last one's loss is read,
  * so the GPU does not idle while the loss comes back (~11 ms a read in Deno) and the next step is
- * encoded. Queue order keeps the steps' results exactly as one at a time.
+ * encoded. Queue order keeps each step's result as one at a time would; under a time budget the
+ * first plan (made as a step's loss is read) applies one step later than it would.
  */
 async function trainEpoch(
   run: Run,
@@ -157,7 +158,7 @@ async function trainEpoch(
   const prefetch = new BatchPrefetch(epochAssembler(run.cache, o, state.epoch));
   let inFlight = null as InFlight | null;
   let mark = 0;
-  // Reads the step in flight's loss, then counts and reports it; its time runs from the previous read.
+  // Reads the step in flight's loss, then counts and reports it (timed from the previous read).
   const settle = async () => {
     if (!inFlight) return;
     const { loss: read, windows, phase, steps } = inFlight;
