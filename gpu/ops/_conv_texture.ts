@@ -10,21 +10,30 @@ import { padInput } from "./_conv_layout.ts";
 // Plane l of the padded input is rows (l % fold)·hp .. + hp of depth l / fold: folding planes into
 // the height keeps wide inputs (n·c up to fold × the depth limit) in one texture.
 // xt[l / fold][(l % fold)·hp + r][tx] = (x[l][r − pad][4·tx + c − pad], c = 0..3), 0 outside.
-const TEXTURE_PARAMS =
-  "struct P { lanes: u32, h: u32, w: u32, pad: u32, hp: u32, w4: u32, fold: u32 }";
-
-// Any width: one texel a lane, its four columns loaded one by one.
-const TO_TEXTURE: Kernel = {
-  name: "conv.texture",
-  code: /* wgsl */ `
-${TEXTURE_PARAMS}
+/** A copy kernel into the texture: `input` is x's element type, `body` runs for lane i < p.lanes. */
+function textureCopy(name: string, input: "f32" | "vec4f", body: string, helpers = ""): Kernel {
+  return {
+    name,
+    code: /* wgsl */ `
+struct P { lanes: u32, h: u32, w: u32, pad: u32, hp: u32, w4: u32, fold: u32 }
 @group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<${input}>;
 @group(0) @binding(2) var xt: texture_storage_3d<rgba32float, write>;
+${helpers}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = ${LINEAR_INDEX};
   if (i >= p.lanes) { return; }
+${body}
+}`,
+  };
+}
+
+// Any width: one texel a lane, its four columns loaded one by one.
+const TO_TEXTURE = textureCopy(
+  "conv.texture",
+  "f32",
+  /* wgsl */ `
   let tx = i % p.w4;
   let r = (i / p.w4) % p.hp;
   let l = i / (p.w4 * p.hp);
@@ -36,9 +45,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       if (col >= 0 && col < i32(p.w)) { v[c] = x[(l * p.h + u32(row)) * p.w + u32(col)]; }
     }
   }
-  textureStore(xt, vec3u(tx, (l % p.fold) * p.hp + r, l / p.fold), v);
-}`,
-};
+  textureStore(xt, vec3u(tx, (l % p.fold) * p.hp + r, l / p.fold), v);`,
+);
 
 // Texels of one row a lane writes in the vec4 copy: 8 was the best single choice of 2-16 and a
 // whole row over planes of 16² to 240² (bench/README.md).
@@ -46,25 +54,10 @@ const RUN = 8;
 
 // Widths a multiple of 4: a lane writes RUN texels of one row from whole vec4 loads, each texel
 // the previous vec4's last pad % 4 columns then the current one's first (no per-column checks).
-const TO_TEXTURE_VEC4: Kernel = {
-  name: "conv.texture.vec4",
-  code: /* wgsl */ `
-${TEXTURE_PARAMS}
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> x: array<vec4f>;
-@group(0) @binding(2) var xt: texture_storage_3d<rgba32float, write>;
-fn shifted(a: vec4f, b: vec4f, s: u32) -> vec4f {
-  switch (s) {
-    case 1u: { return vec4f(a.w, b.xyz); }
-    case 2u: { return vec4f(a.zw, b.xy); }
-    case 3u: { return vec4f(a.yzw, b.x); }
-    default: { return b; }
-  }
-}
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = ${LINEAR_INDEX};
-  if (i >= p.lanes) { return; }
+const TO_TEXTURE_VEC4 = textureCopy(
+  "conv.texture.vec4",
+  "vec4f",
+  /* wgsl */ `
   let runs = (p.w4 + ${RUN - 1}u) / ${RUN}u;
   let t0 = (i % runs) * ${RUN}u;
   let r = (i / runs) % p.hp;
@@ -88,9 +81,17 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     textureStore(xt, vec3u(tx, y, z), shifted(prev, cur, s));
     prev = cur;
     j++;
+  }`,
+  /* wgsl */ `
+fn shifted(a: vec4f, b: vec4f, s: u32) -> vec4f {
+  switch (s) {
+    case 1u: { return vec4f(a.w, b.xyz); }
+    case 2u: { return vec4f(a.zw, b.xy); }
+    case 3u: { return vec4f(a.yzw, b.x); }
+    default: { return b; }
   }
 }`,
-};
+);
 
 /** A padded input as a texture (see TO_TEXTURE for where plane l's texels are). */
 export interface PaddedTexture {
