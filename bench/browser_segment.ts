@@ -17,7 +17,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { launchChromium } from "../cli/_chromium.ts";
 import { buildSite, serveSite } from "../cli/_site.ts";
 import { generatePhantom } from "../data/phantom.ts";
@@ -26,6 +25,7 @@ import { loadModel } from "../io/checkpoint.ts";
 import { writeNifti } from "../io/nifti.ts";
 import { DEFAULT_MODEL_URL } from "../model/default_model.ts";
 import { segmentNifti } from "../pipeline/segment_nifti.ts";
+import { benchArgs, benchInt, benchInts } from "./_args.ts";
 
 const MODALITIES = ["flair", "t1", "t1ce", "t2"] as const;
 
@@ -33,17 +33,18 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 const cpu = () => /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1];
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
+  const values = benchArgs(
+    `usage: deno run -A bench/browser_segment.ts [--size 240,240,155] [--repeats 5] [--tta]
+         [--screenshot FILE]`,
+    {
       size: { type: "string", default: "240,240,155" },
       repeats: { type: "string", default: "5" },
       tta: { type: "boolean", default: false },
       screenshot: { type: "string" },
     },
-  });
-  const size = values.size.split(",").map(Number) as [number, number, number];
-  const repeats = Number(values.repeats);
+  );
+  const size = benchInts("size", values.size, 1, 3) as [number, number, number];
+  const repeats = benchInt("repeats", values.repeats, 1);
   const dir = await Deno.makeTempDir({ prefix: "browser_bench_" });
   try {
     await buildSite(`${dir}/app`);

@@ -11,7 +11,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { type CaseScores, scoreCase } from "../data/metrics.ts";
 import { summariseScores } from "../data/score_summary.ts";
 import { discoverCases } from "../io/cases.ts";
@@ -19,6 +18,7 @@ import { loadModel } from "../io/checkpoint.ts";
 import { readNifti } from "../io/nifti.ts";
 import { segmentCase } from "../io/segment.ts";
 import type { InferenceOptions } from "../pipeline/segment_case.ts";
+import { benchArgs, benchInts } from "./_args.ts";
 
 /** The modes compared, by the `segment` flags that select them. */
 const MODES: { flags: string; options: InferenceOptions }[] = [
@@ -37,21 +37,16 @@ const MODES: { flags: string; options: InferenceOptions }[] = [
 ];
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { model: { type: "string" }, data: { type: "string" }, only: { type: "string" } },
-  });
-  if (!values.model || !values.data) {
-    console.error(
-      "usage: deno run -A bench/inference_modes.ts --model FILE --data DIR [--only 0,2,5]",
-    );
-    Deno.exit(2);
-  }
-  const model = await loadModel(values.model);
-  const { cases } = await discoverCases(values.data, { requireLabel: true });
+  const values = benchArgs(
+    "usage: deno run -A bench/inference_modes.ts --model FILE --data DIR [--only 0,2,5]",
+    { model: { type: "string" }, data: { type: "string" }, only: { type: "string" } },
+    ["model", "data"],
+  );
+  const only = values.only === undefined ? undefined : benchInts("only", values.only, 0);
+  const model = await loadModel(values.model!);
+  const { cases } = await discoverCases(values.data!, { requireLabel: true });
   const truths = await Promise.all(cases.map((c) => readNifti(c.label!)));
   const dir = await Deno.makeTempDir({ prefix: "inference_modes_" });
-  const only = values.only?.split(",").map(Number);
   const rows: string[] = [];
   try {
     for (const [m, { flags, options }] of MODES.entries()) {

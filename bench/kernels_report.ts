@@ -1,6 +1,4 @@
 // Times the kernel cases with GPU sync and prints a markdown table of ms and GFLOP/s.
-// Usage: deno run -A bench/kernels_report.ts [--filter TEXT] [--variants] [--min-ms 300]
-import { parseArgs } from "node:util";
 import { describeAdapter, getDevice } from "../gpu/device.ts";
 import { encoder, flush } from "../gpu/kernel.ts";
 import {
@@ -11,17 +9,21 @@ import {
   releaseInputs,
   TRAIN_N,
 } from "./_kernel_cases.ts";
+import { benchArgs, benchInt } from "./_args.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
+const values = benchArgs(
+  `usage: deno run -A bench/kernels_report.ts [--filter TEXT] [--group NAME] [--variants]
+         [--min-ms 300] [--rounds 2]`,
+  {
     filter: { type: "string" },
     group: { type: "string" },
     variants: { type: "boolean", default: false },
     "min-ms": { type: "string", default: "300" },
     rounds: { type: "string", default: "2" },
   },
-});
+);
+const minMs = benchInt("min-ms", values["min-ms"], 0);
+const rounds = benchInt("rounds", values.rounds, 1);
 
 const device = await getDevice();
 
@@ -183,8 +185,6 @@ function variantCases(): KernelCase[] {
 const cases = (values.variants ? variantCases() : allCases())
   .filter((c) => !values.filter || c.name.includes(values.filter) || c.group === "ceilings")
   .filter((c) => !values.group || c.group === values.group);
-const minMs = Number(values["min-ms"]);
-const rounds = Number(values.rounds);
 console.log(
   `Adapter: ${await describeAdapter({ backend: Deno.env.get("DENO_WEBGPU_BACKEND") })}\n`,
 );

@@ -2,16 +2,16 @@
 // reading conv inputs from textures (gpu/ops/_conv_texture.ts). Each case runs a loop of 512
 // accesses per invocation at lane-varying addresses (a gather or scatter) or lane-uniform ones,
 // over 512 workgroups of 64; "net" subtracts the loop without an access.
-// Run: deno run -A bench/load_costs.ts [--reps 5]
-import { parseArgs } from "node:util";
+// `--help` for the flags.
 import { describeAdapter, getDevice } from "../gpu/device.ts";
 import { dispatch, flush } from "../gpu/kernel.ts";
 import { Tensor } from "../gpu/tensor.ts";
+import { benchArgs, benchInt } from "./_args.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: { reps: { type: "string", default: "5" } },
+const values = benchArgs("usage: deno run -A bench/load_costs.ts [--reps 5]", {
+  reps: { type: "string", default: "5" },
 });
+const reps = benchInt("reps", values.reps, 1);
 const device = await getDevice();
 console.log(`Adapter: ${await describeAdapter({ backend: Deno.env.get("DENO_WEBGPU_BACKEND") })}`);
 
@@ -114,7 +114,6 @@ async function timeCase(body: string, reps: number): Promise<number[]> {
   return times.sort((x, y) => x - y);
 }
 
-const reps = Number(values.reps);
 const accesses = ITER * GROUPS * LANES;
 const rows: string[] = [];
 let loop = 0;

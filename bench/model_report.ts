@@ -1,9 +1,6 @@
 // Prints slices/s (inference window) and s/step (training step) for the model grid, and where the
 // time goes: every dispatch of one window / one step is recorded, then replayed alone on the GPU
-// and timed, and the times are summed per kernel.
-// Run: deno run -A bench/model_report.ts [--sizes 240,128] [--widths "32,64,64,64;16,32,64,64"]
-//        [--window 8] [--reps 3] [--profile [--top 14] [--list]]
-import { parseArgs } from "node:util";
+// and timed, and the times are summed per kernel. `--help` for the flags.
 import { describeAdapter, getDevice } from "../gpu/device.ts";
 import { encoder, flush } from "../gpu/kernel.ts";
 import {
@@ -14,10 +11,12 @@ import {
   timeIt,
   trainStep,
 } from "./_model_cases.ts";
+import { benchArgs, benchInt, benchSizes, benchWidths } from "./_args.ts";
 
-const { values: args } = parseArgs({
-  args: Deno.args,
-  options: {
+const args = benchArgs(
+  `usage: deno run -A bench/model_report.ts [--sizes 240,128] [--widths "32,64,64,64;16,32,64,64"]
+         [--window 8] [--reps 3] [--profile [--top 14] [--list]]`,
+  {
     sizes: { type: "string", default: "240,128" },
     widths: { type: "string", default: "32,64,64,64;16,32,64,64" },
     window: { type: "string", default: "8" },
@@ -26,10 +25,14 @@ const { values: args } = parseArgs({
     top: { type: "string", default: "14" },
     list: { type: "boolean", default: false },
   },
-});
+);
+const reps = benchInt("reps", args.reps, 1);
+const top = benchInt("top", args.top, 1);
+const window = benchInt("window", args.window, 1);
+const sizes = benchSizes("sizes", args.sizes);
+const widthSets = benchWidths("widths", args.widths);
 const device = await getDevice();
 console.log(`Adapter: ${await describeAdapter({ backend: Deno.env.get("DENO_WEBGPU_BACKEND") })}`);
-const reps = Number(args.reps);
 
 interface Recorded {
   name: string;
@@ -115,7 +118,7 @@ async function printBreakdown(title: string, wall: number, dispatches: Recorded[
     } ms)`,
   );
   for (
-    const [name, t] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(args.top))
+    const [name, t] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)
   ) {
     console.log(
       `    ${name.padEnd(34)} ${t.ms.toFixed(1).padStart(8)} ms ${
@@ -131,10 +134,8 @@ async function printBreakdown(title: string, wall: number, dispatches: Recorded[
   );
 }
 
-const window = Number(args.window);
-for (const size of args.sizes.split(",").map(Number)) {
-  for (const w of args.widths.split(";")) {
-    const widths = w.split(",").map(Number) as [number, number, number, number];
+for (const size of sizes) {
+  for (const widths of widthSets) {
     const c: ModelCase = makeCase(widths, size, window);
     const infer = await timeIt(() => inferWindow(c), reps);
     const train = await timeIt(() => trainStep(c), reps);

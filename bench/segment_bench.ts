@@ -15,7 +15,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { generatePhantom } from "../data/phantom.ts";
 import { getDevice } from "../gpu/device.ts";
 import { DEFAULT_CONFIG } from "../model/config.ts";
@@ -29,6 +28,7 @@ import { segmentCase } from "../io/segment.ts";
 import { NiftiSink } from "../pipeline/nifti_sink.ts";
 import { DEFAULT_INFERENCE, type InferenceOptions, windowing } from "../pipeline/segment_case.ts";
 import { VolumeSource } from "../pipeline/volume_source.ts";
+import { benchArgs, benchInt, benchInts, benchUsageError } from "./_args.ts";
 
 /** Writes a phantom case's four modalities (int16, gzipped) and returns their paths. */
 async function writeCase(dir: string, size: [number, number, number]) {
@@ -127,9 +127,10 @@ async function measure(
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
+  const values = benchArgs(
+    `usage: deno run -A bench/segment_bench.ts [--model FILE] [--widths 32,64,64,64]
+         [--size 240,240,155] [--reps 2] [--stateful [--batch 4] | --window T,O] [--tta]`,
+    {
       model: { type: "string" },
       widths: { type: "string", default: DEFAULT_CONFIG.widths.join(",") },
       size: { type: "string", default: "240,240,155" },
@@ -139,17 +140,22 @@ if (import.meta.main) {
       stateful: { type: "boolean", default: false },
       tta: { type: "boolean", default: false },
     },
-  });
-  const size = values.size.split(",").map(Number) as [number, number, number];
-  const widths = values.widths.split(",").map(Number);
+  );
+  const size = benchInts("size", values.size, 1, 3) as [number, number, number];
+  const widths = benchInts("widths", values.widths, 1, 4);
+  const reps = benchInt("reps", values.reps, 1);
+  const batch = benchInt("batch", values.batch, 1);
+  const [t, o] = values.window ? benchInts("window", values.window, 0, 2) : [0, 0];
+  if (values.window && (t < 1 || o >= t)) {
+    benchUsageError(`--window "${values.window}" must be T,O with T >= 1 and 0 <= O < T`);
+  }
   const model = await loadModel(values.model, widths);
-  const [t, o] = (values.window ?? "").split(",").map(Number);
   const inference: InferenceOptions = values.window
     ? { mode: "windowed", window: t, overlap: o, tta: values.tta }
     : values.stateful
-    ? { mode: "stateful", batch: Number(values.batch), tta: values.tta }
+    ? { mode: "stateful", batch, tta: values.tta }
     : { ...DEFAULT_INFERENCE, tta: values.tta };
-  for (const m of await measure(model, size, inference, Number(values.reps))) {
+  for (const m of await measure(model, size, inference, reps)) {
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
     console.log(JSON.stringify({
       test: "segment",

@@ -14,13 +14,13 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { writeNifti } from "../io/nifti.ts";
 import { generatePhantom } from "../data/phantom.ts";
 import { getDevice } from "../gpu/device.ts";
 import { saveCheckpoint } from "../io/checkpoint.ts";
 import { DEFAULT_CONFIG } from "../model/config.ts";
 import { SegmentationNetwork } from "../model/network.ts";
+import { benchArgs, benchInt, benchInts } from "./_args.ts";
 
 /** Highest accepted peak-RSS ratio of the 4× deeper case to the short one. */
 const MAX_RATIO = 1.15;
@@ -69,9 +69,10 @@ if (import.meta.main) {
   if (Deno.args[0] === "--child") {
     await child(Deno.args.slice(1));
   } else {
-    const { values } = parseArgs({
-      args: Deno.args,
-      options: {
+    const values = benchArgs(
+      `usage: deno run -A bench/segment_memory.ts [--widths 8,8,8,8] [--size 240,240,155]
+         [--times 4] [--model FILE] [--tta] [--window T,O] [--min-enhancing N]`,
+      {
         widths: { type: "string", default: "8,8,8,8" },
         size: { type: "string", default: "240,240,155" },
         times: { type: "string", default: "4" },
@@ -80,16 +81,16 @@ if (import.meta.main) {
         window: { type: "string" },
         "min-enhancing": { type: "string" },
       },
-    });
-    const size = values.size.split(",").map(Number) as [number, number, number];
-    const times = Number(values.times);
+    );
+    const size = benchInts("size", values.size, 1, 3) as [number, number, number];
+    const widths = benchInts("widths", values.widths, 1, 4) as [number, number, number, number];
+    const times = benchInt("times", values.times, 2);
     const dir = await Deno.makeTempDir({ prefix: "segment_memory_" });
     let ok = false;
     try {
       let model = values.model;
       if (!model) {
         await getDevice();
-        const widths = values.widths.split(",").map(Number) as [number, number, number, number];
         const net = SegmentationNetwork.create({ ...DEFAULT_CONFIG, widths }, { seed: 1 });
         model = `${dir}/model.safetensors`;
         await saveCheckpoint(model, net, { labels: "brats2017" });

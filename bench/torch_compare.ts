@@ -1,18 +1,17 @@
 // Our network against the PyTorch twin on this CPU, back to back per grid point: inference
 // slices/s and training s/step with their ratios, the CPU model and the adapter's FMA ceiling
-// measured in the same run. Needs Debian's python3-torch (see the README).
-// Run: deno task bench:torch [--sizes 240,128] [--widths "32,64,64,64;16,32,64,64;8,16,32,32"]
-//        [--reps 5] [--window 8] [--python /usr/bin/python3] [--json FILE]
+// measured in the same run. Needs Debian's python3-torch (see the README). `--help` for the flags.
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { describeAdapter, getDevice } from "../gpu/device.ts";
 import { encoder, flush } from "../gpu/kernel.ts";
 import { fmaCase } from "./_kernel_cases.ts";
 import { inferWindow, makeCase, releaseCase, timeIt, trainStep } from "./_model_cases.ts";
+import { benchArgs, benchInt, benchSizes, benchWidths } from "./_args.ts";
 
-const { values: args } = parseArgs({
-  args: Deno.args,
-  options: {
+const args = benchArgs(
+  `usage: deno task bench:torch [--sizes 240,128] [--widths "32,64,64,64;16,32,64,64;8,16,32,32"]
+         [--reps 5] [--window 8] [--python /usr/bin/python3] [--json FILE]`,
+  {
     sizes: { type: "string", default: "240,128" },
     widths: { type: "string", default: "32,64,64,64;16,32,64,64;8,16,32,32" },
     reps: { type: "string", default: "5" },
@@ -20,9 +19,11 @@ const { values: args } = parseArgs({
     python: { type: "string", default: "/usr/bin/python3" },
     json: { type: "string" },
   },
-});
-const reps = Number(args.reps);
-const window = Number(args.window);
+);
+const reps = benchInt("reps", args.reps, 1);
+const window = benchInt("window", args.window, 1);
+const sizes = benchSizes("sizes", args.sizes);
+const widthSets = benchWidths("widths", args.widths);
 const peerScript = fileURLToPath(new URL("../../shared/peers/bench_torch.py", import.meta.url));
 
 /** Best and median of sorted times. */
@@ -68,7 +69,7 @@ async function fmaCeiling(): Promise<number> {
 async function torchVersion(): Promise<string> {
   const code = "import torch; print(torch.__version__)";
   try {
-    const out = await new Deno.Command(args.python!, { args: ["-c", code], stderr: "null" })
+    const out = await new Deno.Command(args.python, { args: ["-c", code], stderr: "null" })
       .output();
     if (out.success) return new TextDecoder().decode(out.stdout).trim();
   } catch {
@@ -90,7 +91,7 @@ async function torchPoint(size: number, widths: string): Promise<{ infer: Spread
   ];
   let out: Deno.CommandOutput;
   try {
-    out = await new Deno.Command(args.python!, { args: [...cmd, "--widths", widths] }).output();
+    out = await new Deno.Command(args.python, { args: [...cmd, "--widths", widths] }).output();
   } catch (e) {
     throw new Error(`${args.python}: cannot run (${(e as Error).message})`);
   }
@@ -129,9 +130,8 @@ try {
   );
   console.log("| --- | --- | ---: | --- | ---: |");
   const results = [];
-  for (const size of args.sizes!.split(",").map(Number)) {
-    for (const w of args.widths!.split(";")) {
-      const widths = w.split(",").map(Number) as [number, number, number, number];
+  for (const size of sizes) {
+    for (const widths of widthSets) {
       const c = makeCase(widths, size, window);
       const infer = spread(await timeIt(() => inferWindow(c), reps));
       const train = spread(await timeIt(() => trainStep(c), reps));
@@ -141,7 +141,7 @@ try {
         infer: { best: window / (infer.best / 1000), median: window / (infer.median / 1000) },
         train: { best: train.best / 1000, median: train.median / 1000 },
       };
-      const peer = await torchPoint(size, w);
+      const peer = await torchPoint(size, widths.join(","));
       results.push({ size, widths, ours, peer });
       const pair = (a: Spread, b: Spread) =>
         `${fixed(a.best)} (${fixed(a.median)}) / ${fixed(b.best)} (${fixed(b.median)})`;
