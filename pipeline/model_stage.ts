@@ -101,11 +101,13 @@ export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> 
         }
       },
       flush: async (controller) => {
+        const t0 = performance.now();
         try {
           await this.#land((s) => controller.enqueue(s));
         } finally {
           this.#abandon();
           this.#releaseStates();
+          if (times) times.model += performance.now() - t0;
         }
       },
       cancel: () => {

@@ -81,3 +81,16 @@ Deno.test("windowed arg-max: a failing window errors the stream, no state left",
   assert.equal(slow.answers.length, 5, "window 4 was in flight when window 3 failed");
   assert.equal(slow.live, 0);
 });
+
+Deno.test("windowed arg-max: cancelled with a window in flight, its state is released", async () => {
+  const slow = new SlowModel();
+  const reader = ReadableStream.from(windows()).pipeThrough(
+    new ModelStage(slow, { mode: "windowed" }),
+  ).getReader();
+  const first = await reader.read();
+  assert.equal(first.value?.z, 0);
+  await reader.cancel();
+  await Promise.allSettled(slow.answers);
+  assert.ok(slow.answers.length >= 2, "a window beyond the one read was submitted");
+  assert.equal(slow.live, 0, "every submitted window's state released");
+});
