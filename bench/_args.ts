@@ -8,6 +8,7 @@
  */
 
 import type { ParseArgsOptionsConfig } from "node:util";
+import { parseWidths } from "../cli/_train_args.ts";
 import { integerFlag, messageOf, parseCommand, type ParsedCommand } from "../cli/_usage.ts";
 
 /** The script's path as run (`bench/model_report.ts`), for its error lines. */
@@ -61,6 +62,25 @@ export function benchArgs<const O extends ParseArgsOptionsConfig>(
 }
 
 /**
+ * What `parse` returns, or the script's end with its error's one line (the CLI's flag parsers
+ * throw one naming the flag and the value).
+ *
+ * @example
+ * ```ts
+ * import { benchFlag } from "./_args.ts";
+ * import { parseWindow } from "../cli/_segment_args.ts";
+ * console.log(benchFlag(() => parseWindow("3,1", false))); // { mode: "windowed", window: 3, overlap: 1 }
+ * ```
+ */
+export function benchFlag<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    benchUsageError(messageOf(error));
+  }
+}
+
+/**
  * An integer flag of at least `min`, or the script's end naming the flag.
  *
  * @example
@@ -70,11 +90,7 @@ export function benchArgs<const O extends ParseArgsOptionsConfig>(
  * ```
  */
 export function benchInt(name: string, text: string, min: number): number {
-  try {
-    return integerFlag(name, text, min)!;
-  } catch (error) {
-    benchUsageError(messageOf(error));
-  }
+  return benchFlag(() => integerFlag(name, text, min)!);
 }
 
 /**
@@ -136,5 +152,5 @@ export function benchWidths(
     const what = count === 1 ? "one set" : `${count} sets`;
     benchUsageError(`--${name} "${text}" must be ${what} of 4 channel counts`);
   }
-  return sets.map((set) => benchInts(name, set, 1, 4) as [number, number, number, number]);
+  return sets.map((set) => benchFlag(() => parseWidths(set)!));
 }

@@ -28,7 +28,8 @@ import { segmentCase } from "../io/segment.ts";
 import { NiftiSink } from "../pipeline/nifti_sink.ts";
 import { DEFAULT_INFERENCE, type InferenceOptions, windowing } from "../pipeline/segment_case.ts";
 import { VolumeSource } from "../pipeline/volume_source.ts";
-import { benchArgs, benchInt, benchInts, benchUsageError } from "./_args.ts";
+import { parseWindow } from "../cli/_segment_args.ts";
+import { benchArgs, benchFlag, benchInt, benchInts, benchWidths } from "./_args.ts";
 
 /** Writes a phantom case's four modalities (int16, gzipped) and returns their paths. */
 async function writeCase(dir: string, size: [number, number, number]) {
@@ -129,7 +130,7 @@ async function measure(
 if (import.meta.main) {
   const values = benchArgs(
     `usage: deno run -A bench/segment_bench.ts [--model FILE] [--widths 32,64,64,64]
-         [--size 240,240,155] [--reps 2] [--stateful [--batch 4] | --window T,O] [--tta]`,
+         [--size 240,240,155] [--reps 2] [--stateful [--batch 4] | --window T[,O]] [--tta]`,
     {
       model: { type: "string" },
       widths: { type: "string", default: DEFAULT_CONFIG.widths.join(",") },
@@ -142,19 +143,14 @@ if (import.meta.main) {
     },
   );
   const size = benchInts("size", values.size, 1, 3) as [number, number, number];
-  const widths = benchInts("widths", values.widths, 1, 4);
+  const [widths] = benchWidths("widths", values.widths, 1);
   const reps = benchInt("reps", values.reps, 1);
   const batch = benchInt("batch", values.batch, 1);
-  const [t, o] = values.window ? benchInts("window", values.window, 0, 2) : [0, 0];
-  if (values.window && (t < 1 || o >= t)) {
-    benchUsageError(`--window "${values.window}" must be T,O with T >= 1 and 0 <= O < T`);
-  }
+  const modes = benchFlag(() => parseWindow(values.window, values.stateful));
+  const inference: InferenceOptions = modes.mode === "stateful"
+    ? { ...modes, batch, tta: values.tta }
+    : { ...modes, tta: values.tta };
   const model = await loadModel(values.model, widths);
-  const inference: InferenceOptions = values.window
-    ? { mode: "windowed", window: t, overlap: o, tta: values.tta }
-    : values.stateful
-    ? { mode: "stateful", batch, tta: values.tta }
-    : { ...DEFAULT_INFERENCE, tta: values.tta };
   for (const m of await measure(model, size, inference, reps)) {
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
     console.log(JSON.stringify({

@@ -20,7 +20,7 @@ import { getDevice } from "../gpu/device.ts";
 import { saveCheckpoint } from "../io/checkpoint.ts";
 import { DEFAULT_CONFIG } from "../model/config.ts";
 import { SegmentationNetwork } from "../model/network.ts";
-import { benchArgs, benchInt, benchInts } from "./_args.ts";
+import { benchArgs, benchInt, benchInts, benchWidths } from "./_args.ts";
 
 /** Highest accepted peak-RSS ratio of the 4× deeper case to the short one. */
 const MAX_RATIO = 1.15;
@@ -83,7 +83,7 @@ if (import.meta.main) {
       },
     );
     const size = benchInts("size", values.size, 1, 3) as [number, number, number];
-    const widths = benchInts("widths", values.widths, 1, 4) as [number, number, number, number];
+    const [widths] = benchWidths("widths", values.widths, 1);
     const times = benchInt("times", values.times, 2);
     const dir = await Deno.makeTempDir({ prefix: "segment_memory_" });
     let ok = false;

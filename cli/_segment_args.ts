@@ -83,8 +83,17 @@ function parseShard(text: string | undefined): Shard {
   return { k, n };
 }
 
-/** Parses `T[,O]` into windowed-mode options. */
-function parseWindow(text: string | undefined, stateful: boolean): InferenceOptions {
+/**
+ * Parses `--window T[,O]` (and `--stateful`) into inference options.
+ *
+ * @throws {RangeError} naming the flag and the value.
+ * @example
+ * ```ts
+ * import { parseWindow } from "./_segment_args.ts";
+ * console.log(parseWindow("8,4", false)); // { mode: "windowed", window: 8, overlap: 4 }
+ * ```
+ */
+export function parseWindow(text: string | undefined, stateful: boolean): InferenceOptions {
   if (stateful && text !== undefined) {
     throw new RangeError("--stateful and --window exclude each other");
   }

@@ -155,8 +155,19 @@ export interface TrainArgs {
   trainer: TrainerFlags & { seed: number };
 }
 
-/** `--widths A,B,C,D`. */
-function parseWidths(text: string | undefined): [number, number, number, number] | undefined {
+/**
+ * `--widths A,B,C,D` (undefined when not given).
+ *
+ * @throws {RangeError} naming the flag and the value.
+ * @example
+ * ```ts
+ * import { parseWidths } from "./_train_args.ts";
+ * console.log(parseWidths("8,16,32,32")); // [8, 16, 32, 32]
+ * ```
+ */
+export function parseWidths(
+  text: string | undefined,
+): [number, number, number, number] | undefined {
   if (text === undefined) return undefined;
   const w = text.split(",").map(Number);
   if (w.length !== 4 || !w.every((x) => Number.isInteger(x) && x > 0)) {

@@ -93,8 +93,7 @@ export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> 
           await this.#window(window, mirrors, (s) => controller.enqueue(s));
         } catch (error) {
           // Neither flush nor cancel follows a failed transform: free what is held now.
-          this.#abandon();
-          this.#releaseStates();
+          this.#releaseAll();
           throw error;
         } finally {
           if (times) times.model += performance.now() - t0;
@@ -105,15 +104,11 @@ export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> 
         try {
           await this.#land((s) => controller.enqueue(s));
         } finally {
-          this.#abandon();
-          this.#releaseStates();
+          this.#releaseAll();
           if (times) times.model += performance.now() - t0;
         }
       },
-      cancel: () => {
-        this.#abandon();
-        this.#releaseStates();
-      },
+      cancel: () => this.#releaseAll(),
     };
     super(transformer);
     this.#model = model;
@@ -128,6 +123,12 @@ export class ModelStage<State> extends TransformStream<SliceWindow, ScoreSlice> 
       if (s !== null) this.#model.releaseState?.(s);
       this.#states[i] = null;
     }
+  }
+
+  /** Frees everything held (the window in flight once it settles, the carried states). */
+  #releaseAll(): void {
+    this.#abandon();
+    this.#releaseStates();
   }
 
   /** Reads the window in flight back, if any, and emits its slices. */
